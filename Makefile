@@ -1,0 +1,40 @@
+# spacehub: `make up` starts the hub, `make test` runs every test. Both install what is missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PROXY  := hub/proxy/node_modules/.bin/configurable-http-proxy
+
+.PHONY: install up test test-fast doctor clean
+
+install: $(STAMP) $(PROXY)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# re-installs only when the package's dependencies change
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(PROXY): hub/proxy/package.json hub/proxy/package-lock.json
+	cd hub/proxy && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+up: install
+	$(BIN)/spacehub up
+
+doctor: install
+	$(BIN)/spacehub doctor
+
+test: install
+	$(BIN)/python -m pytest
+
+# unit tests only: no hub, no processes
+test-fast: install
+	$(BIN)/python -m pytest -m "not integration"
+
+clean:
+	rm -rf $(VENV) hub/proxy/node_modules .pytest_cache
+	@echo "kept .state/ (database, secrets, users' homes); remove it by hand to start afresh"

@@ -1,0 +1,99 @@
+"""The ``spacehub`` command: ``up``, ``doctor``, ``config validate``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .config import SettingsError, load_settings
+
+DEMO_WARNING = """\
+NOTE: demo mode. Every user's server and Dask cluster runs as this Unix account ({user}):
+      users are NOT isolated from each other. Fine for one person or a trusted group;
+      use `mode: isolated` (as root) to give each user their own account."""
+
+
+def _banner(settings, secrets) -> str:
+    from .config.secrets import secrets_dir
+    from .hub import public_url
+
+    auth = settings["auth"]
+    admin = auth["admin_users"][0] if auth["admin_users"] else None
+    lines = [f"spacehub starting: {public_url(settings)}", f"  settings:  {settings.source}",
+             f"  state dir: {settings.state_dir}"]
+    where = secrets_dir(settings.state_dir)
+    if auth["type"] == "local":
+        if admin:
+            lines.append(f"  log in as '{admin}' with the password in {where / 'admin_password'}")
+        lines.append("  other users: list them in auth.allowed_users or create them in the admin panel;"
+                     " each sets a password at first login")
+    elif auth["type"] == "shared-password":
+        lines.append(f"  users: any name, password in {where / 'shared_password'}")
+        if admin:
+            lines.append(f"  admin '{admin}': password in {where / 'admin_password'}")
+    else:
+        lines.append(f"  log in through {auth['type']}")
+    if settings["mode"] == "demo":
+        import getpass
+        lines.append(DEMO_WARNING.format(user=getpass.getuser()))
+    return "\n".join(lines)
+
+
+def cmd_up(args) -> int:
+    from .doctor import busy_ports
+    from .hub.process import run_hub
+    from .hub.runtime import prepare_state
+
+    settings = load_settings(args.config)
+    busy = busy_ports(settings)
+    if busy:
+        print("spacehub: cannot start, ports in use: " + ", ".join(f"{k}={p}" for k, p in busy.items())
+              + f"\n  -> stop what uses them (`ss -ltnp`) or choose other ports in {settings.source}",
+              file=sys.stderr)
+        return 1
+    secrets = prepare_state(settings)
+    print(_banner(settings, secrets), flush=True)
+    return run_hub(settings, log=lambda m: print(m, flush=True))
+
+
+def cmd_doctor(args) -> int:
+    from .doctor import report, run_checks
+
+    return 0 if report(run_checks(args.config)) else 1
+
+
+def cmd_config_validate(args) -> int:
+    settings = load_settings(args.file)
+    print(f"{settings.source}: valid ({settings['mode']} mode, {settings['auth']['type']} logins)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="spacehub", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start the hub in the foreground (Ctrl-C stops everything)")
+    up.add_argument("--config", help="settings file (default: $SPACEHUB_CONFIG or hub/spacehub.yaml)")
+    up.set_defaults(func=cmd_up)
+    doc = sub.add_parser("doctor", help="check the installation and say what to fix")
+    doc.add_argument("--config", help="settings file to check")
+    doc.set_defaults(func=cmd_doctor)
+    cfg = sub.add_parser("config", help="deployment settings")
+    cfg_sub = cfg.add_subparsers(dest="config_command", required=True)
+    val = cfg_sub.add_parser("validate", help="validate a settings file")
+    val.add_argument("file")
+    val.set_defaults(func=cmd_config_validate)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SettingsError as e:
+        print(f"spacehub: invalid settings: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""Load and validate the deployment settings file.
+
+The schema (``schema.yaml`` beside this module) is the reference documentation: every key has a
+``description``. Errors name the file, the key (dotted path), the line and why, so that an operator
+can fix the file without reading code.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+SCHEMA_FILE = Path(__file__).with_name("schema.yaml")
+#: The checkout's default settings; ``SPACEHUB_CONFIG`` overrides it.
+DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parents[3] / "hub" / "spacehub.yaml"
+
+
+class SettingsError(ValueError):
+    """A settings file that cannot be used: says which file, which key and why."""
+
+    def __init__(self, path, key: str, why: str, line: int | None = None):
+        self.path, self.key, self.why, self.line = str(path), key, why, line
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {key or '(top level)'}: {why}")
+
+
+class Settings(dict):
+    """Validated settings with every default filled in.
+
+    A plain ``dict`` (so it serialises and compares simply) that remembers its ``source`` file and
+    the resolved ``state_dir``.
+    """
+
+    source: Path
+    state_dir: Path
+
+
+def settings_path(path: str | os.PathLike | None = None) -> Path:
+    """The settings file to use: ``path``, else ``$SPACEHUB_CONFIG``, else ``hub/spacehub.yaml``."""
+    if path:
+        return Path(path).expanduser().resolve()
+    env = os.environ.get("SPACEHUB_CONFIG")
+    return Path(env).expanduser().resolve() if env else DEFAULT_SETTINGS_FILE
+
+
+@cache
+def schema() -> dict:
+    with open(SCHEMA_FILE) as f:
+        return yaml.safe_load(f)
+
+
+def load_settings(path: str | os.PathLike | None = None) -> Settings:
+    """Read, validate and complete a settings file.
+
+    Raises
+    ------
+    SettingsError
+        If the file is missing, is not YAML, or breaks the schema (unknown key, wrong type, ...).
+    """
+    path = settings_path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise SettingsError(path, "", "file not found (set SPACEHUB_CONFIG or pass a path)") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise SettingsError(path, "", f"not valid YAML: {getattr(e, 'problem', e)}",
+                            mark.line + 1 if mark else None) from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise SettingsError(path, "", f"must be a mapping of settings, not {type(raw).__name__}")
+    return validate_settings(raw, path, text)
+
+
+def validate_settings(raw: dict, path: str | os.PathLike = "<settings>", text: str | None = None) -> Settings:
+    """Validate a settings mapping (as read from ``path``) and return it with defaults filled in."""
+    validator = jsonschema.Draft202012Validator(schema())
+    errors = sorted(validator.iter_errors(raw), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if errors:
+        err = errors[0]
+        key = _dotted(err.absolute_path)
+        if err.validator == "additionalProperties":
+            unknown = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+            key = _dotted([*err.absolute_path, unknown[0]]) if unknown else key
+            known = ", ".join(sorted(err.schema.get("properties", {})))
+            why = f"unknown setting (known here: {known})"
+        elif err.validator == "required":
+            why = err.message.replace("is a required property", "is required but missing")
+        else:
+            why = err.message
+        raise SettingsError(path, key, why, _line_of(text, key.split(".") if key else []))
+    settings = Settings(_with_defaults(copy.deepcopy(raw), schema(), schema()))
+    _check_consistency(settings, path, text)
+    settings.source = Path(path)
+    base = Path(path).parent if str(path) != "<settings>" else Path.cwd()
+    settings.state_dir = (base / Path(settings["state_dir"]).expanduser()).resolve()
+    return settings
+
+
+def _with_defaults(value: Any, sub: dict, root: dict) -> Any:
+    if "$ref" in sub:
+        name = sub["$ref"].rsplit("/", 1)[-1]
+        sub = {**root["$defs"][name], **{k: v for k, v in sub.items() if k != "$ref"}}
+    if not isinstance(value, dict) or "properties" not in sub:
+        return value
+    for key, prop in sub["properties"].items():
+        if key not in value and "default" in prop:
+            value[key] = copy.deepcopy(prop["default"])
+        elif isinstance(value.get(key), dict) and isinstance(prop.get("default"), dict):
+            value[key] = {**copy.deepcopy(prop["default"]), **value[key]}
+        if key in value:
+            value[key] = _with_defaults(value[key], prop, root)
+    return value
+
+
+def _check_consistency(s: dict, path, text) -> None:
+    """Rules a JSON schema cannot say: ranges that must nest, quotas that must fit one cluster."""
+
+    def fail(key, why):
+        raise SettingsError(path, key, why, _line_of(text, key.split(".")))
+
+    gw = s["gateway"]
+    for name in ("worker_cores", "worker_memory_gib"):
+        c = gw[name]
+        if not c["min"] <= c["default"] <= c["max"]:
+            fail(f"gateway.{name}", f"needs min <= default <= max, got {c}")
+    quota, limits = gw["user_quota"], gw["cluster_limits"]
+    if quota["cores"] < gw["scheduler_cores"] + gw["worker_cores"]["min"]:
+        fail("gateway.user_quota.cores",
+             f"{quota['cores']} cores cannot hold one scheduler ({gw['scheduler_cores']}) and one worker")
+    if limits.get("cores") is not None and limits["cores"] < gw["scheduler_cores"] + gw["worker_cores"]["min"]:
+        fail("gateway.cluster_limits.cores", "too small for one scheduler and one worker")
+    if s["mode"] == "isolated" and s["auth"]["type"] == "shared-password":
+        fail("auth.type", "shared-password logins cannot be mapped to Unix accounts in isolated mode")
+    if s["auth"]["type"] in ("github", "oidc") and s["auth"]["type"] not in s["auth"]:
+        kind = s["auth"]["type"]
+        fail("auth.type", f"is {kind} but the auth.{kind} settings (client id, secret, ...) are missing")
+
+
+def _dotted(parts) -> str:
+    return ".".join(str(p) for p in parts)
+
+
+def _line_of(text: str | None, keys: list[str]) -> int | None:
+    """1-based line of the deepest existing key on ``keys`` in the YAML ``text``."""
+    if not text:
+        return None
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for key in keys:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if k.value == key), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        elif isinstance(node, yaml.SequenceNode) and key.isdigit() and int(key) < len(node.value):
+            node = node.value[int(key)]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line

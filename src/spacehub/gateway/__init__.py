@@ -1,0 +1,1 @@
+"""Settings -> dask-gateway configuration, cluster options, per-user quota."""

@@ -1,0 +1,127 @@
+"""dask-gateway backends with a per-user quota and no clusters outliving their user's server.
+
+Two things stock dask-gateway does not do:
+
+* **Per-user quota.** Its limits apply to one cluster; here a user's clusters are added up
+  (:mod:`spacehub.gateway.quota`) when a cluster is created, scaled or adapts.
+* **No zombie clusters.** A cluster survives the stopping or culling of the JupyterLab server that
+  made it. With ``stop_with_server`` the gateway asks the hub which users still have a running
+  server and stops the clusters of those who have none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import aiohttp
+from dask_gateway_server.backends.base import PublicException
+from dask_gateway_server.backends.db_base import DBBackendBase, JobStatus
+from dask_gateway_server.backends.local import LocalBackend, UnsafeLocalBackend
+from traitlets import Bool, Float, Integer
+
+from .quota import Quota, Usage, new_cluster_refusal, scale_refusal, max_workers, total_usage
+
+
+class SpacehubBackendMixin(DBBackendBase):
+    """Adds the per-user quota and stop-with-server to a ``DBBackendBase`` backend."""
+
+    user_max_cores = Float(12, help="Cores one user may hold across all clusters.", config=True)
+    user_max_memory = Integer(24 * 2**30, help="Bytes of memory one user may hold across all clusters.", config=True)
+    user_max_clusters = Integer(3, help="Clusters one user may run at once.", config=True)
+    stop_with_server = Bool(True, help="Stop a user's clusters when they have no running server.", config=True)
+    check_servers_every = Float(10, help="Seconds between checks for users without a server.", config=True)
+
+    @property
+    def quota(self) -> Quota:
+        return Quota(self.user_max_cores, self.user_max_memory, self.user_max_clusters)
+
+    def _others(self, username: str, exclude: str | None = None) -> Usage:
+        return total_usage(
+            (c.config, c.count) for c in self.db.list_clusters(username=username) if c.name != exclude
+        )
+
+    async def setup(self, app):
+        await super().setup(app)
+        self._quota_lock = asyncio.Lock()
+        if self.stop_with_server:
+            self.task_pool.spawn(self._stop_clusters_without_server_loop())
+
+    async def start_cluster(self, user, cluster_options):
+        async with self._quota_lock:
+            _, config = await self.process_cluster_options(user, cluster_options)
+            why = new_cluster_refusal(self.quota, user.name, self._others(user.name), config.to_dict())
+            if why:
+                self.log.info("Refused new cluster for %s: %s", user.name, why)
+                raise PublicException(why)
+            return await super().start_cluster(user, cluster_options)
+
+    async def forward_message_to_scheduler(self, cluster, msg):
+        if msg.get("op") != "scale":
+            return await super().forward_message_to_scheduler(cluster, msg)
+        async with self._quota_lock:
+            why = scale_refusal(self.quota, cluster.username, self._others(cluster.username, cluster.name),
+                                cluster.config, msg["count"])
+            if why:
+                self.log.info("Refused scaling %s: %s", cluster.name, why)
+                raise PublicException(why)
+            await super().forward_message_to_scheduler(cluster, msg)
+            # Count it now rather than at the next heartbeat: the quota sees it at once and
+            # the workers start without waiting for the heartbeat period.
+            db_cluster = self.db.get_cluster(cluster.name)
+            if db_cluster is not None and db_cluster.target == JobStatus.RUNNING:
+                self.db.update_cluster(db_cluster, count=msg["count"])
+                self.queue.put(db_cluster)
+
+    async def on_cluster_heartbeat(self, cluster_name, msg):
+        # adaptive scaling asks for workers through heartbeats: hold it to the quota too
+        cluster = self.db.get_cluster(cluster_name)
+        if cluster is not None:
+            allowed = max_workers(self.quota, self._others(cluster.username, cluster_name), cluster.config)
+            if msg["count"] > allowed:
+                self.log.info("Cluster %s asked for %d workers; %s's quota allows %d",
+                              cluster_name, msg["count"], cluster.username, allowed)
+                msg = {**msg, "count": allowed}
+        return await super().on_cluster_heartbeat(cluster_name, msg)
+
+    async def _stop_clusters_without_server_loop(self):
+        api = os.environ.get("JUPYTERHUB_API_URL", "").rstrip("/")
+        token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
+        if not (api and token):
+            self.log.warning("stop_with_server needs JUPYTERHUB_API_URL/TOKEN (run as a hub service)")
+            return
+        headers = {"Authorization": f"token {token}"}
+        async with aiohttp.ClientSession(headers=headers) as session:
+            while True:
+                try:
+                    await self._stop_clusters_without_server(session, api)
+                except Exception:  # the hub restarting must not kill the loop
+                    self.log.warning("Could not check users' servers", exc_info=True)
+                await asyncio.sleep(self.check_servers_every)
+
+    async def _stop_clusters_without_server(self, session, api):
+        users = {c.username for c in self.db.active_clusters()}
+        for name in users:
+            async with session.get(f"{api}/users/{name}") as resp:
+                if resp.status == 404:
+                    running = False
+                else:
+                    resp.raise_for_status()
+                    running = bool((await resp.json()).get("servers"))
+            if running:
+                continue
+            for cluster in self.db.list_clusters(username=name):
+                self.log.info("Stopping cluster %s: its user %s has no running server", cluster.name, name)
+                await self.stop_cluster(cluster.name)
+
+
+class DemoBackend(SpacehubBackendMixin, UnsafeLocalBackend):
+    """Clusters as local processes of the gateway's own Unix account (demo mode)."""
+
+    default_host = "127.0.0.1"
+
+
+class IsolatedBackend(SpacehubBackendMixin, LocalBackend):
+    """Clusters as local processes of each user's own Unix account (isolated mode, needs root)."""
+
+    default_host = "127.0.0.1"

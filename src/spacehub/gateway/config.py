@@ -1,0 +1,77 @@
+"""Translate validated settings into dask-gateway-server configuration (pure, set-only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from traitlets.config import Config
+
+from ..hub.config import GATEWAY_SERVICE
+from .quota import GIB
+
+
+def cluster_options(settings: dict):
+    """The options users choose from when they create a cluster (the gateway's options widget)."""
+    from dask_gateway_server.options import Float, Integer, Options
+
+    gw = settings["gateway"]
+    cores, mem = gw["worker_cores"], gw["worker_memory_gib"]
+
+    def to_config(options):
+        return {
+            "worker_cores": options.worker_cores,
+            "worker_threads": options.worker_cores,
+            "worker_memory": int(options.worker_memory * GIB),
+        }
+
+    return Options(
+        Integer("worker_cores", cores["default"], min=cores["min"], max=cores["max"], label="Worker cores"),
+        Float("worker_memory", mem["default"], min=mem["min"], max=mem["max"], label="Worker memory (GiB)"),
+        handler=to_config,
+    )
+
+
+def gateway_config(settings: dict, bin_dir: Path) -> Config:
+    """dask-gateway-server configuration for ``settings``; ``bin_dir`` holds the ``dask`` command."""
+    c = Config()
+    gw, hub = settings["gateway"], settings["hub"]
+    state = Path(settings.state_dir)
+    backend = "DemoBackend" if settings["mode"] == "demo" else "IsolatedBackend"
+    c.DaskGateway.backend_class = f"spacehub.gateway.backend.{backend}"
+    c.DaskGateway.authenticator_class = "dask_gateway_server.auth.JupyterHubAuthenticator"
+    c.DaskGateway.address = "127.0.0.1:0"  # private API, reached only through the gateway's proxy
+    c.Proxy.address = f"127.0.0.1:{gw['port']}"
+    c.Proxy.prefix = f"{hub['base_url']}services/{GATEWAY_SERVICE}"
+
+    b = c[backend]
+    b.cluster_options = cluster_options(settings)
+    b.clusters_directory = str(state / "gateway-clusters")
+    b.user_max_cores = gw["user_quota"]["cores"]
+    b.user_max_memory = int(gw["user_quota"]["memory_gib"] * GIB)
+    b.user_max_clusters = gw["user_quota"]["clusters"]
+    b.stop_with_server = gw["stop_with_server"]
+    b.check_servers_every = gw["check_servers_every"]
+    # the scheduler reports its state this often; new workers no longer wait for it (see backend)
+    b.cluster_heartbeat_period = 5
+    # processes get a few seconds, not the default 10 + 5, to stop on SIGINT before SIGTERM
+    b.sigint_timeout = 3
+    b.sigterm_timeout = 3
+
+    cc = c.ClusterConfig
+    # distributed >= 2025 ships only the `dask` command, not `dask-scheduler` / `dask-worker`;
+    # absolute paths so workers run the same environment as the notebook
+    cc.scheduler_cmd = [str(bin_dir / "dask"), "scheduler"]
+    cc.worker_cmd = [str(bin_dir / "dask"), "worker"]
+    cc.scheduler_cores = gw["scheduler_cores"]
+    cc.scheduler_memory = int(gw["scheduler_memory_gib"] * GIB)
+    cc.worker_cores = gw["worker_cores"]["default"]
+    cc.worker_memory = int(gw["worker_memory_gib"]["default"] * GIB)
+    limits = gw["cluster_limits"]
+    if "cores" in limits:
+        cc.cluster_max_cores = limits["cores"]
+    if "memory_gib" in limits:
+        cc.cluster_max_memory = int(limits["memory_gib"] * GIB)
+    if "workers" in limits:
+        cc.cluster_max_workers = limits["workers"]
+    cc.idle_timeout = float(gw["idle_timeout"])
+    return c

@@ -1,0 +1,82 @@
+"""Per-user limits across all of a user's clusters.
+
+dask-gateway limits one cluster at a time (``cluster_max_cores`` ...). A user with three clusters can
+therefore hold three times the limit. These pure functions add up what a user's clusters reserve
+(scheduler + requested workers) and say how much more fits, so the backend can refuse with a message
+that names the numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GIB = 2**30
+
+
+@dataclass(frozen=True)
+class Quota:
+    cores: float
+    memory: int  #: bytes
+    clusters: int
+
+
+@dataclass(frozen=True)
+class Usage:
+    cores: float = 0
+    memory: int = 0
+    clusters: int = 0
+
+    def __add__(self, other: "Usage") -> "Usage":
+        return Usage(self.cores + other.cores, self.memory + other.memory, self.clusters + other.clusters)
+
+    def describe(self) -> str:
+        return f"{self.cores:g} cores, {self.memory / GIB:.1f} GiB in {self.clusters} cluster(s)"
+
+
+def cluster_usage(config: dict, workers: int) -> Usage:
+    """What one cluster with ``workers`` workers reserves (``config``: a serialised ClusterConfig)."""
+    return Usage(
+        cores=config["scheduler_cores"] + workers * config["worker_cores"],
+        memory=int(config["scheduler_memory"] + workers * config["worker_memory"]),
+        clusters=1,
+    )
+
+
+def total_usage(clusters) -> Usage:
+    """Sum of ``cluster_usage`` over ``(config, workers)`` pairs."""
+    total = Usage()
+    for config, workers in clusters:
+        total = total + cluster_usage(config, workers)
+    return total
+
+
+def new_cluster_refusal(quota: Quota, username: str, others: Usage, config: dict) -> str | None:
+    """Why a new cluster (with no workers yet) would not fit, or None if it fits."""
+    if others.clusters + 1 > quota.clusters:
+        return (f"{username} already has {others.clusters} running cluster(s), the most allowed per user "
+                f"is {quota.clusters}. Stop one (cluster.shutdown()) before starting another.")
+    after = others + cluster_usage(config, 0)
+    if after.cores > quota.cores or after.memory > quota.memory:
+        return (f"A new cluster's scheduler does not fit in {username}'s quota of {quota.cores:g} cores, "
+                f"{quota.memory / GIB:.1f} GiB across all clusters: {others.describe()} already in use. "
+                f"Scale down or stop another cluster first.")
+    return None
+
+
+def max_workers(quota: Quota, others: Usage, config: dict) -> int:
+    """Most workers this cluster may have while ``others`` (the user's other clusters) keep theirs."""
+    free = others + cluster_usage(config, 0)
+    by_cores = (quota.cores - free.cores) // config["worker_cores"]
+    by_memory = (quota.memory - free.memory) // config["worker_memory"]
+    return max(0, int(min(by_cores, by_memory)))
+
+
+def scale_refusal(quota: Quota, username: str, others: Usage, config: dict, count: int) -> str | None:
+    """Why scaling a cluster to ``count`` workers would break the user's quota, or None."""
+    allowed = max_workers(quota, others, config)
+    if count <= allowed:
+        return None
+    return (f"Scaling to {count} workers would exceed {username}'s quota of {quota.cores:g} cores, "
+            f"{quota.memory / GIB:.1f} GiB across all clusters ({others.describe()} held by other "
+            f"clusters). This cluster can have at most {allowed} worker(s) now: scale to {allowed}, "
+            f"or scale down or stop another cluster.")

@@ -1,0 +1,59 @@
+"""Side-effecting start-up steps kept out of the pure translation: find programs, make secrets,
+seed the first admin's password."""
+
+from __future__ import annotations
+
+import dbm
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from ..config.secrets import ensure_secrets
+from .config import Runtime
+
+HUB_DIR = Path(__file__).resolve().parents[3] / "hub"
+
+
+def find_proxy(bin_dir: Path) -> str | None:
+    """configurable-http-proxy: the one `make install` puts in hub/proxy, else one on PATH."""
+    local = HUB_DIR / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
+    return str(local) if local.exists() else shutil.which("configurable-http-proxy")
+
+
+def discover(settings) -> Runtime:
+    bin_dir = Path(sys.executable).parent
+    return Runtime(
+        bin_dir=bin_dir,
+        proxy_cmd=find_proxy(bin_dir) or "configurable-http-proxy",
+        gateway_config=HUB_DIR / "dask_gateway_config.py",
+        settings_file=Path(settings.source),
+        is_root=os.geteuid() == 0,
+    )
+
+
+def prepare_state(settings) -> dict[str, str]:
+    """Create the state dir and secrets; give the first admin of local accounts their password."""
+    state = Path(settings.state_dir)
+    state.mkdir(parents=True, exist_ok=True)
+    (state / "homes").mkdir(exist_ok=True)
+    secrets = ensure_secrets(state)
+    auth = settings["auth"]
+    if auth["type"] == "local" and auth["admin_users"]:
+        seed_password(state / "passwords.dbm", auth["admin_users"][0], secrets["admin_password"])
+    return secrets
+
+
+def seed_password(dbm_path: Path, username: str, password: str) -> bool:
+    """Store ``password`` for ``username`` in FirstUseAuthenticator's database unless one is set.
+
+    That database maps usernames to bcrypt hashes; the admin can change theirs later through
+    the hub's change-password page. Returns True if the password was set now.
+    """
+    import bcrypt
+
+    with dbm.open(str(dbm_path), "c", 0o600) as db:
+        if username.encode() in db:
+            return False
+        db[username.encode()] = bcrypt.hashpw(password.encode(), bcrypt.gensalt())
+    return True

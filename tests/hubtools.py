@@ -1,0 +1,239 @@
+"""Start a real spacehub (``spacehub up``: hub, proxy, gateway, culler) on free loopback ports and
+talk to it as a browser and as a notebook would."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+import requests
+import yaml
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.2, what: str = "condition"):
+    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as e:  # keep polling; report the last error on timeout
+            last_exc = e
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not reached in {timeout} s" + (f" (last error: {last_exc!r})" if last_exc else ""))
+
+
+def hub_settings(state_dir: Path, **overrides) -> dict:
+    """Settings for a test hub: free ports, a temp state dir, users alice and bob, a small quota."""
+    s = {
+        "mode": "demo",
+        "state_dir": str(state_dir),
+        "hub": {"port": free_port(), "api_port": free_port(), "proxy_api_port": free_port()},
+        "auth": {"type": "local", "admin_users": ["admin"], "allowed_users": ["alice", "bob"]},
+        "gateway": {
+            "port": free_port(),
+            "worker_cores": {"default": 1, "min": 1, "max": 2},
+            "worker_memory_gib": {"default": 0.5, "min": 0.25, "max": 1.0},
+            "scheduler_memory_gib": 0.5,
+            "cluster_limits": {"workers": 4},
+            "user_quota": {"cores": 4, "memory_gib": 8, "clusters": 2},
+            "check_servers_every": 1,
+        },
+        "culler": {"enabled": True},
+    }
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(s.get(key), dict):
+            s[key] = {**s[key], **value}
+        else:
+            s[key] = value
+    return s
+
+
+class RunningHub:
+    """``spacehub up`` as a subprocess, stopped with SIGINT like Ctrl-C."""
+
+    def __init__(self, workdir: Path, **overrides):
+        self.workdir = Path(workdir)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.settings = hub_settings(self.workdir / "state", **overrides)
+        self.config = self.workdir / "spacehub.yaml"
+        self.config.write_text(yaml.safe_dump(self.settings))
+        self.url = f"http://127.0.0.1:{self.settings['hub']['port']}/"
+        self.gateway_url = self.url + "services/dask-gateway"
+        self.log_path = self.workdir / "spacehub-up.log"
+        self.proc = None
+        self.exit_code = None
+        self.seen_pids: dict[int, float] = {}
+
+    # -- life cycle --------------------------------------------------------------------------
+    def start(self, timeout: float = 60):
+        self._log = open(self.log_path, "w")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "DASK_GATEWAY"))}
+        self.proc = subprocess.Popen(
+            [str(BIN / "spacehub"), "up", "--config", str(self.config)],
+            stdout=self._log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        )
+        try:
+            wait_for(self._healthy, timeout, what=f"hub at {self.url} healthy")
+        except TimeoutError:
+            self.stop()
+            raise TimeoutError(f"hub did not become healthy; log:\n{self.log()}") from None
+        return self
+
+    def _healthy(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"spacehub up exited with {self.proc.returncode}:\n{self.log()}")
+        hub = requests.get(self.url + "hub/health", timeout=2).status_code == 200
+        gw = requests.get(self.gateway_url + "/api/health", timeout=2).status_code == 200
+        return hub and gw
+
+    def processes(self) -> list[psutil.Process]:
+        """Every process ``spacehub up`` started (it is a subreaper: orphans stay its children)."""
+        try:
+            procs = psutil.Process(self.proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+        for p in procs:
+            try:
+                self.seen_pids[p.pid] = p.create_time()
+            except psutil.NoSuchProcess:
+                pass
+        return procs
+
+    def stop(self, timeout: float = 60) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.processes()  # remember everything alive now
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.exit_code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.exit_code = self.proc.wait()
+        self._log.close()
+        return self.exit_code
+
+    def survivors(self) -> list[int]:
+        """Pids seen while running that still exist (same pid, same start time)."""
+        alive = []
+        for pid, created in self.seen_pids.items():
+            try:
+                if psutil.Process(pid).create_time() == created:
+                    alive.append(pid)
+            except psutil.NoSuchProcess:
+                pass
+        return alive
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+    # -- secrets and people --------------------------------------------------------------------
+    def secret(self, name: str) -> str:
+        return (Path(self.settings["state_dir"]) / "secrets" / name).read_text().strip()
+
+    def login(self, username: str, password: str) -> requests.Session:
+        """Log in through the login form, as a browser does; return the session with its cookies."""
+        s = requests.Session()
+        r = s.get(self.url + "hub/login", timeout=10)
+        r.raise_for_status()
+        xsrf = s.cookies.get("_xsrf")
+        r = s.post(self.url + "hub/login", data={"username": username, "password": password, "_xsrf": xsrf},
+                   allow_redirects=False, timeout=30)
+        if r.status_code != 302:
+            raise PermissionError(f"login of {username} failed: {r.status_code}")
+        s.headers["X-XSRFToken"] = s.cookies.get("_xsrf", path="/hub/") or xsrf
+        return s
+
+    def admin(self) -> requests.Session:
+        if not hasattr(self, "_admin"):
+            self._admin = self.login("admin", self.secret("admin_password"))
+        return self._admin
+
+    def api(self, method: str, path: str, token: str | None = None, session=None, **kw) -> requests.Response:
+        headers = kw.pop("headers", {})
+        if token:
+            headers["Authorization"] = f"token {token}"
+        return (session or requests).request(method, self.url + "hub/api/" + path.lstrip("/"),
+                                             headers=headers, timeout=30, **kw)
+
+    def token_for(self, username: str) -> str:
+        r = self.api("POST", f"users/{username}/tokens", session=self.admin(), json={"note": "test"})
+        r.raise_for_status()
+        return r.json()["token"]
+
+    def gateway(self, token: str):
+        from dask_gateway import Gateway
+        from dask_gateway.auth import JupyterHubAuth
+
+        return Gateway(address=self.gateway_url,
+                       proxy_address=f"gateway://127.0.0.1:{self.settings['gateway']['port']}",
+                       auth=JupyterHubAuth(api_token=token))
+
+
+class Kernel:
+    """A kernel in a user's JupyterLab server, driven over the Jupyter websocket protocol."""
+
+    def __init__(self, server_url: str, token: str):
+        import websocket
+
+        self.server_url = server_url.rstrip("/") + "/"
+        self.headers = {"Authorization": f"token {token}"}
+        r = requests.post(self.server_url + "api/kernels", headers=self.headers, json={"name": "python3"}, timeout=30)
+        r.raise_for_status()
+        self.id = r.json()["id"]
+        ws_url = self.server_url.replace("http", "ws", 1) + f"api/kernels/{self.id}/channels"
+        self.ws = websocket.create_connection(ws_url, header=[f"Authorization: token {token}"], timeout=120)
+
+    def run(self, code: str, timeout: float = 120) -> str:
+        """Execute ``code``; return its stdout; raise with the traceback if it fails."""
+        msg_id = uuid.uuid4().hex
+        self.ws.send(json.dumps({
+            "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test",
+                       "session": uuid.uuid4().hex, "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "channel": "shell",
+            "content": {"code": code, "silent": False, "store_history": False,
+                        "user_expressions": {}, "allow_stdin": False},
+        }))
+        out, error = [], None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = json.loads(self.ws.recv())
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind = msg["msg_type"]
+            if kind == "stream":
+                out.append(msg["content"]["text"])
+            elif kind == "error":
+                error = "\n".join(msg["content"]["traceback"])
+            elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                break
+        else:
+            raise TimeoutError(f"kernel code did not finish in {timeout} s")
+        if error:
+            raise RuntimeError(f"kernel code failed:\n{error}")
+        return "".join(out)
+
+    def close(self):
+        try:
+            self.ws.close()
+            requests.delete(self.server_url + f"api/kernels/{self.id}", headers=self.headers, timeout=10)
+        except Exception:
+            pass

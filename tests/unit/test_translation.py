@@ -1,0 +1,138 @@
+"""Settings -> traitlets for the hub and the gateway: pure functions, checked on bare Configs."""
+
+from pathlib import Path
+
+import pytest
+
+from spacehub.config.settings import validate_settings
+from spacehub.gateway.config import cluster_options, gateway_config
+from spacehub.hub.config import Runtime, hub_config
+
+SECRETS = {
+    "jupyterhub_cookie_secret": "ab" * 32, "proxy_auth_token": "p", "service_token_dask-gateway": "g",
+    "service_token_idle-culler": "c", "admin_password": "a" * 32, "shared_password": "s" * 12,
+}
+RUNTIME = Runtime(bin_dir=Path("/env/bin"), proxy_cmd="/chp", gateway_config=Path("/hub/dg.py"),
+                  settings_file=Path("/etc/spacehub.yaml"), is_root=False)
+
+
+def settings(**raw):
+    return validate_settings({"state_dir": "/srv/state", **raw}, "/etc/spacehub.yaml")
+
+
+def test_demo_local_defaults():
+    c = hub_config(settings(), SECRETS, RUNTIME)
+    assert c.JupyterHub.bind_url == "http://127.0.0.1:8000/"
+    assert c.JupyterHub.hub_bind_url == "http://127.0.0.1:8081"
+    assert c.JupyterHub.db_url == "sqlite:////srv/state/jupyterhub.sqlite"
+    assert c.JupyterHub.spawner_class == "jupyterhub.spawner.SimpleLocalProcessSpawner"
+    assert c.SimpleLocalProcessSpawner.home_dir_template == "/srv/state/homes/{username}"
+    assert c.JupyterHub.authenticator_class == "firstuseauthenticator.FirstUseAuthenticator"
+    assert c.FirstUseAuthenticator.create_users is False  # no open sign-up
+    assert c.Authenticator.allow_all is False
+    assert c.Authenticator.admin_users == {"admin"}
+    assert c.ConfigurableHTTPProxy.command == ["/chp"]
+    assert c.ConfigurableHTTPProxy.pid_file == "/srv/state/proxy.pid"
+    assert c.Spawner.cmd == ["/env/bin/jupyterhub-singleuser"]
+    assert "--allow-root" not in c.Spawner.args
+    assert c.Spawner.default_url == "/lab"
+    assert "access:services!service=dask-gateway" in c.Spawner.server_token_scopes
+    env = c.Spawner.environment
+    assert env["DASK_GATEWAY__ADDRESS"] == "http://127.0.0.1:8000/services/dask-gateway"
+    assert env["DASK_GATEWAY__PROXY_ADDRESS"] == "gateway://127.0.0.1:8001"
+    assert env["DASK_GATEWAY__AUTH__TYPE"] == "jupyterhub"
+
+
+def test_services_and_roles():
+    c = hub_config(settings(), SECRETS, RUNTIME)
+    services = {s["name"]: s for s in c.JupyterHub.services}
+    gw = services["dask-gateway"]
+    assert gw["url"] == "http://127.0.0.1:8001"
+    assert gw["command"] == ["/env/bin/dask-gateway-server", "-f", "/hub/dg.py"]
+    assert gw["environment"]["SPACEHUB_CONFIG"] == "/etc/spacehub.yaml"
+    assert "--timeout=3600" in services["idle-culler"]["command"]
+    roles = {r["name"]: r for r in c.JupyterHub.load_roles}
+    assert set(roles["spacehub-idle-culler"]["scopes"]) == {"list:users", "read:users:activity", "read:servers",
+                                                            "delete:servers"}
+    assert "shares!user" in roles["user"]["scopes"]
+    assert "admin:users" not in roles["spacehub-gateway"]["scopes"]  # least privilege
+
+
+def test_switches_off():
+    c = hub_config(settings(gateway={"enabled": False}, culler={"enabled": False}, sharing={"enabled": False},
+                            collaboration={"enabled": False}), SECRETS, RUNTIME)
+    assert c.JupyterHub.services == []
+    assert "shares!user" not in c.JupyterHub.load_roles[0]["scopes"]
+    assert "--YDocExtension.disable_rtc=True" in c.Spawner.args
+    assert "DASK_GATEWAY__ADDRESS" not in c.Spawner.environment
+
+
+def test_root_demo_allows_root_and_isolated_uses_accounts():
+    root = Runtime(**{**RUNTIME.__dict__, "is_root": True})
+    assert "--allow-root" in hub_config(settings(), SECRETS, root).Spawner.args
+    c = hub_config(settings(mode="isolated"), SECRETS, root)
+    assert c.JupyterHub.spawner_class == "jupyterhub.spawner.LocalProcessSpawner"
+    assert "--allow-root" not in c.Spawner.args
+
+
+def test_shared_password_mode():
+    c = hub_config(settings(auth={"type": "shared-password"}), SECRETS, RUNTIME)
+    assert c.JupyterHub.authenticator_class == "shared-password"
+    assert c.SharedPasswordAuthenticator.user_password == "s" * 12
+    assert c.SharedPasswordAuthenticator.admin_password == "a" * 32
+    assert c.Authenticator.allow_all is True
+
+
+@pytest.mark.parametrize("kind, klass", [("github", "GitHubOAuthenticator"), ("oidc", "GenericOAuthenticator")])
+def test_oauth_modes_load_in_real_classes(kind, klass):
+    auth = {"type": kind, kind: {"client_id": "id", "client_secret": "sec", "callback_url": "https://h/hub/oauth_callback"}}
+    if kind == "oidc":
+        auth["oidc"].update(authorize_url="https://idp/auth", token_url="https://idp/token",
+                            userdata_url="https://idp/userinfo", allowed_groups=["space"])
+    else:
+        auth["github"]["allowed_organizations"] = ["spacehub-org"]
+    c = hub_config(settings(auth=auth), SECRETS, RUNTIME)
+    import oauthenticator.generic
+    import oauthenticator.github
+
+    cls = {"GitHubOAuthenticator": oauthenticator.github.GitHubOAuthenticator,
+           "GenericOAuthenticator": oauthenticator.generic.GenericOAuthenticator}[klass]
+    assert c.JupyterHub.authenticator_class.endswith(klass)
+    a = cls(config=c)
+    assert a.client_id == "id" and a.oauth_callback_url == "https://h/hub/oauth_callback"
+    assert a.allow_all is False
+    if kind == "oidc":
+        assert a.allowed_groups == {"space"} and a.userdata_url == "https://idp/userinfo"
+    else:
+        assert a.allowed_organizations == {"spacehub-org"}
+
+
+def test_gateway_limits_and_commands():
+    s = settings(gateway={"user_quota": {"cores": 6, "memory_gib": 10, "clusters": 2},
+                          "cluster_limits": {"cores": 5, "workers": 3}})
+    c = gateway_config(s, Path("/env/bin"))
+    assert c.ClusterConfig.scheduler_cmd == ["/env/bin/dask", "scheduler"]
+    assert c.ClusterConfig.worker_cmd == ["/env/bin/dask", "worker"]
+    assert c.ClusterConfig.cluster_max_cores == 5 and c.ClusterConfig.cluster_max_workers == 3
+    assert c.Proxy.prefix == "/services/dask-gateway"
+    assert c.DaskGateway.backend_class == "spacehub.gateway.backend.DemoBackend"
+    b = c.DemoBackend
+    assert (b.user_max_cores, b.user_max_memory, b.user_max_clusters) == (6, 10 * 2**30, 2)
+    # the real backend class accepts all of it
+    from spacehub.gateway.backend import DemoBackend
+
+    backend = DemoBackend(config=c)
+    assert backend.user_max_clusters == 2
+    assert gateway_config(settings(mode="isolated"), Path("/b")).DaskGateway.backend_class.endswith("IsolatedBackend")
+
+
+def test_cluster_options_bounds_and_handler():
+    opts = cluster_options(settings())
+    spec = {f["field"]: f for f in opts.get_specification()}
+    assert spec["worker_cores"]["spec"]["max"] == 2
+    from dask_gateway_server.models import User
+
+    assert opts.get_configuration({"worker_cores": 2, "worker_memory": 1.5}, User("u")) == {
+        "worker_cores": 2, "worker_threads": 2, "worker_memory": int(1.5 * 2**30)}
+    with pytest.raises(ValueError):
+        opts.parse_options({"worker_cores": 3})
