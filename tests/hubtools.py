@@ -179,13 +179,47 @@ class RunningHub:
         r.raise_for_status()
         return r.json()["token"]
 
-    def gateway(self, token: str):
-        from dask_gateway import Gateway
-        from dask_gateway.auth import JupyterHubAuth
+    def gateway(self, token: str) -> "GatewayAPI":
+        return GatewayAPI(self.gateway_url, token)
 
-        return Gateway(address=self.gateway_url,
-                       proxy_address=f"gateway://127.0.0.1:{self.settings['gateway']['port']}",
-                       auth=JupyterHubAuth(api_token=token))
+
+class GatewayAPI:
+    """The gateway's REST API as a user's token sees it, through the hub's proxy.
+
+    Plain HTTP on purpose: several dask_gateway ``Gateway`` objects in one process share one
+    event-loop thread, and one being garbage-collected can stop it under the others.
+    """
+
+    def __init__(self, url: str, token: str | None):
+        self.url = url.rstrip("/") + "/api/v1/clusters/"
+        self.headers = {"Authorization": f"jupyterhub {token}"} if token else {}
+
+    def request(self, method: str, name: str = "", **kw) -> requests.Response:
+        return requests.request(method, self.url + name, headers=self.headers, timeout=30, **kw)
+
+    def create(self, **options) -> requests.Response:
+        return self.request("POST", json={"cluster_options": options})
+
+    def new(self, **options) -> str:
+        r = self.create(**options)
+        assert r.status_code == 201, r.text
+        return r.json()["name"]
+
+    def names(self) -> set[str]:
+        r = self.request("GET")
+        r.raise_for_status()
+        return set(r.json())
+
+    def status(self, name: str) -> str:
+        r = self.request("GET", name)
+        r.raise_for_status()
+        return r.json()["status"]
+
+    def scale(self, name: str, count: int) -> requests.Response:
+        return self.request("POST", f"{name}/scale", json={"count": count})
+
+    def stop(self, name: str) -> requests.Response:
+        return self.request("DELETE", name)
 
 
 class Kernel:

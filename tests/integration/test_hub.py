@@ -1,10 +1,8 @@
 """The local hub end to end: login form, spawn, a Dask Gateway cluster from inside the user's
 server, other users refused, the per-user quota, clusters stopped with the server."""
 
-import aiohttp
 import pytest
 import requests
-from dask_gateway import GatewayClusterError
 from hubtools import Kernel, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -86,52 +84,62 @@ def test_cluster_from_inside_server(hub, alice, alice_kernel):
     alice["cluster"] = name
 
 
-def test_cluster_options_widget(hub, alice):
-    with hub.gateway(alice["token"]) as gw:
-        options = gw.cluster_options()
-        assert options.worker_cores == 1
-        widget = options._widget()  # the ipywidgets form users see
-        assert widget is not None
-        options.worker_cores = 2
-        with pytest.raises(ValueError):
-            options.worker_cores = 3  # above the settings' max
+def test_cluster_options_widget(alice_kernel):
+    # the options form users see, built and driven inside the server
+    out = alice_kernel.run(
+        "from dask_gateway import Gateway\n"
+        "gateway = Gateway()\n"
+        "options = gateway.cluster_options()\n"
+        "widget = options._widget()\n"
+        "print('WIDGET', type(widget).__name__)\n"
+        "print('DEFAULT', options.worker_cores)\n"
+        "options.worker_cores = 2\n"
+        "try:\n"
+        "    options.worker_cores = 3\n"
+        "except ValueError as e:\n"
+        "    print('REFUSED', str(e).replace(chr(10), ' '))\n"
+        "print('CHOSEN', options.worker_cores)\n"
+        "gateway.close()\n")
+    values = dict(line.split(" ", 1) for line in out.strip().splitlines())
+    assert values["WIDGET"] == "VBox"
+    assert values["DEFAULT"] == "1"
+    assert "3" in values["REFUSED"] and values["CHOSEN"] == "2"
 
 
 def test_other_user_cannot_touch_cluster(hub, alice, bob_token):
     name = alice["cluster"]
-    with hub.gateway(bob_token) as gw:
-        assert name not in {c.name for c in gw.list_clusters()}
-        with pytest.raises(aiohttp.ClientResponseError) as e:
-            gw.connect(name)
-        assert e.value.status == 403
-        with pytest.raises(aiohttp.ClientResponseError) as e:
-            gw.stop_cluster(name)
-        assert e.value.status == 403
-        with pytest.raises(aiohttp.ClientResponseError) as e:
-            gw.scale_cluster(name, 0)
-        assert e.value.status == 403
-    with hub.gateway(alice["token"]) as gw:
-        assert gw.get_cluster(name).status.name == "RUNNING"
-    # the same over plain HTTP, as any client would send it
-    headers = {"Authorization": f"jupyterhub {bob_token}"}
-    assert requests.get(f"{hub.gateway_url}/api/v1/clusters/{name}", headers=headers, timeout=10).status_code == 403
+    bob = hub.gateway(bob_token)
+    assert name not in bob.names()
+    assert bob.request("GET", name).status_code == 403
+    assert bob.stop(name).status_code == 403
+    assert bob.scale(name, 0).status_code == 403
+    assert hub.gateway(alice["token"]).status(name) == "RUNNING"
+    # and without any token
+    anonymous = hub.gateway(None)
+    assert anonymous.request("GET", name).status_code == 401
+    assert anonymous.stop(name).status_code == 401
 
 
 def test_user_quota_across_clusters(hub, alice):
-    # settings: 4 cores per user, 2 clusters; alice's first cluster holds 1 + 2 x 1 cores
-    with hub.gateway(alice["token"]) as gw:
-        second = gw.new_cluster()
-        try:
-            with pytest.raises(GatewayClusterError, match=r"quota of 4 cores.*at most 0 worker"):
-                second.scale(1)
-            with pytest.raises(ValueError, match="already has 2 running cluster"):
-                gw.new_cluster()
-            # room appears when the first cluster shrinks
-            gw.scale_cluster(alice["cluster"], 1)
-            second.scale(1)
-        finally:
-            second.shutdown()
-        gw.scale_cluster(alice["cluster"], 2)
+    # settings: 4 cores and 2 clusters per user; alice's first cluster holds 1 + 2 x 1 cores
+    gw = hub.gateway(alice["token"])
+    second = gw.new()
+    try:
+        wait_for(lambda: gw.status(second) == "RUNNING", 60, what="second cluster running")
+        r = gw.scale(second, 1)
+        assert r.status_code == 409
+        why = r.json()["error"]
+        assert "alice's quota of 4 cores" in why and "at most 0 worker(s)" in why
+        r = gw.create()
+        assert r.status_code == 422
+        assert "already has 2 running cluster(s)" in r.json()["error"]
+        # room appears when the first cluster shrinks
+        assert gw.scale(alice["cluster"], 1).json() == {"ok": True, "msg": None}
+        assert gw.scale(second, 1).status_code == 200
+    finally:
+        gw.stop(second)
+    wait_for(lambda: gw.status(second) == "STOPPED", 30, what="second cluster stopped")
+    assert gw.scale(alice["cluster"], 2).status_code == 200
 
 
 def test_rtc_enabled(alice):
@@ -155,7 +163,12 @@ def test_stopping_server_stops_clusters(hub, alice):
     name = alice["cluster"]
     r = hub.api("DELETE", "users/alice/server", session=hub.admin())
     assert r.status_code in (202, 204)
-    with hub.gateway(alice["token"]) as gw:
-        wait_for(lambda: gw.get_cluster(name).status.name in ("STOPPED", "FAILED"), 40,
-                 what="alice's cluster stopped after her server stopped")
-        assert not gw.list_clusters()
+    gw = hub.gateway(alice["token"])
+    wait_for(lambda: gw.status(name) == "STOPPED", 40, what="alice's cluster stopped after her server stopped")
+    assert not gw.names()
+
+
+def test_health_endpoints(hub):
+    assert requests.get(hub.url + "hub/health", timeout=10).status_code == 200
+    r = requests.get(hub.gateway_url + "/api/health", timeout=10)
+    assert r.status_code == 200 and r.json()["status"] == "pass"
