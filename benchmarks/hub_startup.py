@@ -1,8 +1,12 @@
 """Time the local hub's life cycle: start -> healthy, spawn -> ready, new cluster, 2 workers ready.
 
 Each run starts a fresh `spacehub up` (new state dir, free ports), logs a user in, spawns their
-server, creates a Dask Gateway cluster and scales it to 2 workers, then stops everything with SIGINT.
-Prints the median (and min/max) of each phase over --runs runs.
+server, creates a Dask Gateway cluster from a kernel in that server and scales it to 2 workers,
+then stops everything with SIGINT. Prints the median (and min/max) of each phase over --runs runs.
+
+Baseline, in the same session and interleaved run by run: the stock commands spacehub replaces,
+`jupyterhub-singleuser` started directly (spawner.cmd) and Dask workers under a nanny
+(gateway.worker_nanny). The ratio column is spacehub / stock (below 1: spacehub is faster).
 
     .venv/bin/python benchmarks/hub_startup.py --runs 5
 """
@@ -21,9 +25,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from hubtools import Kernel, RunningHub, wait_for  # noqa: E402
 
 
-def one_run(workdir: Path) -> dict[str, float]:
+STOCK = {
+    "spawner": {"cmd": [str(Path(sys.executable).parent / "jupyterhub-singleuser")]},
+    "gateway": {"worker_nanny": True},
+}
+
+
+def one_run(workdir: Path, stock: bool = False) -> dict[str, float]:
     t = {}
     hub = RunningHub(workdir)
+    if stock:  # deep-merge the stock overrides into the test settings
+        for key, value in STOCK.items():
+            hub.settings[key] = {**hub.settings.get(key, {}), **value}
+        hub.config.write_text(__import__("yaml").safe_dump(hub.settings))
     t0 = time.perf_counter()
     hub.start(timeout=120)
     t["hub start -> healthy"] = time.perf_counter() - t0
@@ -68,15 +82,19 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", type=int, default=5)
     args = p.parse_args(argv)
-    results: dict[str, list[float]] = {}
+    results: dict[str, dict[str, list[float]]] = {"spacehub": {}, "stock": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.runs):
-            for k, v in one_run(Path(tmp) / f"run{i}").items():
-                results.setdefault(k, []).append(v)
+            for kind in ("stock", "spacehub"):
+                for k, v in one_run(Path(tmp) / f"{kind}{i}", stock=kind == "stock").items():
+                    results[kind].setdefault(k, []).append(v)
             print(f"run {i + 1}/{args.runs} done", file=sys.stderr, flush=True)
-    print(f"{'phase':32s} {'median s':>9s} {'min':>7s} {'max':>7s}   (n={args.runs})")
-    for k, v in results.items():
-        print(f"{k:32s} {statistics.median(v):9.2f} {min(v):7.2f} {max(v):7.2f}")
+    med = {kind: {k: statistics.median(v) for k, v in r.items()} for kind, r in results.items()}
+    print(f"{'phase':30s} {'spacehub median s':>17s} {'min':>6s} {'max':>6s} {'stock median s':>15s} "
+          f"{'ratio':>6s}   (n={args.runs} each)")
+    for k, v in results["spacehub"].items():
+        print(f"{k:30s} {med['spacehub'][k]:17.2f} {min(v):6.2f} {max(v):6.2f} {med['stock'][k]:15.2f} "
+              f"{med['spacehub'][k] / med['stock'][k]:6.2f}")
     return 0
 
 

@@ -48,7 +48,7 @@ def test_ctrl_c_stops_everything(short_lived_hub):
     wait_for(lambda: "dask worker" in cmdlines(), 60, what="worker process started")
     names = cmdlines()
     for part in ("jupyterhub", "configurable-http-proxy", "dask-gateway-server", "jupyterhub_idle_culler",
-                 "jupyterhub-singleuser", "dask scheduler", "dask worker"):
+                 "launch jupyterhub-singleuser", "dask scheduler", "dask worker"):
         assert part in names, f"{part} not among the hub's processes: {names}"
     # SIGINT as Ctrl-C sends it; a hang past the harness's deadline is killed and fails here
     assert hub.stop() == 0

@@ -33,7 +33,7 @@ def test_demo_local_defaults():
     assert c.Authenticator.admin_users == {"admin"}
     assert c.ConfigurableHTTPProxy.command == ["/chp"]
     assert c.ConfigurableHTTPProxy.pid_file == "/srv/state/proxy.pid"
-    assert c.Spawner.cmd == ["/env/bin/jupyterhub-singleuser"]
+    assert c.Spawner.cmd == ["/env/bin/python", "-m", "spacehub.hub.launch", "jupyterhub-singleuser"]
     assert "--allow-root" not in c.Spawner.args
     assert c.Spawner.default_url == "/lab"
     assert "access:services!service=dask-gateway" in c.Spawner.server_token_scopes
@@ -65,6 +65,11 @@ def test_switches_off():
     assert "shares!user" not in c.JupyterHub.load_roles[0]["scopes"]
     assert "--YDocExtension.disable_rtc=True" in c.Spawner.args
     assert "DASK_GATEWAY__ADDRESS" not in c.Spawner.environment
+
+
+def test_custom_server_command():
+    c = hub_config(settings(spawner={"cmd": ["/opt/env/bin/jupyterhub-singleuser"]}), SECRETS, RUNTIME)
+    assert c.Spawner.cmd == ["/opt/env/bin/jupyterhub-singleuser"]
 
 
 def test_root_demo_allows_root_and_isolated_uses_accounts():
@@ -112,7 +117,9 @@ def test_gateway_limits_and_commands():
                           "cluster_limits": {"cores": 5, "workers": 3}})
     c = gateway_config(s, Path("/env/bin"))
     assert c.ClusterConfig.scheduler_cmd == ["/env/bin/dask", "scheduler"]
-    assert c.ClusterConfig.worker_cmd == ["/env/bin/dask", "worker"]
+    assert c.ClusterConfig.worker_cmd == ["/env/bin/dask", "worker", "--no-nanny"]
+    nanny = gateway_config(settings(gateway={"worker_nanny": True}), Path("/env/bin"))
+    assert nanny.ClusterConfig.worker_cmd == ["/env/bin/dask", "worker"]
     assert c.ClusterConfig.cluster_max_cores == 5 and c.ClusterConfig.cluster_max_workers == 3
     assert c.Proxy.prefix == "/services/dask-gateway"
     assert c.DaskGateway.backend_class == "spacehub.gateway.backend.DemoBackend"

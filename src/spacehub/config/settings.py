@@ -9,12 +9,24 @@ from __future__ import annotations
 
 import copy
 import os
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
+
+# jsonschema loads every optional format checker it can find at import; rfc3987_syntax alone builds
+# a lark grammar for ~1.4 s, paid by `spacehub up`, the hub and the gateway at every start. The
+# settings schema uses no `format`, so hide that module while jsonschema is first imported.
+_hide = "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules
+if _hide:
+    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
+try:
+    import jsonschema
+finally:
+    if _hide:
+        del sys.modules["rfc3987_syntax"]
 
 SCHEMA_FILE = Path(__file__).with_name("schema.yaml")
 #: The checkout's default settings; ``SPACEHUB_CONFIG`` overrides it.

@@ -61,7 +61,7 @@ def gateway_config(settings: dict, bin_dir: Path) -> Config:
     # distributed >= 2025 ships only the `dask` command, not `dask-scheduler` / `dask-worker`;
     # absolute paths so workers run the same environment as the notebook
     cc.scheduler_cmd = [str(bin_dir / "dask"), "scheduler"]
-    cc.worker_cmd = [str(bin_dir / "dask"), "worker"]
+    cc.worker_cmd = [str(bin_dir / "dask"), "worker"] + ([] if gw["worker_nanny"] else ["--no-nanny"])
     cc.scheduler_cores = gw["scheduler_cores"]
     cc.scheduler_memory = int(gw["scheduler_memory_gib"] * GIB)
     cc.worker_cores = gw["worker_cores"]["default"]

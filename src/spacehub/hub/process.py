@@ -87,7 +87,7 @@ def run_hub(settings, log=print) -> int:
     become_subreaper()
     state = Path(settings.state_dir)
     env = {**os.environ, "SPACEHUB_CONFIG": str(settings.source)}
-    cmd = [str(Path(sys.executable).parent / "jupyterhub"), "-f", str(HUB_DIR / "jupyterhub_config.py")]
+    cmd = [sys.executable, "-m", "spacehub.hub.launch", "jupyterhub", "-f", str(HUB_DIR / "jupyterhub_config.py")]
     hub = subprocess.Popen(cmd, cwd=state, env=env, start_new_session=True, preexec_fn=_default_sigint)
     (state / "spacehub-up.pid").write_text(f"{os.getpid()}\n")
 

@@ -36,6 +36,7 @@ def prepare_state(settings) -> dict[str, str]:
     """Create the state dir and secrets; give the first admin of local accounts their password."""
     state = Path(settings.state_dir)
     state.mkdir(parents=True, exist_ok=True)
+    state.chmod(0o700)  # the hub database holds hashed tokens; homes are private
     (state / "homes").mkdir(exist_ok=True)
     secrets = ensure_secrets(state)
     auth = settings["auth"]
