@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from .config import SettingsError, load_settings
@@ -14,7 +13,7 @@ NOTE: demo mode. Every user's server and Dask cluster runs as this Unix account 
       use `mode: isolated` (as root) to give each user their own account."""
 
 
-def _banner(settings, secrets) -> str:
+def _banner(settings) -> str:
     from .config.secrets import secrets_dir
     from .hub import public_url
 
@@ -52,8 +51,8 @@ def cmd_up(args) -> int:
               + f"\n  -> stop what uses them (`ss -ltnp`) or choose other ports in {settings.source}",
               file=sys.stderr)
         return 1
-    secrets = prepare_state(settings)
-    print(_banner(settings, secrets), flush=True)
+    prepare_state(settings)
+    print(_banner(settings), flush=True)
     return run_hub(settings, log=lambda m: print(m, flush=True))
 
 

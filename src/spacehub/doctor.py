@@ -78,6 +78,10 @@ def run_checks(config: str | None = None, check_ports: bool = True) -> list[Chec
                         "run `make install` (needs node and npm: `apt-get install nodejs npm`)"))
     dask_cmd = bin_dir / "dask"
     checks.append(Check("dask command", dask_cmd.exists(), str(dask_cmd), "run `make install`"))
+    spec = importlib.util.find_spec("dask_gateway_server")
+    gw_proxy = Path(spec.origin).parent / "proxy" / "dask-gateway-proxy" if spec else None
+    checks.append(Check("dask-gateway proxy binary", bool(gw_proxy and os.access(gw_proxy, os.X_OK)),
+                        str(gw_proxy), "reinstall dask-gateway-server (`make clean install`)"))
     try:
         settings = load_settings(config)
     except SettingsError as e:

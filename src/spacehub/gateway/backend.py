@@ -20,10 +20,10 @@ from dask_gateway_server.backends.db_base import DBBackendBase, JobStatus
 from dask_gateway_server.backends.local import LocalBackend, UnsafeLocalBackend
 from traitlets import Bool, Float, Integer
 
-from .quota import Quota, Usage, new_cluster_refusal, scale_refusal, max_workers, total_usage
+from .quota import Quota, Usage, max_workers, new_cluster_refusal, scale_refusal, total_usage
 
 
-class SpacehubBackendMixin(DBBackendBase):
+class SpacehubBackend(DBBackendBase):
     """Adds the per-user quota and stop-with-server to a ``DBBackendBase`` backend."""
 
     user_max_cores = Float(12, help="Cores one user may hold across all clusters.", config=True)
@@ -115,13 +115,13 @@ class SpacehubBackendMixin(DBBackendBase):
                 await self.stop_cluster(cluster.name)
 
 
-class DemoBackend(SpacehubBackendMixin, UnsafeLocalBackend):
+class DemoBackend(SpacehubBackend, UnsafeLocalBackend):
     """Clusters as local processes of the gateway's own Unix account (demo mode)."""
 
     default_host = "127.0.0.1"
 
 
-class IsolatedBackend(SpacehubBackendMixin, LocalBackend):
+class IsolatedBackend(SpacehubBackend, LocalBackend):
     """Clusters as local processes of each user's own Unix account (isolated mode, needs root)."""
 
     default_host = "127.0.0.1"

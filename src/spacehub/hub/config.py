@@ -50,9 +50,9 @@ def gateway_client_env(settings: dict) -> dict[str, str]:
 
 
 def hub_config(settings: dict, secrets: dict, runtime: Runtime) -> Config:
-    """JupyterHub configuration for ``settings`` (validated, defaults filled)."""
+    """JupyterHub configuration for ``settings`` (as returned by ``load_settings``)."""
     c = Config()
-    state = Path(settings.state_dir) if hasattr(settings, "state_dir") else Path(settings["state_dir"])
+    state = Path(settings.state_dir)
     hub = settings["hub"]
 
     c.JupyterHub.bind_url = f"http://{hub['ip']}:{hub['port']}{hub['base_url']}"
