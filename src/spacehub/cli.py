@@ -1,10 +1,12 @@
-"""The ``spacehub`` command: ``up``, ``doctor``, ``config validate``."""
+"""The ``spacehub`` command: ``up``, ``doctor``, ``config validate``, ``catalog ...``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from .catalog.cli import add_commands as add_catalog_commands
+from .catalog.files import CatalogError
 from .config import SettingsError, load_settings
 
 DEMO_WARNING = """\
@@ -82,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     val = cfg_sub.add_parser("validate", help="validate a settings file")
     val.add_argument("file")
     val.set_defaults(func=cmd_config_validate)
+    add_catalog_commands(sub)
     return p
 
 
@@ -92,6 +95,12 @@ def main(argv=None) -> int:
     except SettingsError as e:
         print(f"spacehub: invalid settings: {e}", file=sys.stderr)
         return 2
+    except CatalogError as e:
+        print(f"spacehub: invalid catalog: {e}", file=sys.stderr)
+        return 2
+    except (KeyError, ValueError) as e:
+        print(f"spacehub: {e.args[0] if e.args else e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

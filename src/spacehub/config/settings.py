@@ -9,24 +9,13 @@ from __future__ import annotations
 
 import copy
 import os
-import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-# jsonschema loads every optional format checker it can find at import; rfc3987_syntax alone builds
-# a lark grammar for ~1.4 s, paid by `spacehub up`, the hub and the gateway at every start. The
-# settings schema uses no `format`, so hide that module while jsonschema is first imported.
-_hide = "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules
-if _hide:
-    sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
-try:
-    import jsonschema
-finally:
-    if _hide:
-        del sys.modules["rfc3987_syntax"]
+from ..jsonschema_ import Draft202012Validator
 
 SCHEMA_FILE = Path(__file__).with_name("schema.yaml")
 #: The checkout's default settings; ``SPACEHUB_CONFIG`` overrides it.
@@ -95,7 +84,7 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
 
 def validate_settings(raw: dict, path: str | os.PathLike = "<settings>", text: str | None = None) -> Settings:
     """Validate a settings mapping (as read from ``path``) and return it with defaults filled in."""
-    validator = jsonschema.Draft202012Validator(schema())
+    validator = Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(raw), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
         err = errors[0]

@@ -1,0 +1,128 @@
+"""The catalog of all mission datasets: look up, list and search entries."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from .files import CATALOG_DIR, read_catalog_dir
+from .model import Entry
+
+QUANTITIES = ("magnetic_field", "velocity", "density", "temperature", "pressure", "electric_field", "flux",
+              "counts", "energy", "index", "position", "time", "other")
+
+
+def parse_time(value, what: str = "time") -> np.datetime64 | None:
+    """``value`` (ISO string, datetime, datetime64 or None) as datetime64[ns]; clear error if not a time."""
+    if value is None or value == "":
+        return None
+    try:
+        return np.datetime64(value, "ns")
+    except (ValueError, TypeError):
+        raise ValueError(f"{what} {value!r} is not a time: use ISO 8601, e.g. 2015-03-17 or 2015-03-17T04:45") from None
+
+
+class Catalog:
+    """All datasets of the catalog files, by id.
+
+    >>> cat = Catalog.from_dir()                      # doctest: +SKIP
+    >>> cat.search(text="solar wind", quantity="magnetic_field")  # doctest: +SKIP
+    """
+
+    def __init__(self, entries: list[Entry]):
+        self._entries = {e.id: e for e in entries}
+
+    @classmethod
+    def from_dir(cls, folder: str | Path = CATALOG_DIR) -> "Catalog":
+        return cls(read_catalog_dir(Path(folder)))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._entries.values())
+
+    def __contains__(self, dataset_id: str) -> bool:
+        return dataset_id in self._entries
+
+    def __getitem__(self, dataset_id: str) -> Entry:
+        try:
+            return self._entries[dataset_id]
+        except KeyError:
+            close = [i for i in self._entries if dataset_id.lower().replace("-", "_") in i]
+            hint = f"; did you mean {', '.join(close[:5])}?" if close else "; `spacehub catalog list` shows all"
+            raise KeyError(f"no dataset {dataset_id!r} in the catalog{hint}") from None
+
+    def __getattr__(self, name: str) -> Entry:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self[name]
+        except KeyError as e:
+            raise AttributeError(str(e)) from None
+
+    def __dir__(self):
+        return [*super().__dir__(), *self._entries]
+
+    def missions(self) -> list[str]:
+        return sorted({e.mission for e in self})
+
+    def domains(self) -> list[str]:
+        return sorted({e.domain for e in self})
+
+    def search(self, text: str = "", *, mission: str | None = None, domain: str | None = None,
+               quantity: str | None = None, variable: str | None = None, start=None, stop=None,
+               kind: str | None = None) -> list[Entry]:
+        """Entries matching every given criterion, best text matches first.
+
+        Parameters
+        ----------
+        text : words that must all occur in the entry (id, title, mission, instrument, description,
+            keywords, variable names and descriptions); case-insensitive.
+        mission, domain, kind : exact (case-insensitive) match.
+        quantity : physical quantity of at least one variable (``magnetic_field``, ``density``, ...).
+        variable : name of a variable (case-insensitive), e.g. ``BZ_GSM``.
+        start, stop : the entry's time coverage must overlap [start, stop).
+        """
+        if quantity is not None and quantity not in QUANTITIES:
+            raise ValueError(f"unknown quantity {quantity!r}; known: {', '.join(QUANTITIES)}")
+        t0, t1 = parse_time(start, "start"), parse_time(stop, "stop")
+        if t0 is not None and t1 is not None and t1 <= t0:
+            raise ValueError(f"stop {stop} must be after start {start}")
+        words = [w for w in re.split(r"\s+", text.lower().strip()) if w]
+        hits = []
+        for e in self:
+            if mission and e.mission.lower() != mission.lower():
+                continue
+            if domain and e.domain != domain.lower():
+                continue
+            if kind and e.kind != kind:
+                continue
+            if quantity and not any(v.quantity == quantity for v in e.variables):
+                continue
+            if variable and not any(v.name.lower() == variable.lower() for v in e.variables):
+                continue
+            if not e.overlaps(t0, t1):
+                continue
+            score = _text_score(e, words)
+            if score is None:
+                continue
+            hits.append((-score, e.id, e))
+        return [e for *_, e in sorted(hits, key=lambda h: h[:2])]
+
+
+def _text_score(entry: Entry, words: list[str]) -> int | None:
+    """None if a word is missing; else a score favouring hits in id, title, mission and keywords."""
+    if not words:
+        return 0
+    everything = entry.text()
+    strong = " ".join([entry.id, entry.title, entry.mission, entry.instrument, *entry.keywords]).lower()
+    score = 0
+    for w in words:
+        if w not in everything:
+            return None
+        score += 3 if w in strong else 1
+    return score

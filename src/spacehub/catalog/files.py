@@ -1,0 +1,152 @@
+"""Read and validate the catalog files (``catalogs/*.yaml``) into :class:`Entry` objects.
+
+Errors name the file, the dataset entry and the field, and say why (``CatalogError``).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from ..jsonschema_ import Draft202012Validator
+from .model import Entry, Variable
+
+CATALOG_DIR = Path(__file__).resolve().parents[3] / "catalogs"
+SCHEMA_FILE = CATALOG_DIR / "schema.yaml"
+
+
+class CatalogError(ValueError):
+    """A catalog file that cannot be used: which file, which entry, which field, and why."""
+
+    def __init__(self, path, entry: str, field: str, why: str):
+        self.path, self.entry, self.field, self.why = str(path), entry, field, why
+        where = " ".join(p for p in (f"dataset {entry}" if entry else "", f"field {field}" if field else "") if p)
+        super().__init__(f"{self.path}: {where + ': ' if where else ''}{why}")
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML without implicit timestamps: dates stay the strings the schema checks."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    key: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@cache
+def schema() -> dict:
+    with open(SCHEMA_FILE) as f:
+        return yaml.load(f, _Loader)
+
+
+def catalog_files(folder: Path = CATALOG_DIR) -> list[Path]:
+    return sorted(p for p in Path(folder).glob("*.yaml") if p.name != "schema.yaml")
+
+
+def read_catalog_file(path: Path) -> list[Entry]:
+    """Validate one catalog file and return its entries."""
+    path = Path(path)
+    try:
+        doc = yaml.load(path.read_text(), _Loader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        raise CatalogError(path, "", "", f"not valid YAML{f' (line {mark.line + 1})' if mark else ''}: "
+                           f"{getattr(e, 'problem', e)}") from None
+    if not isinstance(doc, dict):
+        raise CatalogError(path, "", "", "must be a mapping with mission, domain and datasets")
+    errors = sorted(Draft202012Validator(schema()).iter_errors(doc),
+                    key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        raise _schema_error(path, errors[0])
+    defaults = {k: v for k, v in doc.items() if k != "datasets"}
+    entries = []
+    for name, d in doc["datasets"].items():
+        for i, route in enumerate(d["routes"]):
+            why = _template_problem(route)
+            if why:
+                raise CatalogError(path, name, f"routes[{i}]", why)
+        cov = d["coverage"]
+        start, stop = np.datetime64(cov["start"], "ns"), cov.get("stop")
+        stop = np.datetime64(stop, "ns") if stop else None
+        if stop is not None and stop < start:
+            raise CatalogError(path, name, "coverage", f"stop {cov['stop']} is before start {cov['start']}")
+        entries.append(Entry(
+            id=name, title=d["title"], mission=d.get("mission", defaults["mission"]),
+            domain=d.get("domain", defaults["domain"]), description=d["description"],
+            start=start, stop=stop,
+            variables=tuple(Variable(**{**v, "components": tuple(v.get("components", ()))}) for v in d["variables"]),
+            routes=tuple(d["routes"]), kind=d.get("kind", "timeseries"), instrument=d.get("instrument", ""),
+            provider=defaults.get("provider", ""), cadence=d.get("cadence", ""),
+            keywords=tuple(d.get("keywords", ())), citation=d.get("citation", "").strip(), doi=d.get("doi", ""),
+            licence=d.get("licence", defaults.get("licence", "")), data_policy=defaults.get("data_policy", ""),
+            homepage=defaults.get("homepage", ""), source=path,
+        ))
+    return entries
+
+
+def read_catalog_dir(folder: Path = CATALOG_DIR) -> list[Entry]:
+    """Every entry of every catalog file in ``folder``; ids must be unique across files."""
+    seen: dict[str, Path] = {}
+    entries = []
+    for path in catalog_files(folder):
+        for entry in read_catalog_file(path):
+            if entry.id in seen:
+                raise CatalogError(path, entry.id, "", f"duplicate dataset id (also in {seen[entry.id]})")
+            seen[entry.id] = path
+            entries.append(entry)
+    return entries
+
+
+ROUTE_KINDS = ("hapi", "files", "sample", "portal")
+
+
+def _schema_error(path, err) -> CatalogError:
+    if err.validator == "oneOf" and isinstance(err.instance, dict) and err.instance.get("kind") in ROUTE_KINDS:
+        # a route of a known kind: report what is wrong against that kind's form alone
+        form = {**schema()["$defs"][f"route_{err.instance['kind']}"], "$defs": schema()["$defs"]}
+        inner = next(iter(Draft202012Validator(form).iter_errors(err.instance)), None)
+        if inner is not None:
+            inner.path.extendleft(reversed(err.absolute_path))
+            err = inner
+    parts = [str(p) for p in err.absolute_path]
+    entry = parts[1] if len(parts) > 1 and parts[0] == "datasets" else ""
+    field = ".".join(parts[2:] if entry else parts)
+    why = err.message
+    if err.validator == "oneOf" and isinstance(err.instance, dict):
+        why = f"unknown route kind {err.instance.get('kind')!r} (known: {', '.join(ROUTE_KINDS)})"
+    elif err.validator == "additionalProperties":
+        why = err.message.replace("were unexpected", "are not catalog fields").replace(
+            "was unexpected", "is not a catalog field")
+    elif err.validator == "enum" and parts and parts[-1] == "format":
+        why = f"unknown format / reader {err.instance!r} (known: {', '.join(err.validator_value)})"
+    return CatalogError(path, entry, field, why)
+
+
+_STRFTIME = re.compile(r"%[-]?[YmdHMSjyBbe%]")
+
+
+def _template_problem(route: dict) -> str | None:
+    """Why a `files` / `sample` route template is unusable, or None."""
+    template = route.get("url") or route.get("path")
+    if template is None:
+        return None
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError as e:
+        return f"bad template {template!r}: {e}"
+    names = {f[1] for f in fields if f[1] is not None}
+    unknown = names - {"time", "version"}
+    if unknown:
+        return f"unknown placeholder(s) {sorted(unknown)} in {template!r} (use {{time:%Y%m%d}} and {{version}})"
+    for _, name, spec, _ in fields:
+        if name == "time" and not _STRFTIME.search(spec or ""):
+            return f"{{time}} needs a strftime format such as {{time:%Y%m%d}} in {template!r}"
+    if "time" in names and route.get("period", "once") == "once":
+        return f"template {template!r} uses {{time}} but the route has no period (hour, day, month, ...)"
+    return None

@@ -1,0 +1,79 @@
+"""The catalog's entries: one mission dataset each, with its variables and access routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    units: str
+    description: str
+    quantity: str | None = None
+    fill: float | None = None
+    components: tuple[str, ...] = ()
+    frame: str | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One dataset of the catalog, as written in ``catalogs/<mission>.yaml`` (defaults merged in)."""
+
+    id: str
+    title: str
+    mission: str
+    domain: str
+    description: str
+    start: np.datetime64  #: first data (UTC)
+    stop: np.datetime64 | None  #: last data, None while the mission is delivering
+    variables: tuple[Variable, ...]
+    routes: tuple[dict, ...]
+    kind: str = "timeseries"
+    instrument: str = ""
+    provider: str = ""
+    cadence: str = ""
+    keywords: tuple[str, ...] = ()
+    citation: str = ""
+    doi: str = ""
+    licence: str = ""
+    data_policy: str = ""
+    homepage: str = ""
+    source: Path | None = field(default=None, compare=False)  #: the catalog file
+
+    def variable(self, name: str) -> Variable:
+        for v in self.variables:
+            if v.name == name:
+                return v
+        known = ", ".join(v.name for v in self.variables)
+        raise KeyError(f"{self.id} has no variable {name!r} (it has: {known})")
+
+    def route(self, kind: str) -> dict | None:
+        return next((r for r in self.routes if r["kind"] == kind), None)
+
+    @property
+    def coverage(self) -> tuple[np.datetime64, np.datetime64 | None]:
+        return self.start, self.stop
+
+    def overlaps(self, start: np.datetime64 | None, stop: np.datetime64 | None) -> bool:
+        """Whether [start, stop) meets the dataset's coverage (open ends allowed)."""
+        if stop is not None and stop <= self.start:
+            return False
+        if start is not None and self.stop is not None and start > self.stop:
+            return False
+        return True
+
+    def text(self) -> str:
+        """Everything free-text search looks at, lower-cased."""
+        parts = [self.id, self.title, self.mission, self.instrument, self.provider, self.domain,
+                 self.description, *self.keywords]
+        for v in self.variables:
+            parts += [v.name, v.description, v.quantity or ""]
+        return " ".join(parts).lower()
+
+    def summary(self) -> str:
+        stop = str(self.stop)[:10] if self.stop is not None else "now"
+        return f"{self.id:28s} {self.mission:18s} {self.domain:12s} {str(self.start)[:10]}..{stop:10s} {self.title}"
