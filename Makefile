@@ -23,6 +23,7 @@ $(PROXY): hub/proxy/package.json hub/proxy/package-lock.json
 	touch $@
 
 up: install
+	$(BIN)/spacehub data sample --if-missing
 	$(BIN)/spacehub up
 
 doctor: install

@@ -1,4 +1,4 @@
-"""The ``spacehub`` command: ``up``, ``doctor``, ``config validate``, ``catalog ...``."""
+"""The ``spacehub`` command: ``up``, ``doctor``, ``config validate``, ``catalog ...``, ``data sample``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from .catalog.cli import add_commands as add_catalog_commands
 from .catalog.files import CatalogError
 from .config import SettingsError, load_settings
+from .data.cli import add_commands as add_data_commands
 
 DEMO_WARNING = """\
 NOTE: demo mode. Every user's server and Dask cluster runs as this Unix account ({user}):
@@ -85,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("file")
     val.set_defaults(func=cmd_config_validate)
     add_catalog_commands(sub)
+    add_data_commands(sub)
     return p
 
 

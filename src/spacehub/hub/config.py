@@ -176,7 +176,9 @@ def _apply_spawner(c: Config, settings: dict, runtime: Runtime, state: Path) -> 
     c.Spawner.default_url = sp["default_url"]
     c.Spawner.start_timeout = sp["start_timeout"]
     c.Spawner.http_timeout = sp["http_timeout"]
-    env = {"PATH": f"{runtime.bin_dir}:/usr/local/bin:/usr/bin:/bin"}
+    env = {"PATH": f"{runtime.bin_dir}:/usr/local/bin:/usr/bin:/bin",
+           # where Entry.read finds the offline sample data
+           "SPACEHUB_SAMPLE_DATA": str(state / "sample-data")}
     scopes = ["users:activity!user", "access:servers!server"]
     if settings["gateway"]["enabled"]:
         env.update(gateway_client_env(settings))

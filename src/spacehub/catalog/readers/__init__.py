@@ -1,0 +1,30 @@
+"""Readers: one per file format, each returning an ``xarray.Dataset`` with time as datetime64,
+fill values masked (NaN), units and descriptions in attrs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ReadError(ValueError):
+    """A data file that cannot be read: names the file and what is wrong with it."""
+
+    def __init__(self, path, why: str):
+        self.path, self.why = str(path), why
+        super().__init__(f"{self.path}: {why}")
+
+
+def open_file(path: str | Path, format: str, variables: list[str] | None = None):
+    """Open one file of ``format`` (a catalog route's format) as an ``xarray.Dataset``."""
+    if format == "cdf":
+        from .cdf import open_cdf
+
+        return open_cdf(path, variables)
+    if format in ("netcdf", "hdf5"):
+        from .netcdf import open_netcdf
+
+        return open_netcdf(path, variables)
+    raise ReadError(path, f"no reader for format {format!r} yet")
+
+
+__all__ = ["ReadError", "open_file"]

@@ -1,0 +1,138 @@
+"""ISTP CDF files through pycdfpp.
+
+Honours the ISTP/IACG guidelines (https://spdf.gsfc.nasa.gov/istp_guide/): each data variable's
+time axis is its ``DEPEND_0`` (CDF_TIME_TT2000, CDF_EPOCH or CDF_EPOCH16, converted to datetime64
+by pycdfpp); ``FILLVAL`` and values outside ``VALIDMIN``/``VALIDMAX`` become NaN; ``UNITS``,
+``CATDESC``, ``FIELDNAM`` and ``LABLAXIS`` go into attrs. pycdfpp was picked over cdflib for speed
+(benchmarks/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from . import ReadError
+
+_TIME_TYPES = {"CDF_TIME_TT2000", "CDF_EPOCH", "CDF_EPOCH16"}
+_ATTRS = {"UNITS": "units", "CATDESC": "description", "FIELDNAM": "long_name", "LABLAXIS": "label"}
+
+
+def _attr(var, name):
+    a = var.attributes.get(name) if hasattr(var.attributes, "get") else (
+        var.attributes[name] if name in var.attributes else None)
+    if a is None:
+        return None
+    value = a.value
+    if isinstance(value, (list, tuple, np.ndarray)) and len(value) == 1:
+        value = value[0]
+    return value
+
+
+_MAGIC_V3, _MAGIC_V2, _MAGIC_OLD = 0xCDF30001, 0xCDF26002, 0x0000FFFF
+_UNCOMPRESSED, _COMPRESSED = 0x0000FFFF, 0xCCCC0001
+
+
+def check_structure(path: Path) -> None:
+    """Check a CDF's header against its size before any C code sees it.
+
+    pycdfpp reads past the end of truncated files (a segmentation fault, not an exception), so the
+    file's own bookkeeping is checked first (CDF Internal Format Description, sections 2.2-2.4): the
+    magic numbers, the CDR, and the GDR's ``eof`` field (offset just past the last internal record),
+    which a complete file reaches. Internal records are big-endian; v2.x offsets are 4 bytes, v3 8.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            raise ReadError(path, f"not a CDF file: only {size} bytes")
+        magic1, magic2 = int.from_bytes(head[:4], "big"), int.from_bytes(head[4:], "big")
+        if magic1 not in (_MAGIC_V3, _MAGIC_V2, _MAGIC_OLD) or magic2 not in (_UNCOMPRESSED, _COMPRESSED):
+            raise ReadError(path, f"not a CDF file (magic numbers {magic1:#010x} {magic2:#010x})")
+        off = 8 if magic1 == _MAGIC_V3 else 4
+
+        def read_int(offset, n):
+            f.seek(offset)
+            b = f.read(n)
+            if len(b) < n:
+                raise ReadError(path, f"the file is truncated: {size} bytes, its header points past the end")
+            return int.from_bytes(b, "big")
+
+        if magic2 == _COMPRESSED:  # whole-file compression: one CCR after the magic numbers
+            end = 8 + read_int(8, off)
+        else:
+            gdr = read_int(8 + off + 4, off)  # CDR: RecordSize, RecordType, GDRoffset
+            end = read_int(gdr + off + 4 + 3 * off, off)  # GDR: size, type, rVDRhead, zVDRhead, ADRhead, eof
+        if size < end:
+            raise ReadError(path, f"the file is truncated: {size} bytes of the {end} its header declares")
+
+
+def open_cdf(path: str | Path, variables: list[str] | None = None):
+    import pycdfpp
+    import xarray as xr
+
+    path = Path(path)
+    check_structure(path)
+    try:
+        cdf = pycdfpp.load(str(path))
+    except (ValueError, RuntimeError, OSError) as e:
+        raise ReadError(path, f"not a readable CDF file ({e})") from None
+    if cdf is None or len(cdf) == 0:
+        raise ReadError(path, "CDF holds no variables: the file is truncated or corrupt")
+    names = list(variables) if variables else [
+        name for name, v in cdf.items()
+        if _attr(v, "VAR_TYPE") == "data" or (_attr(v, "VAR_TYPE") is None and _attr(v, "DEPEND_0"))]
+    missing = [n for n in names if n not in cdf]
+    if missing:
+        raise ReadError(path, f"has no variable(s) {missing} (it has: {', '.join(n for n, _ in cdf.items())})")
+    data_vars, coords = {}, {}
+    for name in names:
+        var = cdf[name]
+        dep = _attr(var, "DEPEND_0")
+        if dep is None or dep not in cdf:
+            raise ReadError(path, f"variable {name} has no usable DEPEND_0 time axis")
+        if dep not in coords:
+            tvar = cdf[dep]
+            if str(tvar.type).split(".")[-1] not in _TIME_TYPES:
+                raise ReadError(path, f"DEPEND_0 {dep} of {name} is {tvar.type}, not a CDF time type")
+            coords[dep] = pycdfpp.to_datetime64(tvar).astype("datetime64[ns]")
+        try:
+            values = np.asarray(var.values)
+        except Exception as e:  # pycdfpp raises plain exceptions on inconsistent records
+            raise ReadError(path, f"variable {name} cannot be decoded ({e})") from None
+        if len(values) != len(coords[dep]):
+            raise ReadError(path, f"variable {name} has {len(values)} records but {dep} has {len(coords[dep])}"
+                            ": the file is truncated or corrupt")
+        values = _masked(values, var)
+        attrs = {key: _attr(var, cdf_key) for cdf_key, key in _ATTRS.items() if _attr(var, cdf_key) is not None}
+        fill = _attr(var, "FILLVAL")
+        if fill is not None:
+            attrs["_FillValue_in_file"] = float(fill) if np.isscalar(fill) else fill
+        dims = (dep,) + tuple(f"{name}_dim{i}" for i in range(1, values.ndim))
+        data_vars[name] = (dims, values, attrs)
+    ds = xr.Dataset(data_vars, coords=coords)
+    if len(coords) == 1:  # the common case: one time axis, called "time" like everywhere else
+        ds = ds.rename({next(iter(coords)): "time"})
+    for name, attr in cdf.attributes.items():  # global attributes (ISTP: Project, TEXT, ...)
+        values = [v.value if hasattr(v, "value") else v for v in attr]
+        ds.attrs[name] = values[0] if len(values) == 1 else values
+    ds.attrs["source_files"] = [str(path)]
+    return ds
+
+
+def _masked(values: np.ndarray, var) -> np.ndarray:
+    if not np.issubdtype(values.dtype, np.number):
+        return values
+    out = values.astype(np.float64 if values.dtype.itemsize > 4 or np.issubdtype(values.dtype, np.integer)
+                        else np.float32)
+    fill = _attr(var, "FILLVAL")
+    if fill is not None:
+        out[values == fill] = np.nan
+    lo, hi = _attr(var, "VALIDMIN"), _attr(var, "VALIDMAX")
+    with np.errstate(invalid="ignore"):
+        if lo is not None and np.isscalar(lo):
+            out[out < lo] = np.nan
+        if hi is not None and np.isscalar(hi):
+            out[out > hi] = np.nan
+    return out

@@ -1,0 +1,20 @@
+"""netCDF-4 / HDF5 files through xarray (h5netcdf engine: accepts paths and file objects)."""
+
+from __future__ import annotations
+
+from . import ReadError
+
+
+def open_netcdf(path, variables=None):
+    import xarray as xr
+
+    try:
+        ds = xr.open_dataset(path, engine="h5netcdf", mask_and_scale=True)
+    except (OSError, ValueError) as e:
+        raise ReadError(path, f"not a readable netCDF-4/HDF5 file ({e})") from None
+    if variables:
+        missing = sorted(set(variables) - set(ds.data_vars))
+        if missing:
+            raise ReadError(path, f"has no variable(s) {missing} (it has: {', '.join(map(str, ds.data_vars))})")
+        ds = ds[variables]
+    return ds

@@ -1,0 +1,127 @@
+"""Entry.read over the OMNI sample (real CDF layout): values, fills, month boundaries, provenance,
+and clear errors for bad ranges, unknown variables and broken files."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+import spacehub.catalog as catalog
+from spacehub.catalog.readers import ReadError, open_file
+from spacehub.catalog.templates import files_for
+from spacehub.cli import main
+from spacehub.data.samples import omni
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory):
+    dest = tmp_path_factory.mktemp("sample-data")
+    assert main(["data", "sample", "--dest", str(dest)]) == 0
+    return dest
+
+
+@pytest.fixture
+def omni_entry(sample_dir, monkeypatch):
+    monkeypatch.setenv("SPACEHUB_SAMPLE_DATA", str(sample_dir))
+    return catalog.open().omni_hro_1min
+
+
+def test_sample_in_real_layout(sample_dir):
+    files = sorted(p.relative_to(sample_dir).as_posix() for p in sample_dir.rglob("*.cdf"))
+    assert files == [f"omni/hro_1min/2015/omni_hro_1min_2015{m}01_v01.cdf" for m in ("02", "03", "04")]
+
+
+def test_storm_read_back(omni_entry):
+    ds = omni_entry.read("2015-03-17", "2015-03-19", ["SYM_H", "BZ_GSM", "flow_speed", "proton_density"])
+    assert ds.time.dtype == np.dtype("datetime64[ns]")
+    assert ds.time.size == 2 * 24 * 60
+    truth = json.loads(ds.attrs["spacehub_injected_truth"]) if "spacehub_injected_truth" in ds.attrs else omni.TRUTH
+    t_min = ds.SYM_H.idxmin().values
+    assert abs((t_min - np.datetime64(truth["sym_h_minimum_time"])) / np.timedelta64(1, "h")) < 1
+    assert ds.SYM_H.min() == pytest.approx(truth["sym_h_minimum_nT"], abs=25)
+    south = ds.BZ_GSM.sel(time=slice("2015-03-17T07", "2015-03-17T23"))
+    assert float(south.mean()) == pytest.approx(-18, abs=1.5)
+    before = float(ds.flow_speed.sel(time=slice("2015-03-17T03", "2015-03-17T04:30")).mean())
+    after = float(ds.flow_speed.sel(time=slice("2015-03-17T05", "2015-03-17T06")).mean())
+    assert before < 450 < after
+    assert ds.flow_speed.attrs["units"] == "km/s"
+    assert ds.attrs["synthetic"] == "true"
+
+
+def test_fill_values_masked(omni_entry, sample_dir):
+    ds = omni_entry.read("2015-03-01", "2015-04-01", ["flow_speed"])
+    raw = open_file(sample_dir / "omni/hro_1min/2015/omni_hro_1min_20150301_v01.cdf", "cdf", ["flow_speed"])
+    import pycdfpp
+    cdf = pycdfpp.load(str(sample_dir / "omni/hro_1min/2015/omni_hro_1min_20150301_v01.cdf"))
+    n_fill = int((cdf["flow_speed"].values == np.float32(99999.9)).sum())
+    assert n_fill > 100  # the sample has gaps, as the real product does
+    assert int(ds.flow_speed.isnull().sum()) == n_fill == int(raw.flow_speed.isnull().sum())
+    assert float(ds.flow_speed.max()) < 1000
+
+
+def test_month_and_year_boundaries(omni_entry):
+    ds = omni_entry.read("2015-03-31T23:00", "2015-04-01T01:00", ["SYM_H"])
+    assert ds.time.size == 120
+    assert str(ds.time[0].values)[:16] == "2015-03-31T23:00" and str(ds.time[-1].values)[:16] == "2015-04-01T00:59"
+    assert len(ds.attrs["provenance_files"]) == 2
+    assert files_for("{time:%Y}/x_{time:%Y%m}01.cdf", "month", np.datetime64("2014-12-31T12"),
+                     np.datetime64("2015-01-01T01")) == ["2014/x_20141201.cdf", "2015/x_20150101.cdf"]
+    assert files_for("h_{time:%Y%m%d}.cdf", "halfyear", np.datetime64("2015-06-30"), np.datetime64("2015-07-02")) == [
+        "h_20150101.cdf", "h_20150701.cdf"]
+    assert files_for("d_{time:%Y%m%d}.cdf", "day", np.datetime64("2016-02-28"), np.datetime64("2016-03-01")) == [
+        "d_20160228.cdf", "d_20160229.cdf"]
+
+
+def test_provenance(omni_entry):
+    ds = omni_entry.read("2015-03-17", "2015-03-17T01", ["BZ_GSM"])
+    assert ds.attrs["dataset_id"] == "omni_hro_1min"
+    assert ds.attrs["provenance_route"].startswith("sample:omni/hro_1min/")
+    assert ds.attrs["provenance_files"][0].endswith("omni_hro_1min_20150301_v01.cdf")
+    assert ds.attrs["doi"] == "10.1029/2004JA010649"
+
+
+@pytest.mark.parametrize("start, stop, message", [
+    ("2015-03-18", "2015-03-17", "stop 2015-03-17 must be after start 2015-03-18"),
+    ("2015-03-17", "2015-03-17", "must be after start"),
+    ("1970-01-01", "1970-01-02", "outside its coverage 1981-01-01"),
+    ("last tuesday", "2015-03-17", "start 'last tuesday' is not a time"),
+    ("2019-01-01", "2019-01-02", "no sample data of omni_hro_1min for [2019-01-01, 2019-01-02): run `spacehub data sample`"),
+])
+def test_bad_ranges_explained(omni_entry, start, stop, message):
+    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):
+        omni_entry.read(start, stop)
+
+
+def test_unknown_variable(omni_entry):
+    with pytest.raises(KeyError, match="omni_hro_1min has no variable 'Bz'"):
+        omni_entry.read("2015-03-17", "2015-03-18", ["Bz"])
+
+
+def test_broken_cdf_files_named(sample_dir, tmp_path):
+    good = sample_dir / "omni/hro_1min/2015/omni_hro_1min_20150301_v01.cdf"
+    truncated = tmp_path / "truncated.cdf"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 3])
+    junk = tmp_path / "junk.cdf"
+    junk.write_bytes(b"not a cdf at all" * 64)
+    empty = tmp_path / "empty.cdf"
+    empty.write_bytes(b"")
+    for path, why in ((truncated, f"the file is truncated: {truncated.stat().st_size} bytes of the "
+                                  f"{good.stat().st_size} its header declares"),
+                      (junk, "not a CDF file (magic numbers 0x6e6f7420 0x61206364)"),
+                      (empty, "not a CDF file: only 0 bytes")):
+        with pytest.raises(ReadError) as e:
+            open_file(path, "cdf", ["BZ_GSM"])
+        assert e.value.path == str(path)
+        assert e.value.why == why
+    assert good.exists()
+
+
+def test_broken_file_in_read_names_it(omni_entry, sample_dir, tmp_path, monkeypatch):
+    copy = tmp_path / "data"
+    shutil.copytree(sample_dir, copy)
+    f = copy / "omni/hro_1min/2015/omni_hro_1min_20150301_v01.cdf"
+    f.write_bytes(f.read_bytes()[:5000])
+    monkeypatch.setenv("SPACEHUB_SAMPLE_DATA", str(copy))
+    with pytest.raises(ReadError, match="omni_hro_1min_20150301_v01.cdf"):
+        catalog.open().omni_hro_1min.read("2015-03-17", "2015-03-18")
