@@ -9,6 +9,8 @@ by pycdfpp); ``FILLVAL`` and values outside ``VALIDMIN``/``VALIDMAX`` become NaN
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -86,10 +88,9 @@ def open_cdf(path: str | Path, variables: list[str] | None = None):
     missing = [n for n in names if n not in cdf]
     if missing:
         raise ReadError(path, f"has no variable(s) {missing} (it has: {', '.join(n for n, _ in cdf.items())})")
-    data_vars, coords = {}, {}
-    for name in names:
-        var = cdf[name]
-        dep = _attr(var, "DEPEND_0")
+    coords = {}
+    for name in names:  # time axes first, and the checks that need no data
+        dep = _attr(cdf[name], "DEPEND_0")
         if dep is None or dep not in cdf:
             raise ReadError(path, f"variable {name} has no usable DEPEND_0 time axis")
         if dep not in coords:
@@ -97,6 +98,10 @@ def open_cdf(path: str | Path, variables: list[str] | None = None):
             if str(tvar.type).split(".")[-1] not in _TIME_TYPES:
                 raise ReadError(path, f"DEPEND_0 {dep} of {name} is {tvar.type}, not a CDF time type")
             coords[dep] = pycdfpp.to_datetime64(tvar).astype("datetime64[ns]")
+
+    def decode(name):
+        var = cdf[name]
+        dep = _attr(var, "DEPEND_0")
         try:
             values = np.asarray(var.values)
         except Exception as e:  # pycdfpp raises plain exceptions on inconsistent records
@@ -104,13 +109,17 @@ def open_cdf(path: str | Path, variables: list[str] | None = None):
         if len(values) != len(coords[dep]):
             raise ReadError(path, f"variable {name} has {len(values)} records but {dep} has {len(coords[dep])}"
                             ": the file is truncated or corrupt")
-        values = _masked(values, var)
+        values = _masked(values, var)  # see there: may reuse values' memory
         attrs = {key: _attr(var, cdf_key) for cdf_key, key in _ATTRS.items() if _attr(var, cdf_key) is not None}
         fill = _attr(var, "FILLVAL")
         if fill is not None:
             attrs["_FillValue_in_file"] = float(fill) if np.isscalar(fill) else fill
         dims = (dep,) + tuple(f"{name}_dim{i}" for i in range(1, values.ndim))
-        data_vars[name] = (dims, values, attrs)
+        return name, (dims, values, attrs)
+
+    # numpy's comparisons release the GIL: variables are masked in parallel
+    with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
+        data_vars = dict(pool.map(decode, names))
     ds = xr.Dataset(data_vars, coords=coords)
     if len(coords) == 1:  # the common case: one time axis, called "time" like everywhere else
         ds = ds.rename({next(iter(coords)): "time"})
@@ -122,17 +131,23 @@ def open_cdf(path: str | Path, variables: list[str] | None = None):
 
 
 def _masked(values: np.ndarray, var) -> np.ndarray:
+    """NaN where the value is the fill or outside [VALIDMIN, VALIDMAX]; in place for float arrays
+    (``values`` belongs to this read alone), one combined mask to keep passes over memory few."""
     if not np.issubdtype(values.dtype, np.number):
         return values
-    out = values.astype(np.float64 if values.dtype.itemsize > 4 or np.issubdtype(values.dtype, np.integer)
-                        else np.float32)
-    fill = _attr(var, "FILLVAL")
-    if fill is not None:
-        out[values == fill] = np.nan
-    lo, hi = _attr(var, "VALIDMIN"), _attr(var, "VALIDMAX")
+    out = values if values.dtype.kind == "f" else values.astype(np.float64)
+    fill, lo, hi = _attr(var, "FILLVAL"), _attr(var, "VALIDMIN"), _attr(var, "VALIDMAX")
+    lo = lo if lo is not None and np.isscalar(lo) else None
+    hi = hi if hi is not None and np.isscalar(hi) else None
+    bad = None
     with np.errstate(invalid="ignore"):
-        if lo is not None and np.isscalar(lo):
-            out[out < lo] = np.nan
-        if hi is not None and np.isscalar(hi):
-            out[out > hi] = np.nan
+        if lo is not None:
+            bad = out < lo
+        if hi is not None:
+            bad = out > hi if bad is None else np.logical_or(bad, out > hi, out=bad)
+        # ISTP fills lie outside the valid range, so the range test usually covers them already
+        if fill is not None and np.isscalar(fill) and not ((lo is not None and fill < lo) or (hi is not None and fill > hi)):
+            bad = out == fill if bad is None else np.logical_or(bad, out == fill, out=bad)
+    if bad is not None:
+        np.putmask(out, bad, np.nan)
     return out
