@@ -125,3 +125,15 @@ def test_broken_file_in_read_names_it(omni_entry, sample_dir, tmp_path, monkeypa
     monkeypatch.setenv("SPACEHUB_SAMPLE_DATA", str(copy))
     with pytest.raises(ReadError, match="omni_hro_1min_20150301_v01.cdf"):
         catalog.open().omni_hro_1min.read("2015-03-17", "2015-03-18")
+
+
+def test_published_dampe_points_shipped(sample_dir):
+    from pathlib import Path
+
+    shipped = sample_dir / "dampe" / "dampe_2017_electron_positron_flux.csv"
+    reference = Path(__file__).parents[2] / "src/spacehub/data/published/dampe_2017_electron_positron_flux.csv"
+    assert shipped.read_bytes() == reference.read_bytes()
+    rows = [line for line in shipped.read_text().splitlines() if line and not line.startswith("#")]
+    assert rows[0] == "E_min_GeV,E_max_GeV,E_GeV,flux,stat_err,sys_err" and len(rows) == 1 + 38
+    entry = catalog.open().dampe_electron_flux_2017
+    assert [v.name for v in entry.variables] == rows[0].split(",")

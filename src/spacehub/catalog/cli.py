@@ -82,7 +82,8 @@ def cmd_export(args) -> int:
     records = [{
         "id": e.id, "title": e.title, "mission": e.mission, "instrument": e.instrument, "domain": e.domain,
         "kind": e.kind, "start": str(e.start), "stop": None if e.stop is None else str(e.stop),
-        "cadence": e.cadence, "variables": [v.name for v in e.variables], "routes": list(e.routes),
+        "cadence": e.cadence, "variables": [{"name": v.name, "units": v.units, "fill": _json_number(v.fill)}
+                                            for v in e.variables], "routes": list(e.routes),
         "citation": e.citation, "doi": e.doi, "licence": e.licence,
     } for e in cat]
     text = json.dumps(records, indent=1)
@@ -92,6 +93,10 @@ def cmd_export(args) -> int:
     else:
         print(text)
     return 0
+
+
+def _json_number(x):
+    return None if x is None or x != x else x  # NaN fills: JSON has no NaN
 
 
 def add_commands(sub) -> None:

@@ -8,11 +8,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shutil
+
 from . import omni
+
+PUBLISHED = Path(__file__).resolve().parents[1] / "published"
+
+
+def dampe_2017_flux(dest: Path) -> list[Path]:
+    """The published DAMPE 2017 electron+positron flux points (real data, with their citation)."""
+    path = dest / "dampe" / "dampe_2017_electron_positron_flux.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(PUBLISHED / path.name, path)
+    return [path]
+
 
 #: dataset id -> function(dest) -> list of written paths
 GENERATORS = {
     "omni_hro_1min": omni.write_month_files,
+    "dampe_electron_flux_2017": dampe_2017_flux,
 }
 
 
