@@ -29,7 +29,7 @@ class CatalogError(ValueError):
         super().__init__(f"{self.path}: {where + ': ' if where else ''}{why}")
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser: ~10x faster
     """YAML without implicit timestamps: dates stay the strings the schema checks."""
 
 
@@ -43,6 +43,11 @@ _Loader.yaml_implicit_resolvers = {
 def schema() -> dict:
     with open(SCHEMA_FILE) as f:
         return yaml.load(f, _Loader)
+
+
+@cache
+def validator() -> Draft202012Validator:
+    return Draft202012Validator(schema())
 
 
 def catalog_files(folder: Path = CATALOG_DIR) -> list[Path]:
@@ -60,7 +65,7 @@ def read_catalog_file(path: Path) -> list[Entry]:
                            f"{getattr(e, 'problem', e)}") from None
     if not isinstance(doc, dict):
         raise CatalogError(path, "", "", "must be a mapping with mission, domain and datasets")
-    errors = sorted(Draft202012Validator(schema()).iter_errors(doc),
+    errors = sorted(validator().iter_errors(doc),
                     key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         raise _schema_error(path, errors[0])
