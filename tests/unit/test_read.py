@@ -86,7 +86,8 @@ def test_provenance(omni_entry):
     ("2015-03-17", "2015-03-17", "must be after start"),
     ("1970-01-01", "1970-01-02", "outside its coverage 1981-01-01"),
     ("last tuesday", "2015-03-17", "start 'last tuesday' is not a time"),
-    ("2019-01-01", "2019-01-02", "no sample data of omni_hro_1min for [2019-01-01, 2019-01-02): run `spacehub data sample`"),
+    ("2019-01-01", "2019-01-02", "no local data of omni_hro_1min for [2019-01-01T00:00:00, 2019-01-02T00:00:00) and "
+                                 "remote reads are off (SPACEHUB_OFFLINE): run `spacehub data sample`"),
 ])
 def test_bad_ranges_explained(omni_entry, start, stop, message):
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("(", r"\(").replace(")", r"\)")):

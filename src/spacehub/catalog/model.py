@@ -51,14 +51,14 @@ class Entry:
         known = ", ".join(v.name for v in self.variables)
         raise KeyError(f"{self.id} has no variable {name!r} (it has: {known})")
 
-    def read(self, start, stop, variables: list[str] | None = None):
+    def read(self, start, stop, variables: list[str] | None = None, **options):
         """The data in [start, stop) as an ``xarray.Dataset`` (time as datetime64, fills as NaN).
 
         >>> spacehub.catalog.open().omni_hro_1min.read("2015-03-17", "2015-03-19")  # doctest: +SKIP
         """
         from .read import read_entry
 
-        return read_entry(self, start, stop, variables)
+        return read_entry(self, start, stop, variables, **options)
 
     def route(self, kind: str) -> dict | None:
         return next((r for r in self.routes if r["kind"] == kind), None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -26,27 +27,69 @@ def check_range(entry: Entry, start, stop) -> tuple[np.datetime64, np.datetime64
     return t0, t1
 
 
-def read_entry(entry: Entry, start, stop, variables: list[str] | None = None, sample_dir: Path | None = None):
-    """Read ``variables`` (default: all catalogued ones) of ``entry`` in [start, stop)."""
+def _local_files(entry: Entry, t0, t1, sample_dir: Path | None):
+    route = entry.route("sample")
+    if route is None:
+        return None, []
+    if sample_dir is None:
+        from ..data import sample_dir as default_sample_dir
+
+        sample_dir = default_sample_dir()
+    wanted = files_for(route["path"], route.get("period", "once"), t0, t1)
+    return route, [Path(sample_dir) / f for f in wanted if (Path(sample_dir) / f).exists()]
+
+
+def _remote_files(entry: Entry, t0, t1, cache):
+    """The archive's files for [t0, t1), fetched once per hub through the shared cache."""
+    route = entry.route("files")
+    if route is None:
+        return None, []
+    if os.environ.get("SPACEHUB_OFFLINE", "") not in ("", "0"):
+        raise ReadError(route["url"], f"no local data of {entry.id} for [{str(t0)[:19]}, {str(t1)[:19]}) and remote "
+                                      "reads are off (SPACEHUB_OFFLINE): run `spacehub data sample`, or unset "
+                                      "SPACEHUB_OFFLINE to read from the archive")
+    if cache is None:
+        from ..data.cache import default_cache
+
+        cache = default_cache()
+    files = []
+    for url in files_for(route["url"], route["period"], t0, t1, route.get("version", "")):
+        try:
+            files.append(cache.fetch(url))
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            if getattr(e, "why", "").startswith("HTTP 404"):
+                continue  # archives have holes: a missing day is a gap, not an error
+            raise
+    return route, files
+
+
+def read_entry(entry: Entry, start, stop, variables: list[str] | None = None, sample_dir: Path | None = None,
+               cache=None):
+    """Read ``variables`` (default: all catalogued ones) of ``entry`` in [start, stop).
+
+    Local sample files are used when they cover the range; otherwise the archive's files (``files``
+    route) through the hub's shared cache.
+    """
     import xarray as xr
 
     t0, t1 = check_range(entry, start, stop)
     names = list(variables) if variables else [v.name for v in entry.variables]
     for n in names:
         entry.variable(n)  # KeyError naming the dataset and its variables
-    route = entry.route("sample")
-    if route is None:
-        raise ReadError(entry.id, "reading from the remote archive is not available yet; this dataset has no "
-                                  "offline sample route")
-    if sample_dir is None:
-        from ..data import sample_dir as default_sample_dir
-
-        sample_dir = default_sample_dir()
-    wanted = files_for(route["path"], route.get("period", "once"), t0, t1)
-    files = [Path(sample_dir) / f for f in wanted if (Path(sample_dir) / f).exists()]
+    route, files = _local_files(entry, t0, t1, sample_dir)
+    kind = "sample"
+    if not files and entry.route("files") is not None:
+        route, files = _remote_files(entry, t0, t1, cache)
+        kind = "files"
     if not files:
-        raise ReadError(Path(sample_dir) / wanted[0],
-                        f"no sample data of {entry.id} for [{start}, {stop}): run `spacehub data sample`")
+        if route is None:
+            raise ReadError(entry.id, "no route spacehub can read yet (sample or archive files); see "
+                                      f"`spacehub catalog show {entry.id}`")
+        where = route.get("path") or route.get("url")
+        raise ReadError(where, f"no data of {entry.id} for [{start}, {stop})"
+                        + (": run `spacehub data sample`" if kind == "sample" else " in the archive"))
     parts = [open_file(f, route["format"], names) for f in files]
     ds = xr.concat(parts, dim="time", data_vars="all", coords="minimal", join="outer",
                    combine_attrs="drop") if len(parts) > 1 else parts[0]
@@ -58,7 +101,8 @@ def read_entry(entry: Entry, start, stop, variables: list[str] | None = None, sa
     ds.attrs.update({
         "dataset_id": entry.id, "title": entry.title, "mission": entry.mission, "citation": entry.citation,
         "doi": entry.doi, "licence": entry.licence,
-        "provenance_route": f"sample:{route['path']}", "provenance_files": [str(f) for f in files],
+        "provenance_route": f"{kind}:{route.get('path') or route.get('url')}",
+        "provenance_files": [str(f) for f in files],
         "provenance_versions": f"spacehub {__version__}",
         "time_range": f"[{str(t0)[:26]}, {str(t1)[:26]})",
     })

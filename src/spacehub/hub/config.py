@@ -177,8 +177,8 @@ def _apply_spawner(c: Config, settings: dict, runtime: Runtime, state: Path) -> 
     c.Spawner.start_timeout = sp["start_timeout"]
     c.Spawner.http_timeout = sp["http_timeout"]
     env = {"PATH": f"{runtime.bin_dir}:/usr/local/bin:/usr/bin:/bin",
-           # where Entry.read finds the offline sample data
-           "SPACEHUB_SAMPLE_DATA": str(state / "sample-data")}
+           # where Entry.read finds the offline sample data and the hub's shared download cache
+           "SPACEHUB_SAMPLE_DATA": str(state / "sample-data"), "SPACEHUB_CACHE_DIR": str(state / "cache")}
     scopes = ["users:activity!user", "access:servers!server"]
     if settings["gateway"]["enabled"]:
         env.update(gateway_client_env(settings))

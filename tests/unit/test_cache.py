@@ -1,0 +1,170 @@
+"""The shared cache against a real local HTTP server: one fetch for concurrent readers, LRU eviction,
+no partial files, retries, and no fetching of URLs outside the catalog."""
+
+import threading
+import time
+from functools import partial
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+import spacehub.catalog
+from spacehub.data.cache import FetchError, SharedCache, route_patterns
+
+
+class Archive(BaseHTTPRequestHandler):
+    """Serves /files/<name> (1 MiB of a repeated byte, slowly); counts requests per path."""
+
+    counts: dict = {}
+    plan: dict = {}  # path -> list of behaviours for successive requests: "ok", "503", "cut", "404"
+
+    def do_GET(self):
+        type(self).counts[self.path] = type(self).counts.get(self.path, 0) + 1
+        steps = type(self).plan.get(self.path, [])
+        step = steps.pop(0) if steps else "ok"
+        if step in ("503", "404"):
+            self.send_response(int(step))
+            self.end_headers()
+            return
+        body = bytes([len(self.path) % 251]) * (1 << 20)
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if step == "cut":
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            return  # connection closes short of Content-Length
+        for i in range(0, len(body), 1 << 18):
+            self.wfile.write(body[i:i + (1 << 18)])
+            time.sleep(0.05)  # slow enough that concurrent readers overlap
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def archive():
+    Archive.counts, Archive.plan = {}, {}
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Archive)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def cache(tmp_path, archive):
+    return SharedCache(tmp_path / "cache", max_bytes=3 * (1 << 20), allowed=lambda url: url.startswith(archive),
+                       retries=3)
+
+
+def test_concurrent_readers_one_fetch(cache, archive):
+    url = f"{archive}/files/a.cdf"
+    paths = []
+    threads = [threading.Thread(target=lambda: paths.append(cache.fetch(url))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert Archive.counts == {"/files/a.cdf": 1}
+    assert len(set(paths)) == 1 and paths[0].stat().st_size == 1 << 20
+    cache.fetch(url)
+    assert Archive.counts["/files/a.cdf"] == 1  # a hit does not ask the archive again
+
+
+def test_lru_eviction(cache, archive):
+    a, b, c, d = (f"{archive}/files/{n}.cdf" for n in "abcd")
+    for url in (a, b, c):
+        cache.fetch(url)
+        time.sleep(0.01)
+    cache.fetch(a)  # a is now the most recently used
+    cache.fetch(d)  # 4 MiB > 3 MiB: the least recently used (b) goes
+    assert cache.path_for(a).exists() and not cache.path_for(b).exists()
+    assert cache.path_for(c).exists() and cache.path_for(d).exists()
+    assert cache.size() <= 3 * (1 << 20)
+
+
+def test_interrupted_download_leaves_no_partial_file(tmp_path, archive):
+    cache = SharedCache(tmp_path / "c", allowed=lambda u: True, retries=1)
+    url = f"{archive}/files/cut.cdf"
+    Archive.plan["/files/cut.cdf"] = ["cut"]
+    with pytest.raises(FetchError, match="connection closed after 524288 of 1048576 bytes|failed after 1 attempts"):
+        cache.fetch(url)
+    assert not cache.path_for(url).exists()
+    assert list((tmp_path / "c" / "tmp").iterdir()) == []
+
+
+def test_retries_transient_errors_then_succeeds(cache, archive):
+    Archive.plan["/files/flaky.cdf"] = ["503", "cut"]
+    path = cache.fetch(f"{archive}/files/flaky.cdf")
+    assert path.stat().st_size == 1 << 20
+    assert Archive.counts["/files/flaky.cdf"] == 3
+
+
+def test_not_found_is_not_retried(cache, archive):
+    Archive.plan["/files/missing.cdf"] = ["404"]
+    with pytest.raises(FetchError, match="HTTP 404"):
+        cache.fetch(f"{archive}/files/missing.cdf")
+    assert Archive.counts["/files/missing.cdf"] == 1
+
+
+def test_no_open_proxy(tmp_path, archive):
+    cache = SharedCache(tmp_path / "c")  # allowed: the catalog's routes
+    with pytest.raises(PermissionError, match="not a route of the catalog"):
+        cache.fetch(f"{archive}/files/anything.cdf")
+    assert Archive.counts == {}
+
+
+def test_catalog_route_patterns():
+    patterns = route_patterns(spacehub.catalog.open())
+
+    def ok(url):
+        return any(p.match(url) for p in patterns)
+
+    assert ok("https://spdf.gsfc.nasa.gov/pub/data/omni/omni_cdaweb/hro_1min/2015/omni_hro_1min_20150301_v01.cdf")
+    assert ok("https://cdaweb.gsfc.nasa.gov/hapi/data?id=OMNI_HRO_1MIN&time.min=2015-03-17&time.max=2015-03-18")
+    assert not ok("https://spdf.gsfc.nasa.gov/pub/data/omni/omni_cdaweb/hro_1min/2015/../../../../etc/passwd")
+    assert not ok("https://evil.example.org/omni_hro_1min_20150301_v01.cdf")
+
+
+class CountingFiles(SimpleHTTPRequestHandler):
+    """Serves a folder like an archive does; counts GETs per path."""
+
+    counts: dict = {}
+
+    def do_GET(self):
+        type(self).counts[self.path] = type(self).counts.get(self.path, 0) + 1
+        super().do_GET()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_entry_read_through_cache(tmp_path, monkeypatch):
+    """An entry whose archive is a local HTTP server: the first read fetches, the second is a hit."""
+    from spacehub.data.samples import omni
+
+    served = tmp_path / "served"
+    omni.write_month_files(served)
+    CountingFiles.counts = {}
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(CountingFiles, directory=str(served)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        archive = f"http://127.0.0.1:{server.server_port}/omni/hro_1min/{{time:%Y}}/omni_hro_1min_{{time:%Y%m}}01_v01.cdf"
+        (tmp_path / "catalogs").mkdir()
+        (tmp_path / "catalogs" / "omni.yaml").write_text((spacehub.catalog.CATALOG_DIR / "omni.yaml").read_text().replace(
+            "https://spdf.gsfc.nasa.gov/pub/data/omni/omni_cdaweb/hro_1min/{time:%Y}/omni_hro_1min_{time:%Y%m}01_v01.cdf",
+            archive))
+        cat = spacehub.catalog.open(tmp_path / "catalogs")
+        cache = SharedCache(tmp_path / "cache", allowed=lambda u: any(p.match(u) for p in route_patterns(cat)))
+        monkeypatch.delenv("SPACEHUB_OFFLINE")
+        monkeypatch.setenv("SPACEHUB_SAMPLE_DATA", str(tmp_path / "no-samples"))
+        first = cat.omni_hro_1min.read("2015-03-17", "2015-03-18", ["SYM_H"], cache=cache)
+        second = cat.omni_hro_1min.read("2015-03-17", "2015-03-18", ["SYM_H"], cache=cache)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert first.attrs["provenance_route"].startswith("files:http://127.0.0.1")
+    assert CountingFiles.counts == {"/omni/hro_1min/2015/omni_hro_1min_20150301_v01.cdf": 1}
+    assert float(first.SYM_H.min()) == float(second.SYM_H.min()) < -150
