@@ -138,3 +138,19 @@ def test_published_dampe_points_shipped(sample_dir):
     assert rows[0] == "E_min_GeV,E_max_GeV,E_GeV,flux,stat_err,sys_err" and len(rows) == 1 + 38
     entry = catalog.open().dampe_electron_flux_2017
     assert [v.name for v in entry.variables] == rows[0].split(",")
+
+
+def test_intake_faces_read_the_same(omni_entry, tmp_path):
+    import intake
+
+    expected = omni_entry.read("2015-03-17", "2015-03-18", ["SYM_H"])
+    via_method = catalog.open().to_intake()["omni_hro_1min"].read(start="2015-03-17", stop="2015-03-18",
+                                                                    variables=["SYM_H"])
+    path = tmp_path / "spacehub.yaml"
+    assert main(["catalog", "export", "--format", "intake", "-o", str(path)]) == 0
+    opened = intake.open_catalog(str(path))
+    assert opened["omni_hro_1min"].metadata["mission"] == "OMNI"
+    via_file = opened["omni_hro_1min"].read(start="2015-03-17", stop="2015-03-18", variables=["SYM_H"])
+    np.testing.assert_array_equal(via_method.SYM_H.values, expected.SYM_H.values)
+    np.testing.assert_array_equal(via_file.SYM_H.values, expected.SYM_H.values)
+    assert len(list(opened.entries)) == len(catalog.open())

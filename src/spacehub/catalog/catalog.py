@@ -67,6 +67,12 @@ class Catalog:
     def __dir__(self):
         return [*super().__dir__(), *self._entries]
 
+    def to_intake(self, catalog_dir: str | Path | None = None):
+        """This catalog as an intake 2 catalog (``cat["omni_hro_1min"].read(start=..., stop=...)``)."""
+        from .intake_ import to_intake
+
+        return to_intake(self, catalog_dir)
+
     def missions(self) -> list[str]:
         return sorted({e.mission for e in self})
 

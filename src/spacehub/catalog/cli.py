@@ -79,6 +79,15 @@ def cmd_validate(args) -> int:
 
 def cmd_export(args) -> int:
     cat = _catalog(args)
+    if args.format == "intake":
+        from .intake_ import export_intake
+
+        if not args.output:
+            raise ValueError("--format intake needs -o FILE.yaml")
+        export_intake(cat, args.output, args.dir)
+        print(f"wrote {len(cat)} datasets to {args.output}; open it with intake.open_catalog({args.output!r})",
+              file=sys.stderr)
+        return 0
     records = [{
         "id": e.id, "title": e.title, "mission": e.mission, "instrument": e.instrument, "domain": e.domain,
         "kind": e.kind, "start": str(e.start), "stop": None if e.stop is None else str(e.stop),
@@ -125,6 +134,7 @@ def add_commands(sub) -> None:
     p.set_defaults(func=cmd_show)
     p = with_dir(cs.add_parser("validate", help="check every catalog file"))
     p.set_defaults(func=cmd_validate)
-    p = with_dir(cs.add_parser("export", help="all entries as JSON"))
+    p = with_dir(cs.add_parser("export", help="all entries as JSON, or as an intake catalog file"))
     p.add_argument("-o", "--output", help="file to write (default: standard output)")
+    p.add_argument("--format", choices=["json", "intake"], default="json")
     p.set_defaults(func=cmd_export)
