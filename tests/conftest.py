@@ -13,9 +13,19 @@ from hubtools import RunningHub  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def hub(tmp_path_factory):
-    """One real spacehub for the whole test session (hub, proxy, gateway, culler)."""
-    running = RunningHub(tmp_path_factory.mktemp("hub")).start()
+def sample_dir(tmp_path_factory):
+    """The offline sample data, written once per test session by `spacehub data sample`."""
+    from spacehub.cli import main
+
+    dest = tmp_path_factory.mktemp("sample-data")
+    assert main(["data", "sample", "--dest", str(dest)]) == 0
+    return dest
+
+
+@pytest.fixture(scope="session")
+def hub(tmp_path_factory, sample_dir):
+    """One real spacehub for the whole test session (hub, proxy, gateway, data service, culler)."""
+    running = RunningHub(tmp_path_factory.mktemp("hub"), sample_dir=sample_dir).start()
     yield running
     running.stop()
     left = running.survivors()

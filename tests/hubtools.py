@@ -58,6 +58,7 @@ def hub_settings(state_dir: Path, **overrides) -> dict:
             "check_servers_every": 1,
         },
         "culler": {"enabled": True},
+        "data_service": {"port": free_port()},
     }
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(s.get(key), dict):
@@ -70,8 +71,9 @@ def hub_settings(state_dir: Path, **overrides) -> dict:
 class RunningHub:
     """``spacehub up`` as a subprocess, stopped with SIGINT like Ctrl-C."""
 
-    def __init__(self, workdir: Path, **overrides):
+    def __init__(self, workdir: Path, sample_dir: Path | None = None, **overrides):
         self.workdir = Path(workdir)
+        self.sample_dir = sample_dir
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.settings = hub_settings(self.workdir / "state", **overrides)
         self.config = self.workdir / "spacehub.yaml"
@@ -85,6 +87,10 @@ class RunningHub:
 
     # -- life cycle --------------------------------------------------------------------------
     def start(self, timeout: float = 60):
+        if self.sample_dir:  # what `make up` writes with `spacehub data sample`
+            state = Path(self.settings["state_dir"])
+            state.mkdir(parents=True, exist_ok=True)
+            (state / "sample-data").symlink_to(self.sample_dir)
         self._log = open(self.log_path, "w")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "DASK_GATEWAY"))}
         self.proc = subprocess.Popen(
@@ -103,7 +109,9 @@ class RunningHub:
             raise RuntimeError(f"spacehub up exited with {self.proc.returncode}:\n{self.log()}")
         hub = requests.get(self.url + "hub/health", timeout=2).status_code == 200
         gw = requests.get(self.gateway_url + "/api/health", timeout=2).status_code == 200
-        return hub and gw
+        # the data service answers (401: it wants a login) once it is up
+        data = requests.get(self.url + "services/data/hapi/about", timeout=2).status_code in (200, 401)
+        return hub and gw and data
 
     def processes(self) -> list[psutil.Process]:
         """Every process ``spacehub up`` started (it is a subreaper: orphans stay its children)."""

@@ -50,6 +50,8 @@ def settings_ports(settings) -> dict[str, int]:
              "hub.proxy_api_port": settings["hub"]["proxy_api_port"]}
     if settings["gateway"]["enabled"]:
         ports["gateway.port"] = settings["gateway"]["port"]
+    if settings["data_service"]["enabled"]:
+        ports["data_service.port"] = settings["data_service"]["port"]
     return ports
 
 

@@ -172,3 +172,33 @@ def test_health_endpoints(hub):
     assert requests.get(hub.url + "hub/health", timeout=10).status_code == 200
     r = requests.get(hub.gateway_url + "/api/health", timeout=10)
     assert r.status_code == 200 and r.json()["status"] == "pass"
+
+
+def test_data_service_through_hub(hub, alice, bob_token):
+    """The HAPI service behind the hub: anonymous refused, every user served, scope checked."""
+    hapi = hub.url + "services/data/hapi"
+    assert requests.get(hapi + "/catalog", timeout=10).status_code == 401
+    assert requests.get(hapi + "/catalog", headers={"Authorization": "token not-a-real-token"},
+                        timeout=10).status_code == 403
+    for token in (alice["token"], bob_token):
+        r = requests.get(hapi + "/catalog", headers={"Authorization": f"token {token}"}, timeout=10)
+        assert r.status_code == 200 and "omni_hro_1min" in r.text
+    # a token without access to the data service is refused
+    r = hub.api("POST", "users/bob/tokens", session=hub.admin(), json={"scopes": ["read:users:name!user=bob"]})
+    narrow = r.json()["token"]
+    r = requests.get(hapi + "/catalog", headers={"Authorization": f"token {narrow}"}, timeout=10)
+    assert r.status_code == 403
+
+
+def test_hapiclient_through_hub(hub, alice, tmp_path):
+    """hapiclient cannot send headers: the token travels in the path, and values match read()."""
+    from hapiclient import hapi as hapi_client
+
+    server = f"{hub.url}services/data/t/{alice['token']}/hapi"
+    data, _ = hapi_client(server, "omni_hro_1min", "SYM_H", "2015-03-17T00:00:00Z", "2015-03-18T00:00:00Z",
+                          format="binary", cachedir=str(tmp_path), usecache=False, logging=False)
+    assert len(data) == 1440
+    assert data["SYM_H"].min() < -150  # the injected storm
+    bad = f"{hub.url}services/data/t/not-a-token/hapi/catalog"
+    assert requests.get(bad, timeout=10).status_code == 403
+    assert alice["token"] not in hub.log()  # tokens in paths are redacted from the service's log

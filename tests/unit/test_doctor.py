@@ -22,7 +22,7 @@ def free_port():
 
 def test_doctor_all_good(tmp_path, capsys):
     ports = {"hub": {"port": free_port(), "api_port": free_port(), "proxy_api_port": free_port()},
-             "gateway": {"port": free_port()}}
+             "gateway": {"port": free_port()}, "data_service": {"port": free_port()}}
     assert main(["doctor", "--config", str(settings_file(tmp_path, **ports))]) == 0
     out = capsys.readouterr().out
     assert "[ok] configurable-http-proxy" in out and "everything looks fine" in out

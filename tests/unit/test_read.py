@@ -14,13 +14,6 @@ from spacehub.cli import main
 from spacehub.data.samples import omni
 
 
-@pytest.fixture(scope="session")
-def sample_dir(tmp_path_factory):
-    dest = tmp_path_factory.mktemp("sample-data")
-    assert main(["data", "sample", "--dest", str(dest)]) == 0
-    return dest
-
-
 @pytest.fixture
 def omni_entry(sample_dir, monkeypatch):
     monkeypatch.setenv("SPACEHUB_SAMPLE_DATA", str(sample_dir))

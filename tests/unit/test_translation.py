@@ -58,9 +58,22 @@ def test_services_and_roles():
     assert "admin:users" not in roles["spacehub-gateway"]["scopes"]  # least privilege
 
 
+def test_data_service():
+    c = hub_config(settings(), SECRETS, Runtime(**{**RUNTIME.__dict__, "offline": True}))
+    data = {s["name"]: s for s in c.JupyterHub.services}["data"]
+    assert data["url"] == "http://127.0.0.1:8003"
+    assert data["command"] == ["/env/bin/python", "-m", "spacehub.services.data"]
+    assert data["environment"]["SPACEHUB_OFFLINE"] == "1" and "SPACEHUB_DATA_PUBLIC" not in data["environment"]
+    assert "access:services!service=data" in c.JupyterHub.load_roles[0]["scopes"]
+    assert "access:services!service=data" in c.Spawner.server_token_scopes
+    assert c.Spawner.environment["SPACEHUB_HAPI_URL"] == "http://127.0.0.1:8000/services/data/hapi"
+    public = hub_config(settings(data_service={"public": True}), SECRETS, RUNTIME)
+    assert {s["name"]: s for s in public.JupyterHub.services}["data"]["environment"]["SPACEHUB_DATA_PUBLIC"] == "1"
+
+
 def test_switches_off():
     c = hub_config(settings(gateway={"enabled": False}, culler={"enabled": False}, sharing={"enabled": False},
-                            collaboration={"enabled": False}), SECRETS, RUNTIME)
+                            collaboration={"enabled": False}, data_service={"enabled": False}), SECRETS, RUNTIME)
     assert c.JupyterHub.services == []
     assert "shares!user" not in c.JupyterHub.load_roles[0]["scopes"]
     assert "--YDocExtension.disable_rtc=True" in c.Spawner.args

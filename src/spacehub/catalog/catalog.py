@@ -19,6 +19,8 @@ def parse_time(value, what: str = "time") -> np.datetime64 | None:
     """``value`` (ISO string, datetime, datetime64 or None) as datetime64[ns]; clear error if not a time."""
     if value is None or value == "":
         return None
+    if isinstance(value, str) and value.endswith("Z"):
+        value = value[:-1]  # UTC is what every time here means; numpy wants no zone suffix
     try:
         return np.datetime64(value, "ns")
     except (ValueError, TypeError):

@@ -14,6 +14,7 @@ from traitlets.config import Config
 
 GATEWAY_SERVICE = "dask-gateway"
 CULLER_SERVICE = "idle-culler"
+DATA_SERVICE = "data"
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Runtime:
     gateway_config: Path  #: hub/dask_gateway_config.py
     settings_file: Path  #: the settings file in use (handed to the services)
     is_root: bool = False
+    offline: bool = False  #: SPACEHUB_OFFLINE: no reads from remote archives
 
 
 def public_url(settings: dict) -> str:
@@ -91,6 +93,22 @@ def hub_config(settings: dict, secrets: dict, runtime: Runtime) -> Config:
         # to stop the clusters of users whose server stopped (gateway.stop_with_server)
         roles.append({"name": "spacehub-gateway", "services": [GATEWAY_SERVICE],
                       "scopes": ["list:users", "read:users:name", "read:servers"]})
+    data = settings["data_service"]
+    if data["enabled"]:
+        env = {"SPACEHUB_CONFIG": str(runtime.settings_file), "PATH": f"{runtime.bin_dir}:/usr/local/bin:/usr/bin:/bin",
+               "SPACEHUB_SAMPLE_DATA": str(state / "sample-data"), "SPACEHUB_CACHE_DIR": str(state / "cache")}
+        if data["public"]:
+            env["SPACEHUB_DATA_PUBLIC"] = "1"
+        if runtime.offline:
+            env["SPACEHUB_OFFLINE"] = "1"
+        services.append({
+            "name": DATA_SERVICE,
+            "url": f"http://127.0.0.1:{data['port']}",
+            "command": [str(runtime.bin_dir / "python"), "-m", "spacehub.services.data"],
+            "environment": env,
+            "oauth_no_confirm": True,
+            "display": True,
+        })
     culler = settings["culler"]
     if culler["enabled"]:
         services.append({
@@ -110,6 +128,8 @@ def _user_scopes(settings: dict) -> list[str]:
     scopes = ["self"]
     if settings["gateway"]["enabled"]:
         scopes.append(f"access:services!service={GATEWAY_SERVICE}")
+    if settings["data_service"]["enabled"]:
+        scopes.append(f"access:services!service={DATA_SERVICE}")
     if settings["sharing"]["enabled"]:
         # JupyterHub server sharing: share one's own server, find others by name
         scopes += ["shares!user", "read:users:name", "read:groups:name"]
@@ -184,5 +204,9 @@ def _apply_spawner(c: Config, settings: dict, runtime: Runtime, state: Path) -> 
         env.update(gateway_client_env(settings))
         # the server's JUPYTERHUB_API_TOKEN is what Gateway() authenticates with
         scopes.append(f"access:services!service={GATEWAY_SERVICE}")
+    if settings["data_service"]["enabled"]:
+        # notebooks reach the HAPI service with their own token
+        scopes.append(f"access:services!service={DATA_SERVICE}")
+        env["SPACEHUB_HAPI_URL"] = f"http://127.0.0.1:{settings['hub']['port']}{settings['hub']['base_url']}services/{DATA_SERVICE}/hapi"
     c.Spawner.environment = env
     c.Spawner.server_token_scopes = scopes

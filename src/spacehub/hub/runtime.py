@@ -29,6 +29,7 @@ def discover(settings) -> Runtime:
         gateway_config=HUB_DIR / "dask_gateway_config.py",
         settings_file=Path(settings.source),
         is_root=os.geteuid() == 0,
+        offline=os.environ.get("SPACEHUB_OFFLINE", "") not in ("", "0"),
     )
 
 

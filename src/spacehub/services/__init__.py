@@ -1,0 +1,1 @@
+"""Hub-managed services of spacehub (the HAPI data service; the gallery later)."""

@@ -1,0 +1,124 @@
+"""The HAPI data service as a real process on a loopback port (public mode: the hub's login is
+tested in tests/integration): every endpoint, both formats, the error codes, and hapiclient reading
+the same values as Entry.read."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import requests
+from hubtools import free_port, wait_for
+
+import spacehub.catalog
+
+START, STOP = "2015-03-17T00:00:00Z", "2015-03-18T00:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def hapi(sample_dir, tmp_path_factory):
+    port = free_port()
+    env = {**os.environ, "SPACEHUB_DATA_PUBLIC": "1", "SPACEHUB_SAMPLE_DATA": str(sample_dir),
+           "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{port}", "JUPYTERHUB_SERVICE_PREFIX": "/services/data/"}
+    log = open(tmp_path_factory.mktemp("hapi") / "service.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "spacehub.services.data"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/services/data/hapi"
+    try:
+        wait_for(lambda: requests.get(url + "/about", timeout=2).status_code == 200, 30, what="HAPI service up")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def expected(sample_dir):
+    os.environ["SPACEHUB_SAMPLE_DATA"] = str(sample_dir)
+    return spacehub.catalog.open().omni_hro_1min.read(START, STOP, ["SYM_H", "BZ_GSM"])
+
+
+def get(url, **params):
+    return requests.get(url, params=params, timeout=30)
+
+
+def test_about_capabilities_catalog(hapi):
+    about = get(hapi + "/about").json()
+    assert about["HAPI"] == "3.1" and about["status"]["code"] == 1200 and about["id"] == "spacehub"
+    assert get(hapi + "/capabilities").json()["outputFormats"] == ["csv", "binary"]
+    ids = {d["id"] for d in get(hapi + "/catalog").json()["catalog"]}
+    assert "omni_hro_1min" in ids
+    assert "dampe_events" not in ids and "dampe_electron_flux_2017" not in ids  # not time series
+
+
+def test_info(hapi):
+    info = get(hapi + "/info", dataset="omni_hro_1min").json()
+    names = [p["name"] for p in info["parameters"]]
+    assert names[:3] == ["Time", "F", "BX_GSE"] and "SYM_H" in names
+    assert info["parameters"][0] == {"name": "Time", "type": "isotime", "units": "UTC", "fill": None, "length": 24}
+    assert info["startDate"] == "1981-01-01T00:00:00.000Z" and info["cadence"] == "PT1M"
+    sub = get(hapi + "/info", id="omni_hro_1min", parameters="BZ_GSM,SYM_H").json()  # HAPI 2 `id` still works
+    assert [p["name"] for p in sub["parameters"]] == ["Time", "BZ_GSM", "SYM_H"]
+
+
+def test_data_binary_equals_read(hapi, expected):
+    r = get(hapi + "/data", dataset="omni_hro_1min", parameters="BZ_GSM,SYM_H", start=START, stop=STOP,
+            format="binary")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/octet-stream"
+    rec = np.frombuffer(r.content, dtype=[("Time", "S24"), ("BZ_GSM", "<f8"), ("SYM_H", "<f8")])
+    assert len(rec) == 1440
+    assert rec["Time"][0] == b"2015-03-17T00:00:00.000Z" and rec["Time"][-1] == b"2015-03-17T23:59:00.000Z"
+    np.testing.assert_array_equal(rec["SYM_H"], expected.SYM_H.values.astype(float))
+    np.testing.assert_array_equal(rec["BZ_GSM"], expected.BZ_GSM.values.astype(float))  # NaN where filled
+
+
+def test_data_csv_and_header(hapi, expected):
+    r = get(hapi + "/data", dataset="omni_hro_1min", parameters="BZ_GSM,SYM_H", start=START, stop=STOP,
+            include="header")
+    lines = r.text.splitlines()
+    header = json.loads("\n".join(line[1:] for line in lines if line.startswith("#")))
+    assert header["format"] == "csv" and header["status"]["code"] == 1200
+    rows = [line.split(",") for line in lines if not line.startswith("#")]
+    assert len(rows) == 1440 and rows[0][0] == "2015-03-17T00:00:00.000Z"
+    np.testing.assert_allclose([float(r[2]) for r in rows], expected.SYM_H.values, rtol=1e-7)
+    bz = np.array([float(r[1]) for r in rows])
+    assert np.isnan(bz).sum() == int(expected.BZ_GSM.isnull().sum())
+
+
+@pytest.mark.parametrize("params, code, http", [
+    ({"dataset": "no_such_dataset", "start": START, "stop": STOP}, 1406, 404),
+    ({"dataset": "omni_hro_1min", "start": "soon", "stop": STOP}, 1402, 400),
+    ({"dataset": "omni_hro_1min", "start": START, "stop": "later"}, 1403, 400),
+    ({"dataset": "omni_hro_1min", "start": STOP, "stop": START}, 1404, 400),
+    ({"dataset": "omni_hro_1min", "start": "1970-01-01Z", "stop": "1970-01-02Z"}, 1405, 400),
+    ({"dataset": "omni_hro_1min", "start": START, "stop": STOP, "parameters": "Bz"}, 1407, 400),
+    ({"dataset": "omni_hro_1min", "start": START, "stop": STOP, "parameters": "SYM_H,BZ_GSM"}, 1411, 400),
+    ({"dataset": "omni_hro_1min", "start": START, "stop": STOP, "format": "json"}, 1409, 400),
+    ({"dataset": "omni_hro_1min", "start": START, "stop": STOP, "include": "all"}, 1410, 400),
+    ({"dataset": "omni_hro_1min", "start": START, "stop": STOP, "colour": "red"}, 1401, 400),
+])
+def test_data_errors(hapi, params, code, http):
+    r = get(hapi + "/data", **params)
+    assert r.status_code == http
+    assert r.json()["status"]["code"] == code
+
+
+def test_no_data_for_range(hapi):
+    r = get(hapi + "/data", dataset="omni_hro_1min", start="2019-01-01Z", stop="2019-01-02Z", include="header")
+    assert r.status_code == 200
+    header = json.loads("\n".join(line[1:] for line in r.text.splitlines()))
+    assert header["status"]["code"] == 1201
+    assert get(hapi + "/data", dataset="omni_hro_1min", start="2019-01-01Z", stop="2019-01-02Z").content == b""
+
+
+@pytest.mark.parametrize("fmt", ["binary", "csv"])
+def test_hapiclient_reads_same_values(hapi, expected, tmp_path, fmt):
+    from hapiclient import hapi as hapi_client
+
+    data, meta = hapi_client(hapi, "omni_hro_1min", "BZ_GSM,SYM_H", START, STOP,
+                             format=fmt, cachedir=str(tmp_path), usecache=False, logging=False)
+    assert len(data) == 1440
+    np.testing.assert_allclose(data["SYM_H"], expected.SYM_H.values, rtol=1e-7)
+    np.testing.assert_allclose(data["BZ_GSM"], expected.BZ_GSM.values, rtol=1e-7, equal_nan=True)
