@@ -122,3 +122,14 @@ def test_hapiclient_reads_same_values(hapi, expected, tmp_path, fmt):
     assert len(data) == 1440
     np.testing.assert_allclose(data["SYM_H"], expected.SYM_H.values, rtol=1e-7)
     np.testing.assert_allclose(data["BZ_GSM"], expected.BZ_GSM.values, rtol=1e-7, equal_nan=True)
+
+
+def test_hapi_server_url_for_notebooks(monkeypatch):
+    from spacehub.data import hapi_server
+
+    monkeypatch.setenv("SPACEHUB_HAPI_URL", "http://127.0.0.1:8000/services/data/hapi")
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "abc123")
+    assert hapi_server() == "http://127.0.0.1:8000/services/data/t/abc123/hapi"
+    monkeypatch.delenv("SPACEHUB_HAPI_URL")
+    with pytest.raises(RuntimeError, match="not a notebook server of a spacehub"):
+        hapi_server()
