@@ -147,3 +147,22 @@ def test_intake_faces_read_the_same(omni_entry, tmp_path):
     np.testing.assert_array_equal(via_method.SYM_H.values, expected.SYM_H.values)
     np.testing.assert_array_equal(via_file.SYM_H.values, expected.SYM_H.values)
     assert len(list(opened.entries)) == len(catalog.open())
+
+
+def test_goes_xrs_sample_netcdf(sample_dir, monkeypatch):
+    from spacehub.data.samples import goes
+
+    monkeypatch.setenv("SPACEHUB_SAMPLE_DATA", str(sample_dir))
+    rel = "goes/goes16/l2/data/xrsf-l2-flx1s_science/2017/09/sci_xrsf-l2-flx1s_g16_d20170906_v2-2-0.nc"
+    assert (sample_dir / rel).exists()  # NCEI's layout and file name
+    entry = catalog.open().goes_xrs_flx1s
+    ds = entry.read("2017-09-06T11:00", "2017-09-06T13:00", ["xrsa_flux", "xrsb_flux"])
+    assert ds.time.size == 7200 and ds.time.dtype == np.dtype("datetime64[ns]")
+    x93 = next(f for f in goes.FLARES if f["class"] == "X9.3")
+    assert float(ds.xrsb_flux.max()) == pytest.approx(x93["xrsb_peak"], rel=0.05)
+    peak_error = (ds.xrsb_flux.idxmax().values - np.datetime64(x93["peak"])) / np.timedelta64(1, "s")
+    assert abs(peak_error) < 180
+    assert float(ds.xrsa_flux.max()) < float(ds.xrsb_flux.max())  # the harder band is fainter
+    gap = entry.read("2017-09-06T14:59", "2017-09-06T15:03", ["xrsb_flux"])
+    assert int(gap.xrsb_flux.isnull().sum()) == 120  # the -9999 fills became NaN
+    assert ds.attrs["synthetic"] == "true" and json.loads(ds.attrs["spacehub_injected_truth"])["flares"]

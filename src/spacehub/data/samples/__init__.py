@@ -10,7 +10,7 @@ from pathlib import Path
 
 import shutil
 
-from . import omni
+from . import goes, omni
 
 PUBLISHED = Path(__file__).resolve().parents[1] / "published"
 
@@ -26,6 +26,7 @@ def dampe_2017_flux(dest: Path) -> list[Path]:
 #: dataset id -> function(dest) -> list of written paths
 GENERATORS = {
     "omni_hro_1min": omni.write_month_files,
+    "goes_xrs_flx1s": goes.write_day_files,
     "dampe_electron_flux_2017": dampe_2017_flux,
 }
 
