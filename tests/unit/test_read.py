@@ -166,3 +166,20 @@ def test_goes_xrs_sample_netcdf(sample_dir, monkeypatch):
     gap = entry.read("2017-09-06T14:59", "2017-09-06T15:03", ["xrsb_flux"])
     assert int(gap.xrsb_flux.isnull().sum()) == 120  # the -9999 fills became NaN
     assert ds.attrs["synthetic"] == "true" and json.loads(ds.attrs["spacehub_injected_truth"])["flares"]
+
+
+def test_ace_samples_epoch_vectors_and_shock(sample_dir, monkeypatch):
+    from spacehub.data.samples import ace
+
+    monkeypatch.setenv("SPACEHUB_SAMPLE_DATA", str(sample_dir))
+    assert (sample_dir / "ace/mag/level_2_cdaweb/mfi_h0/2015/ac_h0_mfi_20150317_v07.cdf").exists()
+    cat = catalog.open()
+    mfi = cat.ac_h0_mfi.read("2015-03-16T23:00", "2015-03-17T01:00", ["Magnitude", "BGSEc"])
+    assert mfi.BGSEc.shape == (450, 3)  # 16 s cadence across the day boundary, (record, component)
+    assert str(mfi.time.values[0])[:19] == "2015-03-16T23:00:00"  # CDF_EPOCH decoded
+    np.testing.assert_allclose(mfi.Magnitude, np.linalg.norm(mfi.BGSEc, axis=1), rtol=1e-5)
+    swe = cat.ac_h0_swe.read("2015-03-17T03:00", "2015-03-17T05:00", ["Vp"])
+    shock = np.datetime64(ace.TRUTH["shock_time_at_L1"])
+    before = float(swe.Vp.sel(time=slice(shock - np.timedelta64(60, "m"), shock - np.timedelta64(5, "m"))).mean())
+    after = float(swe.Vp.sel(time=slice(shock + np.timedelta64(5, "m"), shock + np.timedelta64(60, "m"))).mean())
+    assert before < 420 and after > 500  # the OMNI shock, 45 minutes upstream

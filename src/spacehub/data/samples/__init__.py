@@ -10,7 +10,7 @@ from pathlib import Path
 
 import shutil
 
-from . import goes, omni
+from . import ace, goes, omni
 
 PUBLISHED = Path(__file__).resolve().parents[1] / "published"
 
@@ -27,6 +27,8 @@ def dampe_2017_flux(dest: Path) -> list[Path]:
 GENERATORS = {
     "omni_hro_1min": omni.write_month_files,
     "goes_xrs_flx1s": goes.write_day_files,
+    "ac_h0_mfi": ace.write_mfi,
+    "ac_h0_swe": ace.write_swe,
     "dampe_electron_flux_2017": dampe_2017_flux,
 }
 
