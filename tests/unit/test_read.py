@@ -21,7 +21,7 @@ def omni_entry(sample_dir, monkeypatch):
 
 
 def test_sample_in_real_layout(sample_dir):
-    files = sorted(p.relative_to(sample_dir).as_posix() for p in sample_dir.rglob("*.cdf"))
+    files = sorted(p.relative_to(sample_dir).as_posix() for p in (sample_dir / "omni").rglob("*.cdf"))
     assert files == [f"omni/hro_1min/2015/omni_hro_1min_2015{m}01_v01.cdf" for m in ("02", "03", "04")]
 
 
