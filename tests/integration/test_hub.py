@@ -183,6 +183,11 @@ def test_data_service_through_hub(hub, alice, bob_token):
     for token in (alice["token"], bob_token):
         r = requests.get(hapi + "/catalog", headers={"Authorization": f"token {token}"}, timeout=10)
         assert r.status_code == 200 and "omni_hro_1min" in r.text
+    # a browser logged in to the hub gets in through the service's OAuth
+    r = alice["session"].get(hapi + "/catalog", headers={"Accept": "text/html"}, timeout=30)
+    assert r.status_code == 200 and r.json()["status"]["code"] == 1200
+    assert requests.get(hapi + "/catalog", headers={"Accept": "text/html"}, timeout=10,
+                        allow_redirects=False).status_code == 302  # and a stranger is sent to log in
     # a token without access to the data service is refused
     r = hub.api("POST", "users/bob/tokens", session=hub.admin(), json={"scopes": ["read:users:name!user=bob"]})
     narrow = r.json()["token"]

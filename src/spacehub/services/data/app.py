@@ -13,6 +13,7 @@ import os
 import re
 from urllib.parse import urlparse
 
+from jupyterhub.services.auth import HubOAuthenticated
 from tornado import ioloop, web
 
 from .hapi import HAPIError, HAPIServer
@@ -21,9 +22,13 @@ log = logging.getLogger("spacehub.data")
 PATH_TOKEN = re.compile(r"/t/[^/]+/")
 
 
-class HAPIHandler(web.RequestHandler):
+class HAPIHandler(HubOAuthenticated, web.RequestHandler):
     def initialize(self, server: HAPIServer, public: bool):
         self.server, self.public = server, public
+
+    @property
+    def hub_auth(self):
+        return self.settings.get("hub_auth")
 
     def _token_from_path(self) -> str | None:
         return self.path_kwargs.get("token")
@@ -42,6 +47,10 @@ class HAPIHandler(web.RequestHandler):
             model = await hub_auth.get_user(self, sync=False)
         if model and hub_auth.check_scopes(hub_auth.access_scopes, model):
             self.current_user = model
+            return
+        if not token and not model and "text/html" in self.request.headers.get("Accept", ""):
+            # a browser: log in through the hub (OAuth), then come back here
+            self.redirect(self.get_login_url())
             return
         self.set_status(403 if (token or self.request.headers.get("Authorization")) else 401)
         self.set_header("Content-Type", "application/json")
@@ -86,7 +95,8 @@ def make_app(prefix: str = "/services/data/", public: bool = False, catalog=None
     if not public:
         from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
 
-        settings["hub_auth"] = HubOAuth(api_token=os.environ["JUPYTERHUB_API_TOKEN"], cache_max_age=60)
+        # the singleton: HubOAuthCallbackHandler finds the OAuth state (and PKCE verifier) there
+        settings["hub_auth"] = HubOAuth.instance(api_token=os.environ["JUPYTERHUB_API_TOKEN"], cache_max_age=60)
         # signs the OAuth cookie of browser logins; a restart only means logging in again
         settings["cookie_secret"] = os.urandom(32)
         handlers.append((rf"{prefix}oauth_callback", HubOAuthCallbackHandler))
