@@ -50,15 +50,19 @@ def _write(path, epoch, variables: dict, logical_id: str, descriptor: str) -> No
         raise OSError(f"could not write {path}")
 
 
+def _daily(t: np.ndarray, folder, product: str):
+    """(selection, path) of each sample day: CDAWeb's one file per day."""
+    for day in DAYS:
+        sel = (t >= np.datetime64(day)) & (t < np.datetime64(day) + np.timedelta64(1, "D"))
+        yield sel, folder / day[:4] / product.format(ymd=day.replace("-", ""))
+
+
 def write_mfi(dest) -> list:
     t, v = _at_l1(16)
     b = np.stack([v["BX_GSE"], v["BY_GSM"], v["BZ_GSM"]], axis=1)
     pos = np.tile(np.array([1.45e6, 2.0e5, -1.0e5], np.float32), (len(t), 1))
     paths = []
-    for day in DAYS:
-        sel = (t >= np.datetime64(day)) & (t < np.datetime64(day) + np.timedelta64(1, "D"))
-        ymd = day.replace("-", "")
-        path = dest / "ace" / "mag" / "level_2_cdaweb" / "mfi_h0" / day[:4] / f"ac_h0_mfi_{ymd}_v07.cdf"
+    for sel, path in _daily(t, dest / "ace" / "mag" / "level_2_cdaweb" / "mfi_h0", "ac_h0_mfi_{ymd}_v07.cdf"):
         _write(path, t[sel], {
             "Magnitude": (np.linalg.norm(b[sel], axis=1), "nT", "B-field magnitude", 0.0, 500.0),
             "BGSEc": (b[sel], "nT", "Magnetic Field Vector in GSE Cartesian coordinates (16 sec)", -500.0, 500.0),
@@ -75,10 +79,7 @@ def write_swe(dest) -> list:
     t, v = _at_l1(64)
     vel = np.stack([-v["flow_speed"], np.zeros(len(t)), np.zeros(len(t))], axis=1)
     paths = []
-    for day in DAYS:
-        sel = (t >= np.datetime64(day)) & (t < np.datetime64(day) + np.timedelta64(1, "D"))
-        ymd = day.replace("-", "")
-        path = dest / "ace" / "swepam" / "level_2_cdaweb" / "swe_h0" / day[:4] / f"ac_h0_swe_{ymd}_v11.cdf"
+    for sel, path in _daily(t, dest / "ace" / "swepam" / "level_2_cdaweb" / "swe_h0", "ac_h0_swe_{ymd}_v11.cdf"):
         _write(path, t[sel], {
             "Np": (v["proton_density"][sel], "#/cc", "Solar Wind Proton Number Density, scalar", 0.0, 200.0),
             "Vp": (v["flow_speed"][sel], "km/s", "Solar Wind Bulk Speed", 0.0, 2000.0),
