@@ -68,6 +68,10 @@ def test_cluster_from_inside_server(hub, alice, alice_kernel):
         "client.wait_for_workers(2, timeout=120)\n"
         "import dask.array as da\n"
         "print('SUM', int(da.arange(1_000_000, chunks=100_000).sum().compute()))\n"
+        # mission data read lazily in the notebook, computed by the cluster's workers
+        "import spacehub.catalog\n"
+        "ds = spacehub.catalog.open().omni_hro_1min.read('2015-02-01', '2015-05-01', ['SYM_H'], lazy=True)\n"
+        "print('SYMH_MIN', float(ds.SYM_H.min().compute()))\n"
         "print('WORKERS', len(client.scheduler_info()['workers']))\n"
         "print('NAME', cluster.name)\n"
         "print('DASHBOARD', cluster.dashboard_link)\n",
@@ -75,6 +79,7 @@ def test_cluster_from_inside_server(hub, alice, alice_kernel):
     )
     values = dict(line.split(" ", 1) for line in out.strip().splitlines())
     assert int(values["SUM"]) == sum(range(1_000_000))
+    assert float(values["SYMH_MIN"]) < -150  # the injected storm, found by the workers
     assert int(values["WORKERS"]) == 2
     name = values["NAME"]
     assert values["DASHBOARD"] == f"{hub.gateway_url}/clusters/{name}/status"

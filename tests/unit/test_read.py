@@ -183,3 +183,19 @@ def test_ace_samples_epoch_vectors_and_shock(sample_dir, monkeypatch):
     before = float(swe.Vp.sel(time=slice(shock - np.timedelta64(60, "m"), shock - np.timedelta64(5, "m"))).mean())
     after = float(swe.Vp.sel(time=slice(shock + np.timedelta64(5, "m"), shock + np.timedelta64(60, "m"))).mean())
     assert before < 420 and after > 500  # the OMNI shock, 45 minutes upstream
+
+
+def test_lazy_read_reads_nothing_until_computed(omni_entry, monkeypatch):
+    import dask.array
+
+    from spacehub.catalog.readers import cdf
+
+    calls = []
+    real = cdf._load_masked
+    monkeypatch.setattr(cdf, "_load_masked", lambda path, name: calls.append((path, name)) or real(path, name))
+    lazy = omni_entry.read("2015-02-20", "2015-04-10", ["SYM_H", "BZ_GSM"], lazy=True)
+    assert isinstance(lazy.SYM_H.data, dask.array.Array) and calls == []
+    assert lazy.SYM_H.data.numblocks == (3,)  # one chunk per monthly file
+    eager = omni_entry.read("2015-02-20", "2015-04-10", ["SYM_H", "BZ_GSM"])
+    np.testing.assert_array_equal(lazy.SYM_H.values, eager.SYM_H.values)
+    assert len(calls) == 3  # only SYM_H's three files were read

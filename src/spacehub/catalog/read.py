@@ -66,11 +66,12 @@ def _remote_files(entry: Entry, t0, t1, cache):
 
 
 def read_entry(entry: Entry, start, stop, variables: list[str] | None = None, sample_dir: Path | None = None,
-               cache=None):
+               cache=None, lazy: bool = False):
     """Read ``variables`` (default: all catalogued ones) of ``entry`` in [start, stop).
 
     Local sample files are used when they cover the range; otherwise the archive's files (``files``
-    route) through the hub's shared cache.
+    route) through the hub's shared cache. With ``lazy=True`` the result is dask-backed, one chunk
+    per file and variable: nothing is read until computed, and a Dask cluster reads in parallel.
     """
     import xarray as xr
 
@@ -90,7 +91,7 @@ def read_entry(entry: Entry, start, stop, variables: list[str] | None = None, sa
         where = route.get("path") or route.get("url")
         raise ReadError(where, f"no data of {entry.id} for [{start}, {stop})"
                         + (": run `spacehub data sample`" if kind == "sample" else " in the archive"))
-    parts = [open_file(f, route["format"], names) for f in files]
+    parts = [open_file(f, route["format"], names, lazy=lazy) for f in files]
     ds = xr.concat(parts, dim="time", data_vars="all", coords="minimal", join="outer",
                    combine_attrs="drop") if len(parts) > 1 else parts[0]
     ds = ds.sel(time=slice(t0, t1 - np.timedelta64(1, "ns")))

@@ -14,12 +14,13 @@ class ReadError(ValueError):
         super().__init__(f"{self.path}: {why}")
 
 
-def open_file(path: str | Path, format: str, variables: list[str] | None = None):
-    """Open one file of ``format`` (a catalog route's format) as an ``xarray.Dataset``."""
+def open_file(path: str | Path, format: str, variables: list[str] | None = None, lazy: bool = False):
+    """Open one file of ``format`` (a catalog route's format) as an ``xarray.Dataset``; ``lazy``
+    asks for dask-backed variables (netCDF is always lazily indexed by xarray)."""
     if format == "cdf":
         from .cdf import open_cdf
 
-        return open_cdf(path, variables)
+        return open_cdf(path, variables, lazy=lazy)
     if format in ("netcdf", "hdf5"):
         from .netcdf import open_netcdf
 

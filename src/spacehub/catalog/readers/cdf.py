@@ -70,7 +70,21 @@ def check_structure(path: Path) -> None:
             raise ReadError(path, f"the file is truncated: {size} bytes of the {end} its header declares")
 
 
-def open_cdf(path: str | Path, variables: list[str] | None = None):
+#: numpy dtype of a variable once masked (integers become float64 so that NaN can mark fills)
+_DTYPES = {"CDF_FLOAT": np.float32, "CDF_REAL4": np.float32, "CDF_DOUBLE": np.float64, "CDF_REAL8": np.float64}
+
+
+def _load_masked(path: str, name: str) -> np.ndarray:
+    """One variable of one file, masked: the task behind each lazy (dask) variable."""
+    import pycdfpp
+
+    var = pycdfpp.load(path)[name]
+    return _masked(np.asarray(var.values), var)
+
+
+def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = False):
+    """Open an ISTP CDF as an ``xarray.Dataset``; with ``lazy`` the data variables are dask arrays
+    read (and masked) only when computed, so a Dask cluster's workers do the reading."""
     import pycdfpp
     import xarray as xr
 
@@ -117,9 +131,28 @@ def open_cdf(path: str | Path, variables: list[str] | None = None):
         dims = (dep,) + tuple(f"{name}_dim{i}" for i in range(1, values.ndim))
         return name, (dims, values, attrs)
 
-    # numpy's comparisons release the GIL: variables are masked in parallel
-    with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
-        data_vars = dict(pool.map(decode, names))
+    def lazy_variable(name):
+        import dask
+        import dask.array as da
+
+        var = cdf[name]
+        dep = _attr(var, "DEPEND_0")
+        shape = tuple(var.shape)
+        if shape[0] != len(coords[dep]):
+            raise ReadError(path, f"variable {name} has {shape[0]} records but {dep} has {len(coords[dep])}"
+                            ": the file is truncated or corrupt")
+        dtype = _DTYPES.get(str(var.type).split(".")[-1], np.float64)
+        data = da.from_delayed(dask.delayed(_load_masked, pure=True)(str(path), name), shape=shape, dtype=dtype)
+        attrs = {key: _attr(var, cdf_key) for cdf_key, key in _ATTRS.items() if _attr(var, cdf_key) is not None}
+        dims = (dep,) + tuple(f"{name}_dim{i}" for i in range(1, len(shape)))
+        return name, (dims, data, attrs)
+
+    if lazy:
+        data_vars = dict(lazy_variable(n) for n in names)
+    else:
+        # numpy's comparisons release the GIL: variables are masked in parallel
+        with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
+            data_vars = dict(pool.map(decode, names))
     ds = xr.Dataset(data_vars, coords=coords)
     if len(coords) == 1:  # the common case: one time axis, called "time" like everywhere else
         ds = ds.rename({next(iter(coords)): "time"})
