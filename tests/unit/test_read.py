@@ -199,3 +199,11 @@ def test_lazy_read_reads_nothing_until_computed(omni_entry, monkeypatch):
     eager = omni_entry.read("2015-02-20", "2015-04-10", ["SYM_H", "BZ_GSM"])
     np.testing.assert_array_equal(lazy.SYM_H.values, eager.SYM_H.values)
     assert len(calls) == 3  # only SYM_H's three files were read
+
+
+def test_partial_sample_coverage_warns(omni_entry):
+    from spacehub import SpacehubWarning
+
+    with pytest.warns(SpacehubWarning, match="covers only part of .* missing: omni_hro_1min_20150101_v01.cdf"):
+        ds = omni_entry.read("2015-01-31T23:00", "2015-02-01T01:00", ["SYM_H"])
+    assert ds.time.size == 60  # what there is: February's first hour

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
+from .. import SpacehubWarning, __version__
 from .catalog import parse_time
 from .model import Entry
 from .readers import ReadError, open_file
@@ -35,8 +36,13 @@ def _local_files(entry: Entry, t0, t1, sample_dir: Path | None):
         from ..data import sample_dir as default_sample_dir
 
         sample_dir = default_sample_dir()
-    wanted = files_for(route["path"], route.get("period", "once"), t0, t1)
-    return route, [Path(sample_dir) / f for f in wanted if (Path(sample_dir) / f).exists()]
+    wanted = [Path(sample_dir) / f for f in files_for(route["path"], route.get("period", "once"), t0, t1)]
+    found = [f for f in wanted if f.exists()]
+    if found and len(found) < len(wanted):
+        missing = ", ".join(f.name for f in wanted if not f.exists())
+        warnings.warn(f"{entry.id}: the sample data covers only part of [{str(t0)[:19]}, {str(t1)[:19]}); "
+                      f"missing: {missing}", SpacehubWarning, stacklevel=4)
+    return route, found
 
 
 def _remote_files(entry: Entry, t0, t1, cache):
@@ -48,20 +54,17 @@ def _remote_files(entry: Entry, t0, t1, cache):
         raise ReadError(route["url"], f"no local data of {entry.id} for [{str(t0)[:19]}, {str(t1)[:19]}) and remote "
                                       "reads are off (SPACEHUB_OFFLINE): run `spacehub data sample`, or unset "
                                       "SPACEHUB_OFFLINE to read from the archive")
-    if cache is None:
-        from ..data.cache import default_cache
+    from ..data.cache import FetchError, default_cache
 
-        cache = default_cache()
+    cache = cache or default_cache()
     files = []
     for url in files_for(route["url"], route["period"], t0, t1, route.get("version", "")):
         try:
             files.append(cache.fetch(url))
-        except FileNotFoundError:
-            continue
-        except OSError as e:
-            if getattr(e, "why", "").startswith("HTTP 404"):
-                continue  # archives have holes: a missing day is a gap, not an error
-            raise
+        except FetchError as e:
+            if e.status != 404:
+                raise
+            # archives have holes: a missing day is a gap, not an error
     return route, files
 
 

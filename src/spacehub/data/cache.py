@@ -28,8 +28,8 @@ RETRY_STATUS = {429, 500, 502, 503, 504}
 class FetchError(OSError):
     """A remote file that could not be fetched: says which URL and why."""
 
-    def __init__(self, url: str, why: str):
-        self.url, self.why = url, why
+    def __init__(self, url: str, why: str, status: int | None = None):
+        self.url, self.why, self.status = url, why, status
         super().__init__(f"{url}: {why}")
 
 
@@ -116,7 +116,7 @@ class SharedCache:
                     if r.status_code in RETRY_STATUS and attempt < self.retries:
                         raise _Retry(f"HTTP {r.status_code}")
                     if r.status_code != 200:
-                        raise FetchError(url, f"HTTP {r.status_code} {r.reason}")
+                        raise FetchError(url, f"HTTP {r.status_code} {r.reason}", r.status_code)
                     expected = int(r.headers["Content-Length"]) if "Content-Length" in r.headers else None
                     size = 0
                     with open(tmp, "wb") as f:
