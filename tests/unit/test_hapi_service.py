@@ -49,7 +49,7 @@ def test_about_capabilities_catalog(hapi):
     assert about["HAPI"] == "3.1" and about["status"]["code"] == 1200 and about["id"] == "spacehub"
     assert get(hapi + "/capabilities").json()["outputFormats"] == ["csv", "binary"]
     ids = {d["id"] for d in get(hapi + "/catalog").json()["catalog"]}
-    assert "omni_hro_1min" in ids
+    assert {"omni_hro_1min", "ac_h0_mfi", "goes_xrs_flx1s", "dst_kyoto"} <= ids
     assert "dampe_events" not in ids and "dampe_electron_flux_2017" not in ids  # not time series
 
 

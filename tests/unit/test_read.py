@@ -207,3 +207,31 @@ def test_partial_sample_coverage_warns(omni_entry):
     with pytest.warns(SpacehubWarning, match="covers only part of .* missing: omni_hro_1min_20150101_v01.cdf"):
         ds = omni_entry.read("2015-01-31T23:00", "2015-02-01T01:00", ["SYM_H"])
     assert ds.time.size == 60  # what there is: February's first hour
+
+
+def test_dst_kyoto_pages(sample_dir, monkeypatch, tmp_path):
+    from spacehub.data.samples import dst
+
+    monkeypatch.setenv("SPACEHUB_SAMPLE_DATA", str(sample_dir))
+    entry = catalog.open().dst_kyoto
+    ds = entry.read("2015-03-17", "2015-03-19")
+    th, expected = dst.hourly_dst()
+    sel = (th >= np.datetime64("2015-03-17")) & (th < np.datetime64("2015-03-19"))
+    np.testing.assert_array_equal(ds.Dst.values, expected[sel])
+    assert float(ds.Dst.min()) == pytest.approx(omni.TRUTH["sym_h_minimum_nT"], abs=25)
+    gap = entry.read("2015-04-10", "2015-04-11").Dst  # two touching 9999 fields: "99999999"
+    assert np.isnan(gap.values[5:7]).all() and not np.isnan(gap.values[[4, 7]]).any()
+    assert entry.read("2015-02-28", "2015-03-01").time.size == 24  # February has 28 days
+    # a damaged page names the file and the day
+    page = sample_dir / "wdc_kyoto/dst_final/201503/index.html"
+    broken = tmp_path / "index.html"
+    broken.write_text(page.read_text().replace(
+        page.read_text().splitlines()[15], page.read_text().splitlines()[15][:40]))
+    from spacehub.catalog.readers.text import open_kyoto_wdc
+
+    with pytest.raises(ReadError, match=r"index.html: day \d+: \d+ hourly values, expected 24"):
+        open_kyoto_wdc(broken)
+    junk = tmp_path / "junk.html"
+    junk.write_text("<html>Service unavailable</html>")
+    with pytest.raises(ReadError, match="not a WDC Kyoto monthly index page"):
+        open_kyoto_wdc(junk)

@@ -94,7 +94,7 @@ def read_entry(entry: Entry, start, stop, variables: list[str] | None = None, sa
         where = route.get("path") or route.get("url")
         raise ReadError(where, f"no data of {entry.id} for [{start}, {stop})"
                         + (": run `spacehub data sample`" if kind == "sample" else " in the archive"))
-    parts = [open_file(f, route["format"], names, lazy=lazy) for f in files]
+    parts = [open_file(f, route["format"], names, lazy=lazy, layout=route.get("layout")) for f in files]
     ds = xr.concat(parts, dim="time", data_vars="all", coords="minimal", join="outer",
                    combine_attrs="drop") if len(parts) > 1 else parts[0]
     ds = ds.sel(time=slice(t0, t1 - np.timedelta64(1, "ns")))

@@ -14,7 +14,8 @@ class ReadError(ValueError):
         super().__init__(f"{self.path}: {why}")
 
 
-def open_file(path: str | Path, format: str, variables: list[str] | None = None, lazy: bool = False):
+def open_file(path: str | Path, format: str, variables: list[str] | None = None, lazy: bool = False,
+              layout: str | None = None):
     """Open one file of ``format`` (a catalog route's format) as an ``xarray.Dataset``; ``lazy``
     asks for dask-backed variables (netCDF is always lazily indexed by xarray)."""
     if format == "cdf":
@@ -25,6 +26,10 @@ def open_file(path: str | Path, format: str, variables: list[str] | None = None,
         from .netcdf import open_netcdf
 
         return open_netcdf(path, variables)
+    if format == "text":
+        from .text import open_text
+
+        return open_text(path, layout, variables)
     raise ReadError(path, f"no reader for format {format!r} yet")
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import shutil
 
-from . import ace, goes, omni
+from . import ace, dst, goes, omni
 
 PUBLISHED = Path(__file__).resolve().parents[1] / "published"
 
@@ -29,6 +29,7 @@ GENERATORS = {
     "goes_xrs_flx1s": goes.write_day_files,
     "ac_h0_mfi": ace.write_mfi,
     "ac_h0_swe": ace.write_swe,
+    "dst_kyoto": dst.write_month_pages,
     "dampe_electron_flux_2017": dampe_2017_flux,
 }
 

@@ -67,7 +67,8 @@ class HAPIServer:
 
     def served(self) -> list[Entry]:
         return [e for e in self.catalog if e.kind == "timeseries" and any(
-            r["kind"] in ("sample", "files") and r.get("format") in READABLE_FORMATS for r in e.routes)]
+            r["kind"] in ("sample", "files") and (r.get("format") in READABLE_FORMATS or r.get("layout"))
+            for r in e.routes)]
 
     def _entry(self, query: dict) -> Entry:
         dataset = query.get("dataset") or query.get("id")  # `id` is the HAPI 2 name, still accepted
