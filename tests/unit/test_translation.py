@@ -67,6 +67,10 @@ def test_data_service():
     assert "access:services!service=data" in c.JupyterHub.load_roles[0]["scopes"]
     assert "access:services!service=data" in c.Spawner.server_token_scopes
     assert c.Spawner.environment["SPACEHUB_HAPI_URL"] == "http://127.0.0.1:8000/services/data/hapi"
+    assert data["environment"]["SPACEHUB_CACHE_DIR"] == c.Spawner.environment["SPACEHUB_CACHE_DIR"] == "/srv/state/cache"
+    big = hub_config(settings(cache={"dir": "/scratch/spacehub-cache", "size_gib": 500}), SECRETS, RUNTIME)
+    assert big.Spawner.environment["SPACEHUB_CACHE_DIR"] == "/scratch/spacehub-cache"
+    assert big.Spawner.environment["SPACEHUB_CACHE_GIB"] == "500"
     public = hub_config(settings(data_service={"public": True}), SECRETS, RUNTIME)
     assert {s["name"]: s for s in public.JupyterHub.services}["data"]["environment"]["SPACEHUB_DATA_PUBLIC"] == "1"
 

@@ -171,10 +171,13 @@ class _Retry(Exception):
 
 
 def default_cache() -> SharedCache:
-    """The hub's cache: ``$SPACEHUB_CACHE_DIR``, else ``<state_dir>/cache`` of the hub's settings."""
-    root = os.environ.get("SPACEHUB_CACHE_DIR")
-    if not root:
+    """The hub's cache: ``$SPACEHUB_CACHE_DIR`` / ``$SPACEHUB_CACHE_GIB`` (set for servers and the data
+    service from the settings' ``cache`` section), else that section of the hub's settings."""
+    root, gib = os.environ.get("SPACEHUB_CACHE_DIR"), os.environ.get("SPACEHUB_CACHE_GIB")
+    if not root or not gib:
         from ..config import load_settings
 
-        root = str(Path(load_settings().state_dir) / "cache")
-    return SharedCache(root, max_bytes=int(float(os.environ.get("SPACEHUB_CACHE_GIB", "20")) * 2**30))
+        settings = load_settings()
+        root = root or str(Path(settings.state_dir) / settings["cache"]["dir"])
+        gib = gib or str(settings["cache"]["size_gib"])
+    return SharedCache(root, max_bytes=int(float(gib) * 2**30))

@@ -36,6 +36,14 @@ def public_url(settings: dict) -> str:
     return url if url.endswith("/") else url + "/"
 
 
+def data_env(settings) -> dict[str, str]:
+    """Where Entry.read finds the offline sample data and the hub's shared download cache."""
+    state = Path(settings.state_dir)
+    return {"SPACEHUB_SAMPLE_DATA": str(state / "sample-data"),
+            "SPACEHUB_CACHE_DIR": str(state / settings["cache"]["dir"]),
+            "SPACEHUB_CACHE_GIB": f"{settings['cache']['size_gib']:g}"}
+
+
 def gateway_client_env(settings: dict) -> dict[str, str]:
     """Environment that lets ``Gateway()`` / ``GatewayCluster()`` work with no arguments."""
     hub, gw = settings["hub"], settings["gateway"]
@@ -96,7 +104,7 @@ def hub_config(settings: dict, secrets: dict, runtime: Runtime) -> Config:
     data = settings["data_service"]
     if data["enabled"]:
         env = {"SPACEHUB_CONFIG": str(runtime.settings_file), "PATH": f"{runtime.bin_dir}:/usr/local/bin:/usr/bin:/bin",
-               "SPACEHUB_SAMPLE_DATA": str(state / "sample-data"), "SPACEHUB_CACHE_DIR": str(state / "cache")}
+               **data_env(settings)}
         if data["public"]:
             env["SPACEHUB_DATA_PUBLIC"] = "1"
         if runtime.offline:
@@ -196,9 +204,7 @@ def _apply_spawner(c: Config, settings: dict, runtime: Runtime, state: Path) -> 
     c.Spawner.default_url = sp["default_url"]
     c.Spawner.start_timeout = sp["start_timeout"]
     c.Spawner.http_timeout = sp["http_timeout"]
-    env = {"PATH": f"{runtime.bin_dir}:/usr/local/bin:/usr/bin:/bin",
-           # where Entry.read finds the offline sample data and the hub's shared download cache
-           "SPACEHUB_SAMPLE_DATA": str(state / "sample-data"), "SPACEHUB_CACHE_DIR": str(state / "cache")}
+    env = {"PATH": f"{runtime.bin_dir}:/usr/local/bin:/usr/bin:/bin", **data_env(settings)}
     scopes = ["users:activity!user", "access:servers!server"]
     if settings["gateway"]["enabled"]:
         env.update(gateway_client_env(settings))
