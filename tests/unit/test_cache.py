@@ -168,3 +168,37 @@ def test_entry_read_through_cache(tmp_path, monkeypatch):
     assert first.attrs["provenance_route"].startswith("files:http://127.0.0.1")
     assert CountingFiles.counts == {"/omni/hro_1min/2015/omni_hro_1min_20150301_v01.cdf": 1}
     assert float(first.SYM_H.min()) == float(second.SYM_H.min()) < -150
+
+
+def test_latest_version_from_archive_listing(tmp_path, sample_dir, monkeypatch):
+    """`version: latest`: the folder's listing says which version to fetch (GOES-R XRS names)."""
+    import shutil
+
+    rel = "goes16/l2/data/xrsf-l2-flx1s_science/2017/09"
+    served = tmp_path / "served" / rel
+    served.mkdir(parents=True)
+    sample = sample_dir / "goes" / rel / "sci_xrsf-l2-flx1s_g16_d20170906_v2-2-0.nc"
+    for version in ("2-1-0", "2-2-0", "2-10-0"):  # natural order: 2-10-0 is the newest
+        shutil.copyfile(sample, served / f"sci_xrsf-l2-flx1s_g16_d20170906_v{version}.nc")
+    CountingFiles.counts = {}
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(CountingFiles, directory=str(tmp_path / "served")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        src = (spacehub.catalog.CATALOG_DIR / "goes.yaml").read_text().replace(
+            "https://data.ngdc.noaa.gov/platforms/solar-space-observing-satellites/goes/goes16",
+            f"http://127.0.0.1:{server.server_port}/goes16")
+        (tmp_path / "catalogs").mkdir()
+        (tmp_path / "catalogs" / "goes.yaml").write_text(src)
+        cat = spacehub.catalog.open(tmp_path / "catalogs")
+        cache = SharedCache(tmp_path / "cache", allowed=lambda u: any(p.match(u) for p in route_patterns(cat)))
+        monkeypatch.delenv("SPACEHUB_OFFLINE")
+        monkeypatch.setenv("SPACEHUB_SAMPLE_DATA", str(tmp_path / "no-samples"))
+        ds = cat.goes_xrs_flx1s.read("2017-09-06T12:00", "2017-09-06T12:10", ["xrsb_flux"], cache=cache)
+        with pytest.raises(PermissionError):  # folders outside the catalog's routes are not listed
+            cache.listing(f"http://127.0.0.1:{server.server_port}/")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert ds.attrs["provenance_files"][0].endswith("sci_xrsf-l2-flx1s_g16_d20170906_v2-10-0.nc")
+    assert ds.time.size == 600 and float(ds.xrsb_flux.max()) > 5e-4
+    assert CountingFiles.counts[f"/{rel}/"] == 1  # one listing, then one file

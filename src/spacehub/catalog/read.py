@@ -12,7 +12,7 @@ from .. import SpacehubWarning, __version__
 from .catalog import parse_time
 from .model import Entry
 from .readers import ReadError, open_file
-from .templates import files_for
+from .templates import files_for, latest_version
 
 
 def check_range(entry: Entry, start, stop) -> tuple[np.datetime64, np.datetime64]:
@@ -58,13 +58,19 @@ def _remote_files(entry: Entry, t0, t1, cache):
 
     cache = cache or default_cache()
     files = []
-    for url in files_for(route["url"], route["period"], t0, t1, route.get("version", "")):
+    latest = route.get("version") == "latest"
+    for url in files_for(route["url"], route["period"], t0, t1, "{version}" if latest else route.get("version", "")):
         try:
+            if latest:  # the archive's folder says which version is current
+                version = latest_version(url, cache.listing(url.rsplit("/", 1)[0] + "/"))
+                if version is None:
+                    continue
+                url = url.replace("{version}", version)
             files.append(cache.fetch(url))
         except FetchError as e:
             if e.status != 404:
                 raise
-            # archives have holes: a missing day is a gap, not an error
+            # archives have holes: a missing day (or folder) is a gap, not an error
     return route, files
 
 

@@ -58,5 +58,20 @@ def files_for(template: str, period: str, start: np.datetime64, stop: np.datetim
     return [render(template, t, version) for t in period_starts(start, stop, period)]
 
 
+def latest_version(file_url: str, listing: str) -> str | None:
+    """The highest ``{version}`` of ``file_url`` (time already filled in) among the file names in a
+    folder's HTML ``listing``, or None if the folder has no such file."""
+    import re
+
+    name = file_url.rsplit("/", 1)[-1]
+    before, _, after = name.partition("{version}")
+    pattern = re.compile(re.escape(before) + r"([A-Za-z0-9._-]+?)" + re.escape(after) + r"(?=[\"'<\s])")
+    versions = set(pattern.findall(listing))
+    if not versions:
+        return None
+    # natural order: v2-2-0 < v2-10-0
+    return max(versions, key=lambda v: [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", v)])
+
+
 def _to_datetime(t: np.datetime64) -> datetime:
     return np.datetime64(t, "us").astype(datetime)

@@ -40,6 +40,8 @@ def route_patterns(entries: Iterable) -> list[re.Pattern]:
         for route in entry.routes:
             if route["kind"] == "files":
                 patterns.append(re.compile(_template_regex(route["url"]) + r"\Z"))
+                if "{version}" in route["url"]:  # its folder: listed to find the latest version
+                    patterns.append(re.compile(_template_regex(route["url"].rsplit("/", 1)[0] + "/") + r"\Z"))
             elif route["kind"] == "hapi":
                 patterns.append(re.compile(re.escape(route["server"].rstrip("/")) + r"/.*\Z"))
     return patterns
@@ -106,6 +108,15 @@ class SharedCache:
             self._download(url, path)
         self.evict()
         return path
+
+    def listing(self, url: str) -> str:
+        """The HTML index of an archive folder (not cached: folders gain files)."""
+        if not self.allowed(url):
+            raise PermissionError(f"{url}: not a folder of a catalog route")
+        r = self.session.get(url, timeout=self.timeout)
+        if r.status_code != 200:
+            raise FetchError(url, f"HTTP {r.status_code} {r.reason}", r.status_code)
+        return r.text
 
     def _download(self, url: str, path: Path) -> None:
         tmp = self.root / "tmp" / f"{path.name}.{os.getpid()}.part"
