@@ -235,3 +235,23 @@ def test_dst_kyoto_pages(sample_dir, monkeypatch, tmp_path):
     junk.write_text("<html>Service unavailable</html>")
     with pytest.raises(ReadError, match="not a WDC Kyoto monthly index page"):
         open_kyoto_wdc(junk)
+
+
+def test_kp_gfz_text(sample_dir, monkeypatch, tmp_path):
+    from spacehub.catalog.readers.text import open_gfz_kp
+    from spacehub.data.samples import kp
+
+    monkeypatch.setenv("SPACEHUB_SAMPLE_DATA", str(sample_dir))
+    ds = catalog.open().kp_gfz.read("2015-03-16", "2015-03-20")
+    assert ds.time.size == 32 and str(ds.time.values[0])[:19] == "2015-03-16T00:00:00"
+    assert np.all(np.isin(np.round(ds.Kp.values * 3), np.arange(28)))  # thirds
+    np.testing.assert_array_equal(ds.ap.values, kp.AP[np.round(ds.Kp.values * 3).astype(int)])
+    truth = json.loads((sample_dir / "gfz/kp/spacehub_injected_truth.json").read_text())
+    assert float(ds.Kp.max()) == pytest.approx(truth["max_kp"], abs=1e-3)  # written with 3 decimals
+    assert truth["max_kp"] >= 6  # the storm
+    quiet = catalog.open().kp_gfz.read("2015-03-05", "2015-03-06").Kp
+    assert float(quiet.mean()) < 3
+    bad = tmp_path / "Kp.txt"
+    bad.write_text("#YYY MM DD\n2015 03 17 00.0 01.50 30392.0\n")
+    with pytest.raises(ReadError, match=r"Kp.txt: line 2: 6 columns, expected 10"):
+        open_gfz_kp(bad)

@@ -1,5 +1,9 @@
 """Text products, by layout (a route's ``layout``).
 
+``gfz-kp-text``: GFZ Potsdam's Kp_ap_since_1932.txt (https://kp.gfz.de/en/data): ``#`` header lines,
+then per 3-hour interval ``YYYY MM DD hh.h hh._m days days_m Kp ap D``; Kp in decimal thirds,
+-1 for missing Kp and ap, D = 1 definitive / 0 nowcast. Time-stamped at the interval's start.
+
 ``kyoto-wdc-html``: WDC Kyoto's monthly index pages (Dst final, provisional, real-time; e.g.
 https://wdc.kugi.kyoto-u.ac.jp/dst_final/201503/index.html). Inside ``<pre>``: a title line with the
 month and year, then one line per day: the day number and 24 hourly values in fixed-width fields
@@ -25,6 +29,8 @@ _NUMBER = re.compile(r"-?\d+")
 def open_text(path: str | Path, layout: str | None, variables: list[str] | None = None):
     if layout == "kyoto-wdc-html":
         return open_kyoto_wdc(path, variables)
+    if layout == "gfz-kp-text":
+        return open_gfz_kp(path, variables)
     raise ReadError(path, f"text files need a known layout (route `layout`), got {layout!r}")
 
 
@@ -80,3 +86,35 @@ def _fixed_width_hours(line: str) -> list[int] | None:
         return [int(f) for f in fields]
     except ValueError:
         return None
+
+
+def open_gfz_kp(path: str | Path, variables: list[str] | None = None):
+    import xarray as xr
+
+    path = Path(path)
+    rows = []
+    for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) != 10:
+            raise ReadError(path, f"line {number}: {len(parts)} columns, expected 10 "
+                                  "(YYYY MM DD hh.h hh._m days days_m Kp ap D)")
+        try:
+            y, m, d = int(parts[0]), int(parts[1]), int(parts[2])
+            hour = float(parts[3])
+            rows.append((np.datetime64(f"{y:04d}-{m:02d}-{d:02d}", "ns") + np.timedelta64(int(round(hour * 3600)), "s"),
+                         float(parts[7]), float(parts[8]), int(parts[9])))
+        except ValueError as e:
+            raise ReadError(path, f"line {number}: {e}") from None
+    if not rows:
+        raise ReadError(path, "no data lines: not a GFZ Kp file")
+    t, kp, ap, flag = map(np.array, zip(*rows))
+    kp[kp < 0] = np.nan
+    ap[ap < 0] = np.nan
+    ds = xr.Dataset({"Kp": ("time", kp), "ap": ("time", ap, {"units": "nT"}), "D": ("time", flag)},
+                    coords={"time": t.astype("datetime64[ns]")})
+    if variables:
+        ds = ds[variables]
+    ds.attrs["source_files"] = [str(path)]
+    return ds

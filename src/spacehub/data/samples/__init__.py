@@ -10,7 +10,7 @@ from pathlib import Path
 
 import shutil
 
-from . import ace, dst, goes, omni
+from . import ace, dst, goes, kp, omni
 
 PUBLISHED = Path(__file__).resolve().parents[1] / "published"
 
@@ -30,6 +30,7 @@ GENERATORS = {
     "ac_h0_mfi": ace.write_mfi,
     "ac_h0_swe": ace.write_swe,
     "dst_kyoto": dst.write_month_pages,
+    "kp_gfz": kp.write_file,
     "dampe_electron_flux_2017": dampe_2017_flux,
 }
 
