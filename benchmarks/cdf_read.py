@@ -15,29 +15,15 @@ import argparse
 import statistics
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic import write_catalog, write_cdf  # noqa: E402
+
 NAMES = [f"V{i}" for i in range(12)]
-
-
-def write_file(path: Path, records: int) -> None:
-    import pycdfpp
-
-    t = np.datetime64("2015-01-01", "ns") + np.arange(records) * np.timedelta64(250, "ms")
-    cdf = pycdfpp.CDF()
-    cdf.add_variable("Epoch", values=pycdfpp.to_tt2000(t), data_type=pycdfpp.DataType.CDF_TIME_TT2000)
-    rng = np.random.default_rng(0)
-    for n in NAMES:
-        v = rng.normal(0, 10, records).astype(np.float32)
-        v[rng.random(records) < 0.01] = np.float32(-1e31)
-        cdf.add_variable(n, values=v, data_type=pycdfpp.DataType.CDF_FLOAT, attributes={
-            "FILLVAL": [np.float32(-1e31)], "VALIDMIN": [np.float32(-1e4)], "VALIDMAX": [np.float32(1e4)],
-            "DEPEND_0": "Epoch", "VAR_TYPE": "data", "UNITS": "nT", "CATDESC": n})
-    assert pycdfpp.save(cdf, str(path))
 
 
 def raw_pycdfpp(path):
@@ -87,21 +73,9 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         data = tmp / "bench" / "big.cdf"
-        data.parent.mkdir()
-        write_file(data, args.records)
+        write_cdf(data, NAMES, args.records, np.timedelta64(250, "ms"), fill_fraction=0.01)
         size_mb = data.stat().st_size / 1e6
-        (tmp / "catalogs").mkdir()
-        (tmp / "catalogs" / "bench.yaml").write_text(textwrap.dedent(f"""
-            mission: Bench
-            domain: heliophysics
-            datasets:
-              bench_big:
-                title: benchmark file
-                description: 12 float32 variables at 4 Hz
-                coverage: {{start: 2015-01-01, stop: 2016-01-01}}
-                variables: [{", ".join(f"{{name: {n}, units: nT, description: x}}" for n in NAMES)}]
-                routes: [{{kind: sample, path: bench/big.cdf, format: cdf, period: once}}]
-            """))
+        write_catalog(tmp / "catalogs", "bench_big", NAMES, "bench/big.cdf")
         os.environ["SPACEHUB_SAMPLE_DATA"] = str(tmp)
         import spacehub.catalog
 

@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
@@ -22,7 +21,9 @@ import numpy as np
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from hubtools import free_port, wait_for  # noqa: E402
+from synthetic import write_catalog, write_cdf  # noqa: E402
 
 NAMES = ["Bx", "By", "Bz"]
 
@@ -31,32 +32,10 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--records", type=int, default=1_000_000)
     args = p.parse_args(argv)
-    import pycdfpp
-
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        t = np.datetime64("2015-01-01", "ns") + np.arange(args.records) * np.timedelta64(1, "s")
-        cdf = pycdfpp.CDF()
-        cdf.add_variable("Epoch", values=pycdfpp.to_tt2000(t), data_type=pycdfpp.DataType.CDF_TIME_TT2000)
-        rng = np.random.default_rng(1)
-        for n in NAMES:
-            cdf.add_variable(n, values=rng.normal(0, 5, args.records).astype(np.float32),
-                             data_type=pycdfpp.DataType.CDF_FLOAT,
-                             attributes={"FILLVAL": [np.float32(-1e31)], "DEPEND_0": "Epoch", "VAR_TYPE": "data"})
-        (tmp / "bench").mkdir()
-        assert pycdfpp.save(cdf, str(tmp / "bench" / "b.cdf"))
-        (tmp / "catalogs").mkdir()
-        (tmp / "catalogs" / "bench.yaml").write_text(textwrap.dedent(f"""
-            mission: Bench
-            domain: heliophysics
-            datasets:
-              bench_1hz:
-                title: benchmark
-                description: 3 variables at 1 Hz
-                coverage: {{start: 2015-01-01, stop: 2016-01-01}}
-                variables: [{", ".join(f"{{name: {n}, units: nT, description: x}}" for n in NAMES)}]
-                routes: [{{kind: sample, path: bench/b.cdf, format: cdf, period: once}}]
-            """))
+        t = write_cdf(tmp / "bench" / "b.cdf", NAMES, args.records, np.timedelta64(1, "s"), seed=1)
+        write_catalog(tmp / "catalogs", "bench_1hz", NAMES, "bench/b.cdf")
         stop = str(t[-1] + np.timedelta64(1, "s"))[:19] + "Z"
         os.environ["SPACEHUB_SAMPLE_DATA"] = str(tmp)
         import spacehub.catalog
