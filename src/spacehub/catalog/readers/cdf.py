@@ -113,46 +113,37 @@ def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = 
                 raise ReadError(path, f"DEPEND_0 {dep} of {name} is {tvar.type}, not a CDF time type")
             coords[dep] = pycdfpp.to_datetime64(tvar).astype("datetime64[ns]")
 
-    def decode(name):
+    def variable(name):
         var = cdf[name]
         dep = _attr(var, "DEPEND_0")
-        try:
-            values = np.asarray(var.values)
-        except Exception as e:  # pycdfpp raises plain exceptions on inconsistent records
-            raise ReadError(path, f"variable {name} cannot be decoded ({e})") from None
-        if len(values) != len(coords[dep]):
-            raise ReadError(path, f"variable {name} has {len(values)} records but {dep} has {len(coords[dep])}"
+        shape = tuple(var.shape)  # from the variable's header: nothing read yet
+        if shape[0] != len(coords[dep]):
+            raise ReadError(path, f"variable {name} has {shape[0]} records but {dep} has {len(coords[dep])}"
                             ": the file is truncated or corrupt")
-        values = _masked(values, var)  # see there: may reuse values' memory
         attrs = {key: _attr(var, cdf_key) for cdf_key, key in _ATTRS.items() if _attr(var, cdf_key) is not None}
         fill = _attr(var, "FILLVAL")
         if fill is not None:
             attrs["_FillValue_in_file"] = float(fill) if np.isscalar(fill) else fill
-        dims = (dep,) + tuple(f"{name}_dim{i}" for i in range(1, values.ndim))
-        return name, (dims, values, attrs)
-
-    def lazy_variable(name):
-        import dask
-        import dask.array as da
-
-        var = cdf[name]
-        dep = _attr(var, "DEPEND_0")
-        shape = tuple(var.shape)
-        if shape[0] != len(coords[dep]):
-            raise ReadError(path, f"variable {name} has {shape[0]} records but {dep} has {len(coords[dep])}"
-                            ": the file is truncated or corrupt")
-        dtype = _DTYPES.get(str(var.type).split(".")[-1], np.float64)
-        data = da.from_delayed(dask.delayed(_load_masked, pure=True)(str(path), name), shape=shape, dtype=dtype)
-        attrs = {key: _attr(var, cdf_key) for cdf_key, key in _ATTRS.items() if _attr(var, cdf_key) is not None}
         dims = (dep,) + tuple(f"{name}_dim{i}" for i in range(1, len(shape)))
+        if lazy:
+            import dask
+            import dask.array as da
+
+            dtype = _DTYPES.get(str(var.type).split(".")[-1], np.float64)
+            data = da.from_delayed(dask.delayed(_load_masked, pure=True)(str(path), name), shape=shape, dtype=dtype)
+        else:
+            try:
+                data = _masked(np.asarray(var.values), var)  # see there: may reuse the values' memory
+            except Exception as e:  # pycdfpp raises plain exceptions on inconsistent records
+                raise ReadError(path, f"variable {name} cannot be decoded ({e})") from None
         return name, (dims, data, attrs)
 
     if lazy:
-        data_vars = dict(lazy_variable(n) for n in names)
+        data_vars = dict(variable(n) for n in names)
     else:
         # numpy's comparisons release the GIL: variables are masked in parallel
         with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
-            data_vars = dict(pool.map(decode, names))
+            data_vars = dict(pool.map(variable, names))
     ds = xr.Dataset(data_vars, coords=coords)
     if len(coords) == 1:  # the common case: one time axis, called "time" like everywhere else
         ds = ds.rename({next(iter(coords)): "time"})
