@@ -202,3 +202,15 @@ def test_latest_version_from_archive_listing(tmp_path, sample_dir, monkeypatch):
     assert ds.attrs["provenance_files"][0].endswith("sci_xrsf-l2-flx1s_g16_d20170906_v2-10-0.nc")
     assert ds.time.size == 600 and float(ds.xrsb_flux.max()) > 5e-4
     assert CountingFiles.counts[f"/{rel}/"] == 1  # one listing, then one file
+
+
+def test_default_cache_built_once_per_folder(tmp_path, monkeypatch):
+    from spacehub.data.cache import default_cache
+
+    monkeypatch.setenv("SPACEHUB_CACHE_DIR", str(tmp_path / "hub-cache"))
+    monkeypatch.setenv("SPACEHUB_CACHE_GIB", "2")
+    first = default_cache()
+    assert default_cache() is first and first.max_bytes == 2 * 2**30
+    assert first.allowed("https://spdf.gsfc.nasa.gov/pub/data/omni/omni_cdaweb/hro_1min/2015/omni_hro_1min_20150301_v01.cdf")
+    monkeypatch.setenv("SPACEHUB_CACHE_DIR", str(tmp_path / "other"))
+    assert default_cache() is not first

@@ -116,6 +116,6 @@ def read_entry(entry: Entry, start, stop, variables: list[str] | None = None, sa
         "provenance_versions": f"spacehub {__version__}",
         "time_range": f"[{str(t0)[:26]}, {str(t1)[:26]})",
     })
-    if files and "synthetic" in parts[0].attrs:
+    if "synthetic" in parts[0].attrs:  # kept through the concat of several files
         ds.attrs["synthetic"] = parts[0].attrs["synthetic"]
     return ds

@@ -18,6 +18,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 import requests
@@ -191,4 +192,10 @@ def default_cache() -> SharedCache:
         settings = load_settings()
         root = root or str(Path(settings.state_dir) / settings["cache"]["dir"])
         gib = gib or str(settings["cache"]["size_gib"])
-    return SharedCache(root, max_bytes=int(float(gib) * 2**30))
+    return _cache_for(root, float(gib))
+
+
+@cache
+def _cache_for(root: str, gib: float) -> SharedCache:
+    # once per process: building the allowed routes opens the whole catalog (~0.2 s)
+    return SharedCache(root, max_bytes=int(gib * 2**30))

@@ -65,18 +65,22 @@ class HAPIServer:
     title: str = "spacehub HAPI data service"
     contact: str = "the administrators of this hub"
 
-    def served(self) -> list[Entry]:
-        return [e for e in self.catalog if e.kind == "timeseries" and any(
+    def __post_init__(self):
+        # decided once: the catalog does not change while the service runs
+        self._served = {e.id: e for e in self.catalog if e.kind == "timeseries" and any(
             r["kind"] in ("sample", "files") and (r.get("format") in READABLE_FORMATS or r.get("layout"))
-            for r in e.routes)]
+            for r in e.routes)}
+
+    def served(self) -> list[Entry]:
+        return list(self._served.values())
 
     def _entry(self, query: dict) -> Entry:
         dataset = query.get("dataset") or query.get("id")  # `id` is the HAPI 2 name, still accepted
         if not dataset:
             raise HAPIError(1400, "the dataset parameter is required")
-        if dataset not in self.catalog or self.catalog[dataset] not in self.served():
+        if dataset not in self._served:
             raise HAPIError(1406, dataset)
-        return self.catalog[dataset]
+        return self._served[dataset]
 
     # -- endpoints ----------------------------------------------------------------------------------
     def about(self, query: dict):
