@@ -1,15 +1,17 @@
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import requests
 
 # a plain test run never reaches for the internet; network tests (-m network) opt back in
 os.environ.setdefault("SPACEHUB_OFFLINE", "1")
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from hubtools import RunningHub  # noqa: E402
+from hubtools import RunningHub, free_port, wait_for  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -30,3 +32,21 @@ def hub(tmp_path_factory, sample_dir):
     running.stop()
     left = running.survivors()
     assert not left, f"processes left after spacehub up exited: {left}\n{running.log()[-3000:]}"
+
+
+@pytest.fixture(scope="session")
+def hapi_service(sample_dir, tmp_path_factory):
+    """The HAPI data service as a real process on a loopback port, public mode, serving the samples."""
+    port = free_port()
+    env = {**os.environ, "SPACEHUB_DATA_PUBLIC": "1", "SPACEHUB_SAMPLE_DATA": str(sample_dir),
+           "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{port}", "JUPYTERHUB_SERVICE_PREFIX": "/services/data/"}
+    log = open(tmp_path_factory.mktemp("hapi") / "service.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "spacehub.services.data"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/services/data/hapi"
+    try:
+        wait_for(lambda: requests.get(url + "/about", timeout=2).status_code == 200, 30, what="HAPI service up")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()

@@ -4,13 +4,10 @@ the same values as Entry.read."""
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import requests
-from hubtools import free_port, wait_for
 
 import spacehub.catalog
 
@@ -18,20 +15,8 @@ START, STOP = "2015-03-17T00:00:00Z", "2015-03-18T00:00:00Z"
 
 
 @pytest.fixture(scope="module")
-def hapi(sample_dir, tmp_path_factory):
-    port = free_port()
-    env = {**os.environ, "SPACEHUB_DATA_PUBLIC": "1", "SPACEHUB_SAMPLE_DATA": str(sample_dir),
-           "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{port}", "JUPYTERHUB_SERVICE_PREFIX": "/services/data/"}
-    log = open(tmp_path_factory.mktemp("hapi") / "service.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "spacehub.services.data"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/services/data/hapi"
-    try:
-        wait_for(lambda: requests.get(url + "/about", timeout=2).status_code == 200, 30, what="HAPI service up")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
+def hapi(hapi_service):
+    return hapi_service
 
 
 @pytest.fixture(scope="module")

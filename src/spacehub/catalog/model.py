@@ -51,8 +51,11 @@ class Entry:
         known = ", ".join(v.name for v in self.variables)
         raise KeyError(f"{self.id} has no variable {name!r} (it has: {known})")
 
-    def read(self, start, stop, variables: list[str] | None = None, **options):
+    def read(self, start=None, stop=None, variables: list[str] | None = None, **options):
         """The data in [start, stop) as an ``xarray.Dataset`` (time as datetime64, fills as NaN).
+
+        Options: ``lazy=True`` (dask-backed), ``route="sample" | "files" | "hapi"`` (one route only),
+        ``sample_dir``, ``cache``. Tables that are not time series read whole without start/stop.
 
         >>> spacehub.catalog.open().omni_hro_1min.read("2015-03-17", "2015-03-19")  # doctest: +SKIP
         """

@@ -28,6 +28,10 @@ def check_range(entry: Entry, start, stop) -> tuple[np.datetime64, np.datetime64
     return t0, t1
 
 
+def _offline() -> bool:
+    return os.environ.get("SPACEHUB_OFFLINE", "") not in ("", "0")
+
+
 def _local_files(entry: Entry, t0, t1, sample_dir: Path | None):
     route = entry.route("sample")
     if route is None:
@@ -50,7 +54,7 @@ def _remote_files(entry: Entry, t0, t1, cache):
     route = entry.route("files")
     if route is None:
         return None, []
-    if os.environ.get("SPACEHUB_OFFLINE", "") not in ("", "0"):
+    if _offline():
         raise ReadError(route["url"], f"no local data of {entry.id} for [{str(t0)[:19]}, {str(t1)[:19]}) and remote "
                                       "reads are off (SPACEHUB_OFFLINE): run `spacehub data sample`, or unset "
                                       "SPACEHUB_OFFLINE to read from the archive")
@@ -74,48 +78,84 @@ def _remote_files(entry: Entry, t0, t1, cache):
     return route, files
 
 
-def read_entry(entry: Entry, start, stop, variables: list[str] | None = None, sample_dir: Path | None = None,
-               cache=None, lazy: bool = False):
+def _read_hapi(entry: Entry, t0, t1, names: list[str]):
+    from .readers.hapi import read_hapi
+
+    route = entry.route("hapi")
+    if _offline():
+        raise ReadError(route["server"], f"no local data of {entry.id} for [{str(t0)[:19]}, {str(t1)[:19]}) and "
+                                         "remote reads are off (SPACEHUB_OFFLINE): run `spacehub data sample`, or "
+                                         "unset SPACEHUB_OFFLINE to read from the HAPI server")
+    ds = read_hapi(route["server"], route["id"], t0, t1, names)
+    return route, ds
+
+
+ROUTE_ORDER = ("sample", "files", "hapi")
+
+
+def read_entry(entry: Entry, start=None, stop=None, variables: list[str] | None = None,
+               sample_dir: Path | None = None, cache=None, lazy: bool = False, route: str | None = None):
     """Read ``variables`` (default: all catalogued ones) of ``entry`` in [start, stop).
 
-    Local sample files are used when they cover the range; otherwise the archive's files (``files``
-    route) through the hub's shared cache. With ``lazy=True`` the result is dask-backed, one chunk
-    per file and variable: nothing is read until computed, and a Dask cluster reads in parallel.
+    The routes are tried in order — local sample files, the archive's files through the hub's shared
+    cache, a HAPI server — unless ``route`` names one. Tables that are not time series (published
+    spectra) are read whole when start and stop are left out. With ``lazy=True`` file reads are
+    dask-backed, one chunk per file and variable: nothing is read until computed, and a Dask cluster
+    reads in parallel.
     """
     import xarray as xr
 
-    t0, t1 = check_range(entry, start, stop)
+    if route is not None and route not in ROUTE_ORDER:
+        raise ValueError(f"{entry.id}: route must be one of {', '.join(ROUTE_ORDER)}, not {route!r}")
+    if route is not None and entry.route(route) is None:
+        have = ", ".join(r["kind"] for r in entry.routes)
+        raise ValueError(f"{entry.id} has no {route!r} route (it has: {have})")
+    if start is None and stop is None and entry.kind != "timeseries":
+        t0 = entry.start
+        t1 = (entry.stop if entry.stop is not None else np.datetime64("now", "ns")) + np.timedelta64(1, "D")
+    else:
+        t0, t1 = check_range(entry, start, stop)
     names = list(variables) if variables else [v.name for v in entry.variables]
     for n in names:
         entry.variable(n)  # KeyError naming the dataset and its variables
-    route, files = _local_files(entry, t0, t1, sample_dir)
-    kind = "sample"
-    if not files and entry.route("files") is not None:
-        route, files = _remote_files(entry, t0, t1, cache)
-        kind = "files"
-    if not files:
-        if route is None:
-            raise ReadError(entry.id, "no route spacehub can read yet (sample or archive files); see "
+    used, files, kind, ds = None, [], None, None
+    for kind in ([route] if route else ROUTE_ORDER):
+        if kind == "sample":
+            used, files = _local_files(entry, t0, t1, sample_dir)
+        elif kind == "files" and entry.route("files") is not None:
+            used, files = _remote_files(entry, t0, t1, cache)
+        elif kind == "hapi" and entry.route("hapi") is not None:
+            used, ds = _read_hapi(entry, t0, t1, names)
+        if files or ds is not None:
+            break
+    if not files and ds is None:
+        if used is None:
+            raise ReadError(entry.id, "no route spacehub can read yet (sample, archive files or HAPI); see "
                                       f"`spacehub catalog show {entry.id}`")
-        where = route.get("path") or route.get("url")
+        where = used.get("path") or used.get("url")
         raise ReadError(where, f"no data of {entry.id} for [{start}, {stop})"
                         + (": run `spacehub data sample`" if kind == "sample" else " in the archive"))
-    parts = [open_file(f, route["format"], names, lazy=lazy, layout=route.get("layout")) for f in files]
-    ds = xr.concat(parts, dim="time", data_vars="all", coords="minimal", join="outer",
-                   combine_attrs="drop") if len(parts) > 1 else parts[0]
-    ds = ds.sel(time=slice(t0, t1 - np.timedelta64(1, "ns")))
+    if ds is None:
+        parts = [open_file(f, used["format"], names, lazy=lazy, layout=used.get("layout")) for f in files]
+        ds = xr.concat(parts, dim="time", data_vars="all", coords="minimal", join="outer",
+                       combine_attrs="drop") if len(parts) > 1 else parts[0]
+        if "synthetic" in parts[0].attrs:  # kept through the concat of several files
+            ds.attrs["synthetic"] = parts[0].attrs["synthetic"]
+        if "notes" in parts[0].attrs:
+            ds.attrs["notes"] = parts[0].attrs["notes"]
+    if "time" in ds.dims:
+        ds = ds.sel(time=slice(t0, t1 - np.timedelta64(1, "ns")))
     for v in entry.variables:
         if v.name in ds:
             ds[v.name].attrs.setdefault("units", v.units)
             ds[v.name].attrs.setdefault("description", v.description)
+    where = used.get("path") or used.get("url") or f"{used.get('server')}?id={used.get('id')}"
     ds.attrs.update({
         "dataset_id": entry.id, "title": entry.title, "mission": entry.mission, "citation": entry.citation,
         "doi": entry.doi, "licence": entry.licence,
-        "provenance_route": f"{kind}:{route.get('path') or route.get('url')}",
-        "provenance_files": [str(f) for f in files],
+        "provenance_route": f"{kind}:{where}",
+        "provenance_files": [str(f) for f in files] or [where],
         "provenance_versions": f"spacehub {__version__}",
         "time_range": f"[{str(t0)[:26]}, {str(t1)[:26]})",
     })
-    if "synthetic" in parts[0].attrs:  # kept through the concat of several files
-        ds.attrs["synthetic"] = parts[0].attrs["synthetic"]
     return ds

@@ -30,6 +30,18 @@ def open_file(path: str | Path, format: str, variables: list[str] | None = None,
         from .text import open_text
 
         return open_text(path, layout, variables)
+    if format == "fits":
+        from .fits import open_fits
+
+        return open_fits(path, variables, lazy=lazy, layout=layout)
+    if format == "zarr":
+        from .netcdf import open_zarr
+
+        return open_zarr(path, variables)
+    if format == "csv":
+        from .table import open_csv
+
+        return open_csv(path, variables)
     raise ReadError(path, f"no reader for format {format!r} yet")
 
 

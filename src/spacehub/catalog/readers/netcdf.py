@@ -18,3 +18,19 @@ def open_netcdf(path, variables=None):
             raise ReadError(path, f"has no variable(s) {missing} (it has: {', '.join(map(str, ds.data_vars))})")
         ds = ds[variables]
     return ds
+
+
+def open_zarr(path, variables=None):
+    """A zarr store (directory or zip) through xarray; dask-backed, one chunk per stored chunk."""
+    import xarray as xr
+
+    try:
+        ds = xr.open_zarr(str(path), mask_and_scale=True)
+    except (OSError, ValueError, KeyError) as e:
+        raise ReadError(path, f"not a readable zarr store ({type(e).__name__}: {e})") from None
+    if variables:
+        missing = sorted(set(variables) - set(ds.data_vars))
+        if missing:
+            raise ReadError(path, f"has no variable(s) {missing} (it has: {', '.join(map(str, ds.data_vars))})")
+        ds = ds[variables]
+    return ds
