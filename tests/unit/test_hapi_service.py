@@ -118,3 +118,13 @@ def test_hapi_server_url_for_notebooks(monkeypatch):
     monkeypatch.delenv("SPACEHUB_HAPI_URL")
     with pytest.raises(RuntimeError, match="not a notebook server of a spacehub"):
         hapi_server()
+
+
+def test_fits_light_curves_served(hapi, sample_dir):
+    entry = spacehub.catalog.open().kepler_llc
+    local = entry.read("2009-05-01", "2009-07-01", ["PDCSAP_FLUX"], sample_dir=sample_dir)
+    t0, t1 = str(local.time.values[10])[:23] + "Z", str(local.time.values[60])[:23] + "Z"
+    r = get(hapi + "/data", dataset="kepler_llc", parameters="PDCSAP_FLUX", start=t0, stop=t1)
+    rows = [line.split(",") for line in r.text.strip().splitlines()]
+    assert len(rows) == 50
+    np.testing.assert_allclose([float(v) for _, v in rows], local.PDCSAP_FLUX.values[10:60], rtol=1e-6)

@@ -139,6 +139,9 @@ def read_entry(entry: Entry, start=None, stop=None, variables: list[str] | None 
         parts = [open_file(f, used["format"], names, lazy=lazy, layout=used.get("layout")) for f in files]
         ds = xr.concat(parts, dim="time", data_vars="all", coords="minimal", join="outer",
                        combine_attrs="drop") if len(parts) > 1 else parts[0]
+        for name in ds.variables:  # concat dropped the per-variable attrs (units, time scale ...)
+            if name in parts[0].variables:
+                ds[name].attrs = {**parts[0][name].attrs, **ds[name].attrs}
         if "synthetic" in parts[0].attrs:  # kept through the concat of several files
             ds.attrs["synthetic"] = parts[0].attrs["synthetic"]
         if "notes" in parts[0].attrs:

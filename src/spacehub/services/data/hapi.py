@@ -18,7 +18,7 @@ from ...catalog.readers import ReadError
 
 HAPI_VERSION = "3.1"
 TIME_LENGTH = 24  # "YYYY-MM-DDTHH:MM:SS.sssZ"
-READABLE_FORMATS = {"cdf", "netcdf", "hdf5"}
+READABLE_FORMATS = {"cdf", "netcdf", "hdf5", "fits", "csv", "zarr"}
 
 # HAPI status codes (spec section 4.2)
 OK, OK_NO_DATA = 1200, 1201
