@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PROXY  := hub/proxy/node_modules/.bin/configurable-http-proxy
 
-.PHONY: install up test test-fast doctor clean
+.PHONY: install up test test-fast doctor clean slurm-deps
 
 install: $(STAMP) $(PROXY)
 
@@ -29,7 +29,14 @@ up: install
 doctor: install
 	$(BIN)/spacehub doctor
 
-test: install
+# the slurm tests' single-node Slurm (apt) and the environment its jobs run in; root only
+# (elsewhere the slurm tests are skipped)
+JOB_ENV ?= /opt/spacehub/job-env
+slurm-deps: install
+	@if [ "$$(id -u)" -eq 0 ]; then hub/slurm/devslurm.sh install && hub/slurm/job-env.sh $(JOB_ENV) $(BIN)/python; \
+	 else echo "not root: Slurm not installed, the slurm tests will be skipped"; fi
+
+test: install slurm-deps
 	$(BIN)/python -m pytest
 
 # unit tests only: no hub, no processes

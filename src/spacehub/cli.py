@@ -1,4 +1,4 @@
-"""The ``spacehub`` command: ``up``, ``doctor``, ``config validate``, ``catalog ...``, ``data sample``."""
+"""The ``spacehub`` command: ``up``, ``doctor``, ``config validate``, ``render``, ``catalog ...``, ``data sample``."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def _banner(settings) -> str:
 
 
 def cmd_up(args) -> int:
-    from .doctor import busy_ports
+    from .doctor import busy_ports, report, target_checks
     from .hub.process import run_hub
     from .hub.runtime import prepare_state
 
@@ -54,6 +54,17 @@ def cmd_up(args) -> int:
               + f"\n  -> stop what uses them (`ss -ltnp`) or choose other ports in {settings.source}",
               file=sys.stderr)
         return 1
+    if settings["target"] == "kubernetes":
+        print("spacehub: target kubernetes runs on the cluster, not here: `spacehub render kubernetes` writes "
+              "the Helm values (see docs/operating.md)", file=sys.stderr)
+        return 1
+    failed = [c for c in target_checks(settings) if not c.ok]
+    if any(c.blocking for c in failed):
+        print(f"spacehub: cannot start the {settings['target']} target:", file=sys.stderr)
+        report(failed, out=lambda line: print(line, file=sys.stderr))
+        return 1
+    for c in failed:
+        print(f"spacehub: warning: {c.name}: {c.detail}\n  -> {c.fix}", file=sys.stderr)
     prepare_state(settings)
     print(_banner(settings), flush=True)
     return run_hub(settings, log=lambda m: print(m, flush=True))
@@ -71,6 +82,20 @@ def cmd_config_validate(args) -> int:
     return 0
 
 
+def cmd_render(args) -> int:
+    from pathlib import Path
+
+    from .render import sudoers_rule, write_kubernetes
+
+    settings = load_settings(args.config)
+    if args.what == "sudoers":
+        print(sudoers_rule(settings, args.service_user, args.group), end="")
+        return 0
+    for path in write_kubernetes(settings, Path(args.out)):
+        print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="spacehub", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -85,6 +110,15 @@ def build_parser() -> argparse.ArgumentParser:
     val = cfg_sub.add_parser("validate", help="validate a settings file")
     val.add_argument("file")
     val.set_defaults(func=cmd_config_validate)
+    ren = sub.add_parser("render", help="files for the scale-out targets: Helm values, the Slurm sudoers rule")
+    ren.add_argument("what", choices=["kubernetes", "sudoers"],
+                     help="kubernetes: values of the jupyterhub and dask-gateway charts; "
+                          "sudoers: the rule the gateway needs on the slurm target")
+    ren.add_argument("--config", help="settings file (default: $SPACEHUB_CONFIG or hub/spacehub.yaml)")
+    ren.add_argument("--out", default="kubernetes", help="folder for the kubernetes files (default ./kubernetes)")
+    ren.add_argument("--service-user", default="root", help="sudoers: Unix account the hub and gateway run as")
+    ren.add_argument("--group", default="ALL", help="sudoers: Unix group of the hub users (default: any user)")
+    ren.set_defaults(func=cmd_render)
     add_catalog_commands(sub)
     add_data_commands(sub)
     return p

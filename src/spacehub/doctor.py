@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import pwd
+import shutil
 import socket
 import subprocess
 import sys
@@ -33,6 +35,8 @@ class Check:
     ok: bool
     detail: str = ""
     fix: str = ""
+    #: False: ``spacehub up`` warns and starts anyway (the hub is useful without it)
+    blocking: bool = True
 
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -102,12 +106,104 @@ def run_checks(config: str | None = None, check_ports: bool = True) -> list[Chec
         checks.append(Check("isolated mode runs as root", os.geteuid() == 0,
                             f"running as uid {os.geteuid()}",
                             "start the hub as root, or set `mode: demo`"))
+    checks += target_checks(settings)
     if check_ports:
         busy = busy_ports(settings)
         checks.append(Check("ports free", not busy,
                             ", ".join(f"{k}={p} in use" for k, p in busy.items()) or "all free",
                             f"stop what uses them (`ss -ltnp`), or choose other ports in {settings.source}"))
     return checks
+
+
+SLURM_COMMANDS = ("sbatch", "squeue", "scancel", "sinfo")
+
+
+def target_checks(settings) -> list[Check]:
+    """What the settings' target needs from this machine (slurm: commands, sudo, accounts, ...).
+
+    ``spacehub up`` refuses to start when one fails, so an operator reads what to do instead of a
+    traceback from deep inside the gateway at the first cluster.
+    """
+    if settings["target"] != "slurm":
+        return []
+    slurm = settings["slurm"]
+    checks = [Check("slurm target runs in isolated mode", settings["mode"] == "isolated",
+                    f"mode is {settings['mode']}",
+                    f"Slurm runs each user's jobs under their own Unix account: set `mode: isolated` in "
+                    f"{settings.source} and start the hub as root")]
+    missing = [c for c in SLURM_COMMANDS if shutil.which(c) is None]
+    checks.append(Check("Slurm commands", not missing, "missing: " + ", ".join(missing) if missing else "found",
+                        "install the Slurm client (Debian: `apt-get install slurm-client`) with the cluster's "
+                        "munge key, or try it on one machine with `hub/slurm/devslurm.sh install`"))
+    checks.append(_sudo_check(settings))
+    checks.append(_job_env_check(slurm["job_env"]))
+    if not missing:
+        checks.append(_partition_check(settings))
+    checks.append(_accounts_check(settings))
+    return checks
+
+
+def _slurm_env(settings) -> dict[str, str]:
+    conf = settings["slurm"]["slurm_conf"]
+    return {**os.environ, "SLURM_CONF": conf} if conf else dict(os.environ)
+
+
+def _sudo_check(settings) -> Check:
+    launcher = Path(settings["slurm"]["job_env"]) / "bin" / "dask-gateway-jobqueue-launcher"
+    fix = ("install sudo (`apt-get install sudo`) and add the rule `spacehub render sudoers --service-user "
+           "$(whoami)` prints to /etc/sudoers.d/spacehub (mode 0440)")
+    if shutil.which("sudo") is None:
+        return Check("sudo for the gateway", False, "sudo not found", fix)
+    if os.geteuid() == 0:
+        return Check("sudo for the gateway", True, "running as root")
+    allowed = subprocess.run(["sudo", "-n", "-l", str(launcher)], capture_output=True).returncode == 0
+    return Check("sudo for the gateway", allowed,
+                 f"may run {launcher} as users" if allowed else f"sudo refuses {launcher} without a password", fix)
+
+
+def _job_env_check(job_env: str) -> Check:
+    fix = f"build it with `hub/slurm/job-env.sh {job_env}` (as root), or set slurm.job_env"
+    needed = [Path(job_env) / "bin" / name for name in ("python", "dask", "dask-gateway-jobqueue-launcher")]
+    absent = [str(p) for p in needed if not p.exists()]
+    if absent:
+        return Check("Slurm job environment", False, "missing: " + ", ".join(absent), fix)
+    # every user must reach it: each folder on the way world-executable, the interpreter too
+    private = [str(p) for p in [*Path(os.path.realpath(needed[0])).parents, Path(os.path.realpath(needed[0]))]
+               if not os.stat(p).st_mode & 0o001]
+    return Check("Slurm job environment", not private,
+                 f"not usable by other users: {', '.join(private)} (mode without o+x)" if private else job_env,
+                 f"{fix}; it must not live under a private folder such as /root")
+
+
+def _partition_check(settings) -> Check:
+    partition = settings["slurm"]["partition"]
+    try:
+        run = subprocess.run(["sinfo", "-h", "-o", "%R"], capture_output=True, text=True, timeout=20,
+                             env=_slurm_env(settings))
+    except subprocess.TimeoutExpired:
+        run = None
+    if run is None or run.returncode != 0:
+        why = run.stderr.strip().splitlines()[-1:] if run is not None else ["no answer in 20 s"]
+        return Check("Slurm controller", False, f"sinfo failed: {' '.join(why)}",
+                     "start slurmctld, or set slurm.slurm_conf to the cluster's slurm.conf")
+    known = sorted(set(run.stdout.split()))
+    ok = not partition or partition in known
+    return Check("Slurm partition", ok, f"{partition or '(default)'}; partitions: {', '.join(known)}",
+                 f"set slurm.partition to one of: {', '.join(known)}")
+
+
+def _accounts_check(settings) -> Check:
+    names = sorted(set(settings["auth"]["admin_users"]) | set(settings["auth"]["allowed_users"]))
+    missing = []
+    for name in names:
+        try:
+            pwd.getpwnam(name)
+        except KeyError:
+            missing.append(name)
+    return Check("hub users have Unix accounts", not missing,
+                 "without an account: " + ", ".join(missing) if missing else f"{len(names)} listed users",
+                 "create them (`useradd -m NAME`, or in the site's directory): their Dask jobs run as them",
+                 blocking=False)
 
 
 def report(checks: list[Check], out=print) -> bool:

@@ -67,3 +67,69 @@ def test_up_refuses_busy_port(tmp_path, capsys):
 def test_up_refuses_invalid_settings(tmp_path, capsys):
     assert main(["up", "--config", str(settings_file(tmp_path, culler={"every": "often"}))]) == 2
     assert "culler.every: 'often' is not of type 'integer'" in capsys.readouterr().err
+
+
+def fake_sinfo(tmp_path, partitions):
+    """A `sinfo` on PATH that lists ``partitions`` (with the other Slurm commands beside it)."""
+    bin_dir = tmp_path / "fakebin"
+    bin_dir.mkdir()
+    for name in ("sbatch", "squeue", "scancel"):
+        (bin_dir / name).write_text("#!/bin/sh\nexit 0\n")
+    (bin_dir / "sinfo").write_text("#!/bin/sh\nprintf '%s\\n' " + " ".join(partitions) + "\n")
+    for p in bin_dir.iterdir():
+        p.chmod(0o755)
+    return bin_dir
+
+
+def slurm_checks(tmp_path, monkeypatch, path, **slurm):
+    monkeypatch.setenv("PATH", str(path))
+    raw = {"target": "slurm", "mode": "isolated", "auth": {"allowed_users": ["root", "no-such-user-xq"]},
+           "slurm": {"job_env": str(tmp_path / "no-job-env"), **slurm}}
+    return {c.name: c for c in run_checks(str(settings_file(tmp_path, **raw)), check_ports=False)}
+
+
+def test_doctor_slurm_target_without_slurm(tmp_path, monkeypatch):
+    checks = slurm_checks(tmp_path, monkeypatch, tmp_path / "empty-path")
+    assert not checks["Slurm commands"].ok
+    assert checks["Slurm commands"].detail == "missing: sbatch, squeue, scancel, sinfo"
+    assert "apt-get install slurm-client" in checks["Slurm commands"].fix
+    assert not checks["sudo for the gateway"].ok and "apt-get install sudo" in checks["sudo for the gateway"].fix
+    assert not checks["Slurm job environment"].ok and "hub/slurm/job-env.sh" in checks["Slurm job environment"].fix
+    accounts = checks["hub users have Unix accounts"]
+    assert not accounts.ok and accounts.detail == "without an account: admin, no-such-user-xq"
+
+
+def test_doctor_slurm_unknown_partition(tmp_path, monkeypatch):
+    fake = fake_sinfo(tmp_path, ["debug", "compute"])
+    checks = slurm_checks(tmp_path, monkeypatch, f"{fake}:/usr/bin:/bin", partition="gpu")
+    assert checks["Slurm commands"].ok
+    assert not checks["Slurm partition"].ok
+    assert checks["Slurm partition"].fix == "set slurm.partition to one of: compute, debug"
+    other = tmp_path / "other"
+    other.mkdir()
+    assert slurm_checks(other, monkeypatch, f"{fake}:/usr/bin:/bin", partition="compute")["Slurm partition"].ok
+
+
+def test_doctor_slurm_needs_isolated_mode(tmp_path):
+    checks = {c.name: c for c in run_checks(str(settings_file(tmp_path, target="slurm")), check_ports=False)}
+    assert not checks["slurm target runs in isolated mode"].ok
+    assert "set `mode: isolated`" in checks["slurm target runs in isolated mode"].fix
+
+
+def test_up_refuses_slurm_target_without_slurm(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-path"))
+    cfg = settings_file(tmp_path, target="slurm", mode="isolated",
+                        gateway={"port": free_port()}, hub={"port": free_port(), "api_port": free_port(),
+                                                            "proxy_api_port": free_port()},
+                        data_service={"port": free_port()})
+    assert main(["up", "--config", str(cfg)]) == 1
+    err = capsys.readouterr().err
+    assert "cannot start the slurm target" in err and "apt-get install slurm-client" in err
+    assert not (tmp_path / "state").exists()
+
+
+def test_up_refuses_kubernetes_target(tmp_path, capsys):
+    ports = {"hub": {"port": free_port(), "api_port": free_port(), "proxy_api_port": free_port()},
+             "gateway": {"port": free_port()}, "data_service": {"port": free_port()}}
+    assert main(["up", "--config", str(settings_file(tmp_path, target="kubernetes", **ports))]) == 1
+    assert "spacehub render kubernetes" in capsys.readouterr().err

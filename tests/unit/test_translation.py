@@ -160,3 +160,81 @@ def test_cluster_options_bounds_and_handler():
         "worker_cores": 2, "worker_threads": 2, "worker_memory": int(1.5 * 2**30)}
     with pytest.raises(ValueError):
         opts.parse_options({"worker_cores": 3})
+
+
+def slurm_settings(**slurm):
+    return settings(target="slurm", mode="isolated",
+                    slurm={"slurm_conf": "/etc/slurm-site/slurm.conf", "partition": "compute",
+                           "account": "helio", "walltime": "02:00:00", **slurm})
+
+
+def test_slurm_gateway_jobs_run_from_the_job_env():
+    c = gateway_config(slurm_settings(job_env="/opt/jobs"), Path("/root/.venv/bin"))
+    assert c.DaskGateway.backend_class == "spacehub.gateway.backend.SlurmQuotaBackend"
+    # never the hub's own interpreter (under /root, unreadable to users): the shared job env
+    assert c.ClusterConfig.scheduler_cmd == ["/opt/jobs/bin/dask", "scheduler"]
+    assert c.ClusterConfig.worker_cmd == ["/opt/jobs/bin/dask", "worker", "--no-nanny"]
+    assert c.SlurmQuotaBackend.dask_gateway_jobqueue_launcher == "/opt/jobs/bin/dask-gateway-jobqueue-launcher"
+    assert c.Proxy.address == "127.0.0.1:8001"
+    from spacehub.gateway.backend import SlurmQuotaBackend
+
+    backend = SlurmQuotaBackend(config=c)
+    assert (backend.user_max_cores, backend.user_max_clusters) == (12, 3)
+    assert backend.walltime == "02:00:00" and backend.slurm_conf == "/etc/slurm-site/slurm.conf"
+
+
+def test_slurm_commands_carry_walltime_names_and_slurm_conf(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from dask_gateway_server.backends.jobqueue.slurm import SlurmClusterConfig
+
+    from spacehub.gateway.backend import SlurmQuotaBackend
+
+    c = gateway_config(slurm_settings(staging_dir=str(tmp_path) + "/{username}/"), Path("/b"))
+    backend = SlurmQuotaBackend(config=c)
+    backend.api_url = "http://127.0.0.1:8001/services/dask-gateway/api"
+    cluster = SimpleNamespace(name="c0ffee", username="ada", token="t", config=SlurmClusterConfig(config=c),
+                              scheduler_address="tls://10.0.0.5:8786")
+    monkeypatch.setattr("pwd.getpwnam", lambda name: SimpleNamespace(pw_dir=f"/home/{name}"))
+    cmd, env, script = backend.get_submit_cmd_env_stdin(cluster, SimpleNamespace(name="w1"))
+    assert cmd[:2] == [backend.submit_command, "--time=02:00:00"]
+    assert "--job-name=dask-worker-c0ffee" in cmd and "--partition=compute" in cmd and "--account=helio" in cmd
+    assert env["SLURM_CONF"] == "/etc/slurm-site/slurm.conf"  # sbatch's own environment (the launcher's)
+    assert script.splitlines()[-1].startswith("/opt/spacehub/job-env/bin/dask worker --no-nanny tls://10.0.0.5:8786")
+    assert "--job-name=dask-scheduler-c0ffee" in backend.get_submit_cmd_env_stdin(cluster)[0]
+    assert backend.get_stop_cmd_env("42") == ([backend.cancel_command, "42"], {"SLURM_CONF": "/etc/slurm-site/slurm.conf"})
+    assert backend.get_status_cmd_env(["1", "2"])[1] == {"SLURM_CONF": "/etc/slurm-site/slurm.conf"}
+
+
+def test_slurm_gateway_reachable_from_compute_nodes():
+    c = gateway_config(slurm_settings(gateway_host="login1.cluster.example"), Path("/b"))
+    assert c.Proxy.address == "0.0.0.0:8001"
+    assert c.SlurmQuotaBackend.api_url == "http://login1.cluster.example:8001/services/dask-gateway/api"
+
+
+def test_slurm_user_servers_through_batchspawner():
+    c = hub_config(slurm_settings(user_servers="slurm", server_walltime="04:00:00", job_env="/opt/jobs"),
+                   SECRETS, RUNTIME)
+    assert c.JupyterHub.spawner_class == "batchspawner.SlurmSpawner"
+    assert c.Spawner.cmd == ["/opt/jobs/bin/batchspawner-singleuser", "/opt/jobs/bin/jupyterhub-singleuser"]
+    assert c.Spawner.environment["SLURM_CONF"] == "/etc/slurm-site/slurm.conf"
+    from batchspawner import SlurmSpawner
+
+    spawner = SlurmSpawner(config=c)
+    assert (spawner.req_partition, spawner.req_account, spawner.req_runtime) == ("compute", "helio", "04:00:00")
+    assert (spawner.req_nprocs, spawner.req_memory) == ("2", "4096M")
+    local = hub_config(slurm_settings(), SECRETS, RUNTIME)
+    assert local.JupyterHub.spawner_class == "jupyterhub.spawner.LocalProcessSpawner"
+
+
+def test_sudoers_rule_names_only_the_launcher():
+    import shutil
+    import subprocess
+
+    from spacehub.render import sudoers_rule
+
+    rule = sudoers_rule(slurm_settings(job_env="/opt/jobs"), "spacehub", group="space")
+    assert rule.splitlines()[-1] == "spacehub ALL=(%space) NOPASSWD: /opt/jobs/bin/dask-gateway-jobqueue-launcher"
+    if shutil.which("visudo"):  # sudo's own parser accepts it
+        check = subprocess.run(["visudo", "-cf", "-"], input=rule, capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr

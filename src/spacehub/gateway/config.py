@@ -31,12 +31,29 @@ def cluster_options(settings: dict):
     )
 
 
+def backend_name(settings: dict) -> str:
+    """The class in :mod:`spacehub.gateway.backend` that runs clusters for this target and mode."""
+    if settings["target"] == "slurm":
+        return "SlurmQuotaBackend"
+    return "DemoBackend" if settings["mode"] == "demo" else "IsolatedBackend"
+
+
 def gateway_config(settings: dict, bin_dir: Path) -> Config:
-    """dask-gateway-server configuration for ``settings``; ``bin_dir`` holds the ``dask`` command."""
+    """dask-gateway-server configuration for ``settings``; ``bin_dir`` holds the ``dask`` command.
+
+    On the slurm target the jobs run the ``dask`` of ``slurm.job_env`` instead: an environment
+    every user can read, unlike an interpreter under a private home.
+
+    Examples
+    --------
+    >>> from spacehub.config.settings import validate_settings
+    >>> c = gateway_config(validate_settings({"state_dir": "/srv/state"}), Path("/env/bin"))
+    >>> c.ClusterConfig.scheduler_cmd
+    ['/env/bin/dask', 'scheduler']
+    """
     c = Config()
     gw, hub = settings["gateway"], settings["hub"]
-    state = Path(settings.state_dir)
-    backend = "DemoBackend" if settings["mode"] == "demo" else "IsolatedBackend"
+    backend = backend_name(settings)
     c.DaskGateway.backend_class = f"spacehub.gateway.backend.{backend}"
     c.DaskGateway.authenticator_class = "dask_gateway_server.auth.JupyterHubAuthenticator"
     c.DaskGateway.address = "127.0.0.1:0"  # private API, reached only through the gateway's proxy
@@ -45,7 +62,6 @@ def gateway_config(settings: dict, bin_dir: Path) -> Config:
 
     b = c[backend]
     b.cluster_options = cluster_options(settings)
-    b.clusters_directory = str(state / "gateway-clusters")
     b.user_max_cores = gw["user_quota"]["cores"]
     b.user_max_memory = int(gw["user_quota"]["memory_gib"] * GIB)
     b.user_max_clusters = gw["user_quota"]["clusters"]
@@ -53,9 +69,14 @@ def gateway_config(settings: dict, bin_dir: Path) -> Config:
     b.check_servers_every = gw["check_servers_every"]
     # the scheduler reports its state this often; new workers no longer wait for it (see backend)
     b.cluster_heartbeat_period = 5
-    # processes get a few seconds, not the default 10 + 5, to stop on SIGINT before SIGTERM
-    b.sigint_timeout = 3
-    b.sigterm_timeout = 3
+    if settings["target"] == "slurm":
+        bin_dir = Path(settings["slurm"]["job_env"]) / "bin"
+        _apply_slurm(c, settings, bin_dir)
+    else:
+        b.clusters_directory = str(Path(settings.state_dir) / "gateway-clusters")
+        # processes get a few seconds, not the default 10 + 5, to stop on SIGINT before SIGTERM
+        b.sigint_timeout = 3
+        b.sigterm_timeout = 3
 
     cc = c.ClusterConfig
     # distributed >= 2025 ships only the `dask` command, not `dask-scheduler` / `dask-worker`;
@@ -75,3 +96,24 @@ def gateway_config(settings: dict, bin_dir: Path) -> Config:
         cc.cluster_max_workers = limits["workers"]
     cc.idle_timeout = float(gw["idle_timeout"])
     return c
+
+
+def _apply_slurm(c: Config, settings: dict, job_bin: Path) -> None:
+    """Jobs through sbatch as each user; SLURM_CONF and the launcher where the users can reach them."""
+    slurm, gw, hub = settings["slurm"], settings["gateway"], settings["hub"]
+    b = c.SlurmQuotaBackend
+    b.dask_gateway_jobqueue_launcher = str(job_bin / "dask-gateway-jobqueue-launcher")
+    b.slurm_conf = slurm["slurm_conf"]
+    b.walltime = slurm["walltime"]
+    # squeue every 10 s (not 30) finds a job Slurm ended or someone cancelled while it matters
+    b.cluster_status_period = 10
+    b.worker_status_period = 10
+    if slurm["gateway_host"] not in ("127.0.0.1", "localhost"):
+        # schedulers and workers on compute nodes reach the gateway's proxy over the network
+        c.Proxy.address = f"0.0.0.0:{gw['port']}"
+        b.api_url = f"http://{slurm['gateway_host']}:{gw['port']}{hub['base_url']}services/{GATEWAY_SERVICE}/api"
+    sc = c.SlurmClusterConfig
+    sc.partition = slurm["partition"]
+    sc.account = slurm["account"]
+    sc.qos = slurm["qos"]
+    sc.staging_directory = slurm["staging_dir"]

@@ -7,6 +7,7 @@ inputs (reads the settings, makes the secrets) and loads the result into ``c``.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +57,11 @@ def gateway_client_env(settings: dict) -> dict[str, str]:
         # links shown to the user (dashboards) use the URL their browser knows
         "DASK_GATEWAY__PUBLIC_ADDRESS": public_url(settings).rstrip("/") + f"/services/{GATEWAY_SERVICE}",
         "DASK_GATEWAY__AUTH__TYPE": "jupyterhub",
+        # the per-user quota, for the cluster panel to show (the gateway enforces it either way)
+        "SPACEHUB_USER_QUOTA": json.dumps({
+            **gw["user_quota"], "scheduler_cores": gw["scheduler_cores"],
+            "scheduler_memory_gib": gw["scheduler_memory_gib"],
+            "cluster_max_workers": gw["cluster_limits"].get("workers")}),
     }
 
 
@@ -187,14 +193,16 @@ def _apply_auth(c: Config, settings: dict, secrets: dict, state: Path) -> None:
 
 def _apply_spawner(c: Config, settings: dict, runtime: Runtime, state: Path) -> None:
     sp = settings["spawner"]
-    if settings["mode"] == "demo":
+    if settings["target"] == "slurm" and settings["slurm"]["user_servers"] == "slurm":
+        _apply_slurm_spawner(c, settings)
+    elif settings["mode"] == "demo":
         c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
         c.SimpleLocalProcessSpawner.home_dir_template = str(state / "homes" / "{username}")
     else:
         c.JupyterHub.spawner_class = "jupyterhub.spawner.LocalProcessSpawner"
     # by default jupyterhub-singleuser through spacehub.hub.launch (2-3 s faster; see there)
-    c.Spawner.cmd = sp["cmd"] or [str(runtime.bin_dir / "python"), "-m", "spacehub.hub.launch",
-                                  "jupyterhub-singleuser"]
+    c.Spawner.cmd = sp["cmd"] or c.Spawner.get("cmd") or [str(runtime.bin_dir / "python"), "-m", "spacehub.hub.launch",
+                                                   "jupyterhub-singleuser"]
     args = []
     if runtime.is_root and settings["mode"] == "demo":
         args.append("--allow-root")  # demo mode as root: servers run as root too
@@ -214,5 +222,29 @@ def _apply_spawner(c: Config, settings: dict, runtime: Runtime, state: Path) -> 
         # notebooks reach the HAPI service with their own token
         scopes.append(f"access:services!service={DATA_SERVICE}")
         env["SPACEHUB_HAPI_URL"] = f"http://127.0.0.1:{settings['hub']['port']}{settings['hub']['base_url']}services/{DATA_SERVICE}/hapi"
+    if settings["target"] == "slurm" and settings["slurm"]["slurm_conf"]:
+        env["SLURM_CONF"] = settings["slurm"]["slurm_conf"]
     c.Spawner.environment = env
     c.Spawner.server_token_scopes = scopes
+
+
+def _apply_slurm_spawner(c: Config, settings: dict) -> None:
+    """Each JupyterLab server as a Slurm job of its user (batchspawner), run from the job env.
+
+    batchspawner submits with ``sudo -E -u USER sbatch``; the server reports its port back to the
+    hub through ``batchspawner-singleuser``.
+    """
+    slurm, sp = settings["slurm"], settings["spawner"]
+    job_bin = Path(slurm["job_env"]) / "bin"
+    c.JupyterHub.spawner_class = "batchspawner.SlurmSpawner"
+    s = c.SlurmSpawner
+    s.req_partition = slurm["partition"]
+    s.req_account = slurm["account"]
+    s.req_qos = slurm["qos"]
+    s.req_runtime = slurm["server_walltime"]
+    s.req_nprocs = f"{sp['cores']:g}"
+    s.req_memory = f"{int(sp['memory_gib'] * 1024)}M"
+    s.req_srun = ""  # one process: no step needed, and task/none sites have no srun binding to do
+    c.Spawner.cpu_limit = float(sp["cores"])
+    c.Spawner.mem_limit = int(sp["memory_gib"] * 2**30)
+    c.Spawner.cmd = [str(job_bin / "batchspawner-singleuser"), str(job_bin / "jupyterhub-singleuser")]

@@ -1,0 +1,9 @@
+"""Settings -> files for the scale-out targets: Helm values (kubernetes), a sudoers rule (slurm).
+
+Like :mod:`spacehub.hub.config`, every function here is pure: settings in, data out.
+"""
+
+from .kubernetes import dask_gateway_values, jupyterhub_values, kube_gateway_config, write_kubernetes
+from .slurm import sudoers_rule
+
+__all__ = ["dask_gateway_values", "jupyterhub_values", "kube_gateway_config", "sudoers_rule", "write_kubernetes"]
