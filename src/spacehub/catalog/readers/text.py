@@ -9,6 +9,14 @@ https://wdc.kugi.kyoto-u.ac.jp/dst_final/201503/index.html). Inside ``<pre>``: a
 month and year, then one line per day: the day number and 24 hourly values in fixed-width fields
 that may touch ("-100-120", "99999999"), 9999 for missing. The value of hour column h is the mean over
 [h-1, h) UT; it is time-stamped at the hour's start, as OMNI does.
+
+``iaga2002``: the IAGA-2002 exchange format of geomagnetic observatories and variometer chains
+(INTERMAGNET, the Chinese Meridian Project; https://www.ncei.noaa.gov/services/world-data-system/
+v-dat-working-group/iaga-2002-data-exchange-format). Records of 70 characters: twelve header records
+(`` Label`` in column 2, value from column 25, ``|`` in column 70), `` #`` comment records, the data
+header (``DATE TIME DOY`` then four columns named IAGA code + element, e.g. ``BMTH``), then one data
+record per sample: ``YYYY-MM-DD hh:mm:ss.sss DOY`` and four values. 99999 marks missing values,
+88888 an element that is not recorded. Elements D and I are in minutes of arc, all others in nT.
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ def open_text(path: str | Path, layout: str | None, variables: list[str] | None 
         return open_kyoto_wdc(path, variables)
     if layout == "gfz-kp-text":
         return open_gfz_kp(path, variables)
+    if layout == "iaga2002":
+        return open_iaga2002(path, variables)
     raise ReadError(path, f"text files need a known layout (route `layout`), got {layout!r}")
 
 
@@ -118,3 +128,129 @@ def open_gfz_kp(path: str | Path, variables: list[str] | None = None):
         ds = ds[variables]
     ds.attrs["source_files"] = [str(path)]
     return ds
+
+
+#: IAGA-2002 fill values: missing data, and an element the station does not record
+IAGA_MISSING, IAGA_NOT_RECORDED = 99999.0, 88888.0
+#: units of the IAGA-2002 elements (D and I as angles, the field components as intensities)
+IAGA_UNITS = {"D": "arcmin", "I": "arcmin", "H": "nT", "X": "nT", "Y": "nT", "Z": "nT", "E": "nT", "F": "nT",
+              "G": "nT", "S": "nT"}
+#: IAGA-2002 header labels (as lower case: producers capitalise them differently, "IAGA CODE")
+_IAGA_HEADER = ("source of data", "station name", "iaga code", "geodetic latitude", "geodetic longitude",
+                "elevation", "reported", "sensor orientation", "digital sampling", "data interval type",
+                "data type", "publication date")
+
+
+def open_iaga2002(path: str | Path, variables: list[str] | None = None):
+    """One IAGA-2002 file as an ``xarray.Dataset``: one variable per element (``H``, ``D``, ``Z``,
+    ``F``, ...; fills as NaN, units in attrs), the header in attrs, and the station as scalar
+    coordinates (``station``, ``latitude``, ``longitude``) so that files of several stations
+    concatenate along a ``station`` dimension.
+
+    >>> ds = open_iaga2002("MOH_MAG01_GMD_L21_01D_20150317000000.txt", ["H"])  # doctest: +SKIP
+    >>> ds.H.attrs["units"], str(ds.station.values)  # doctest: +SKIP
+    ('nT', 'MOH')
+    """
+    import xarray as xr
+
+    path = Path(path)
+    lines = path.read_text(errors="replace").splitlines()
+    header, comments, columns, first = _iaga_header(path, lines)
+    rows = [(number, line.split()) for number, line in enumerate(lines[first:], first + 1) if line.strip()]
+    if not rows:
+        raise ReadError(path, "no data records after the DATE TIME DOY header line")
+    for number, fields in rows:
+        if len(fields) != 3 + len(columns):
+            raise ReadError(path, f"line {number}: {len(fields)} fields, expected {3 + len(columns)} "
+                                  f"(DATE TIME DOY {' '.join(columns)})")
+    t = _iaga_times(path, rows)
+    values = _iaga_values(path, rows)
+    # 99999 (missing) and 88888 (not recorded); no element reaches them in nT or minutes of arc
+    values[values >= IAGA_NOT_RECORDED] = np.nan
+    elements = [c[-1].upper() for c in columns]
+    names = list(variables) if variables else elements
+    missing = [n for n in names if n not in elements]
+    if missing:
+        raise ReadError(path, f"has no element(s) {missing} (it reports: {', '.join(elements)})")
+    data = {n: ("time", values[:, elements.index(n)],
+                {"units": IAGA_UNITS.get(n, ""), "long_name": f"{header.get('iaga_code', '')}{n}".strip()})
+            for n in names}
+    coords = {"time": t, "station": header.get("iaga_code", path.stem)}
+    for key, name in (("geodetic_latitude", "latitude"), ("geodetic_longitude", "longitude")):
+        if key in header:
+            coords[name] = ((), _header_number(path, header, key), {"units": "degree"})
+    ds = xr.Dataset(data, coords=coords)
+    ds.attrs.update(header)
+    ds.attrs["comments"] = comments
+    ds.attrs["source_files"] = [str(path)]
+    return ds
+
+
+def _iaga_header(path: Path, lines: list[str]) -> tuple[dict, list[str], list[str], int]:
+    """(header fields, comments, data column names, index of the first data record)."""
+    if not lines or lines[0][1:24].strip() != "Format" or "IAGA-2002" not in lines[0][24:].upper():
+        raise ReadError(path, "line 1: not an IAGA-2002 file (expected ' Format                 IAGA-2002 ... |')")
+    header, comments = {}, []
+    for number, line in enumerate(lines[1:], 2):
+        if line.startswith("DATE"):
+            columns = line.rstrip(" |").split()[3:]
+            if line.split()[:3] != ["DATE", "TIME", "DOY"] or len(columns) != 4:
+                raise ReadError(path, f"line {number}: data header must be 'DATE TIME DOY' and four element "
+                                      f"columns, got {line.strip()!r}")
+            return header, comments, columns, number
+        if line[1:2] == "#":
+            comments.append(line[2:].rstrip(" |").strip())
+            continue
+        if not line.startswith(" ") or not line.rstrip().endswith("|"):
+            raise ReadError(path, f"line {number}: not a header record (IAGA-2002 header records start with a "
+                                  f"space and end with '|'), got {line.strip()[:40]!r}")
+        label = " ".join(line[1:24].lower().split())
+        if label not in _IAGA_HEADER:
+            raise ReadError(path, f"line {number}: unknown header record {line[1:24].strip()!r} (IAGA-2002 "
+                                  f"labels: {', '.join(_IAGA_HEADER)})")
+        header[label.replace(" ", "_")] = line[24:].rstrip(" |").strip()
+    raise ReadError(path, "no 'DATE TIME DOY' data header line: the file is cut or not IAGA-2002")
+
+
+def _iaga_times(path: Path, rows: list[tuple[int, list[str]]]) -> np.ndarray:
+    stamps = [f"{f[0]}T{f[1]}" for _, f in rows]
+    try:
+        t = np.array(stamps, dtype="datetime64[ns]")
+    except ValueError:
+        for (number, fields), stamp in zip(rows, stamps):
+            try:
+                np.datetime64(stamp, "ns")
+            except ValueError:
+                raise ReadError(path, f"line {number}: bad date/time {fields[0]} {fields[1]!r} "
+                                      "(expected YYYY-MM-DD hh:mm:ss.sss)") from None
+        raise
+    doy = (t.astype("datetime64[D]") - t.astype("datetime64[Y]")).astype(int) + 1
+    for (number, fields), expected in zip(rows, doy):
+        if not fields[2].isdigit() or int(fields[2]) != expected:
+            raise ReadError(path, f"line {number}: day of year {fields[2]!r} does not match the date {fields[0]} "
+                                  f"(day {expected})")
+    back = np.flatnonzero(np.diff(t) <= np.timedelta64(0, "ns"))
+    if back.size:
+        raise ReadError(path, f"line {rows[back[0] + 1][0]}: time {stamps[back[0] + 1]} does not follow "
+                              f"{stamps[back[0]]} (records must increase in time)")
+    return t
+
+
+def _iaga_values(path: Path, rows: list[tuple[int, list[str]]]) -> np.ndarray:
+    try:
+        return np.array([f[3:] for _, f in rows], dtype=float)
+    except ValueError:
+        for number, fields in rows:
+            for value in fields[3:]:
+                try:
+                    float(value)
+                except ValueError:
+                    raise ReadError(path, f"line {number}: {value!r} is not a number") from None
+        raise
+
+
+def _header_number(path: Path, header: dict, key: str) -> float:
+    try:
+        return float(header[key])
+    except ValueError:
+        raise ReadError(path, f"header {key.replace('_', ' ')}: {header[key]!r} is not a number") from None

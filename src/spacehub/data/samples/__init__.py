@@ -11,6 +11,8 @@ from pathlib import Path
 import shutil
 
 from . import ace, dst, goes, kp, omni
+from . import goes_legacy, meridian, wind
+from . import dampe_events, gecam, hxmt, kepler, tess
 
 PUBLISHED = Path(__file__).resolve().parents[1] / "published"
 
@@ -25,6 +27,11 @@ def dampe_2017_flux(dest: Path) -> list[Path]:
 
 #: dataset id -> function(dest) -> list of written paths
 GENERATORS = {
+    "kepler_llc": kepler.write_llc,
+    "tess_spoc_2min": tess.write_lc,
+    "hxmt_he_events": hxmt.write_events,
+    "gecam_grd_events": gecam.write_events,
+    "dampe_events": dampe_events.write_day_files,
     "omni_hro_1min": omni.write_month_files,
     "goes_xrs_flx1s": goes.write_day_files,
     "ac_h0_mfi": ace.write_mfi,
@@ -32,6 +39,9 @@ GENERATORS = {
     "dst_kyoto": dst.write_month_pages,
     "kp_gfz": kp.write_file,
     "dampe_electron_flux_2017": dampe_2017_flux,
+    "wi_h0_mfi": wind.write_mfi,
+    "goes_xrs_2s": goes_legacy.write_day_files,
+    "meridian_magnetometer": meridian.write_day_files,
 }
 
 
