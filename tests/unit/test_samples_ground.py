@@ -164,14 +164,14 @@ def test_meridian_read_through_catalog(cat, sample_dir):
     for code in meridian.STATIONS:
         for day in meridian.DAYS:
             assert (sample_dir / MERIDIAN.format(code=code, ymd=day.replace("-", ""))).exists()
-    ds = cat.meridian_magnetometer.read("2015-03-16", "2015-03-19")
+    ds = cat.meridian_magnetometer.read("2015-03-16", "2015-03-19", stations="MOH")
     assert ds.time.size == 3 * 1440 and ds.time.dtype == np.dtype("datetime64[ns]")
     assert str(ds.station.values) == "MOH" and float(ds.latitude) == pytest.approx(53.49)
     assert {v: ds[v].attrs["units"] for v in ds.data_vars} == {"H": "nT", "D": "arcmin", "Z": "nT", "F": "nT"}
     assert bool(ds.F.isnull().all())  # 88888: not recorded
     assert float(ds.H.median()) == pytest.approx(meridian.STATIONS["MOH"][4], abs=60)
     assert float(ds.D.median()) == pytest.approx(meridian.STATIONS["MOH"][5] * 60, abs=2)
-    one_day = cat.meridian_magnetometer.read("2015-03-17", "2015-03-18", ["H"])  # one file: its header kept
+    one_day = cat.meridian_magnetometer.read("2015-03-17", "2015-03-18", ["H"], stations="MOH")  # one file: its header kept
     assert one_day.attrs["reported"] == "HDZF" and one_day.attrs["station_name"] == "Mohe"
     assert any("SYNTHETIC" in c for c in one_day.attrs["comments"])
 
@@ -186,7 +186,7 @@ def test_meridian_gap_masked(sample_dir):
 
 
 def test_meridian_substorm_bays(cat, sample_dir):
-    h = cat.meridian_magnetometer.read("2015-03-16", "2015-03-19", ["H"]).H
+    h = cat.meridian_magnetometer.read("2015-03-16", "2015-03-19", ["H"], stations="MOH").H
     truth = json.loads((sample_dir / "meridian/magnetometer/spacehub_injected_truth.json").read_text())
     assert [o["onset"] for o in truth["onsets"]] == [o["onset"] for o in meridian.ONSETS]
     for onset in truth["onsets"]:
@@ -325,3 +325,26 @@ def test_meridian_truth_recorded(sample_dir):
     record = next(line for line in header if "2015-03-17 18:30" in line)
     assert record.startswith(" # Injected substorm onset 2015-03-17 18:30 UT, H bay -247.5 nT ")
     assert len(record) == 70 and record.endswith("|")  # IAGA-2002 records are 70 characters
+
+
+def test_meridian_chain_reads_as_station_dimension(cat):
+    chain = cat.meridian_magnetometer.read("2015-03-17", "2015-03-18", ["H", "Z"])
+    assert list(chain.station.values) == list(meridian.STATIONS)
+    assert chain.H.dims == ("station", "time") and chain.H.shape == (5, 1440)
+    assert chain.latitude.dims == ("station",) and float(chain.latitude.sel(station="MOH")) == pytest.approx(53.49)
+    assert chain.H.attrs["units"] == "nT" and len(chain.attrs["provenance_files"]) == 5
+    one = cat.meridian_magnetometer.read("2015-03-17", "2015-03-18", ["H"], stations="WHN")
+    assert str(one.station.values) == "WHN" and one.H.dims == ("time",)
+    np.testing.assert_array_equal(one.H.values, chain.H.sel(station="WHN").values)
+    with pytest.raises(ValueError, match=r"no station\(s\) \['XXX'\] \(it has: MOH, MZL"):
+        cat.meridian_magnetometer.read("2015-03-17", "2015-03-18", stations=["XXX"])
+
+
+def test_wind_default_read_keeps_one_time_axis(cat):
+    ds = cat.wi_h0_mfi.read("2015-03-17T03:00", "2015-03-17T05:00")
+    assert set(ds.dims) >= {"time"} and "Epoch3" not in ds.dims and "BGSE" in ds and "B3GSE" not in ds
+    assert ds.time.size == 120 and "B3GSE" in ds.attrs["other_time_axes"]
+    fast = cat.wi_h0_mfi.read("2015-03-17T03:00", "2015-03-17T05:00", ["B3GSE"])
+    assert fast.time.size == 2 * 1200  # 3-s cadence
+    with pytest.raises(ReadError, match=r"different time axes \(Epoch: BGSE; Epoch3: B3GSE\)"):
+        cat.wi_h0_mfi.read("2015-03-17T03:00", "2015-03-17T05:00", ["BGSE", "B3GSE"])

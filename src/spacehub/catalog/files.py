@@ -146,9 +146,13 @@ def _template_problem(route: dict) -> str | None:
     except ValueError as e:
         return f"bad template {template!r}: {e}"
     names = {f[1] for f in fields if f[1] is not None}
-    unknown = names - {"time", "version"}
+    unknown = names - {"time", "version", "station"}
     if unknown:
-        return f"unknown placeholder(s) {sorted(unknown)} in {template!r} (use {{time:%Y%m%d}} and {{version}})"
+        return (f"unknown placeholder(s) {sorted(unknown)} in {template!r} (use {{time:%Y%m%d}}, {{version}} "
+                "and, with a `stations` list, {station})")
+    if ("station" in names) != bool(route.get("stations")):
+        return ("a {station} placeholder and a `stations` list go together" if "station" in names
+                else "`stations` given but the template has no {station} placeholder")
     for _, name, spec, _ in fields:
         if name == "time" and not _STRFTIME.search(spec or ""):
             return f"{{time}} needs a strftime format such as {{time:%Y%m%d}} in {template!r}"

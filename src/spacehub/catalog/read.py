@@ -32,7 +32,7 @@ def _offline() -> bool:
     return os.environ.get("SPACEHUB_OFFLINE", "") not in ("", "0")
 
 
-def _local_files(entry: Entry, t0, t1, sample_dir: Path | None):
+def _local_files(entry: Entry, t0, t1, sample_dir: Path | None, station: str | None = None):
     route = entry.route("sample")
     if route is None:
         return None, []
@@ -40,7 +40,8 @@ def _local_files(entry: Entry, t0, t1, sample_dir: Path | None):
         from ..data import sample_dir as default_sample_dir
 
         sample_dir = default_sample_dir()
-    wanted = [Path(sample_dir) / f for f in files_for(route["path"], route.get("period", "once"), t0, t1)]
+    template = route["path"].replace("{station}", station) if station else route["path"]
+    wanted = [Path(sample_dir) / f for f in files_for(template, route.get("period", "once"), t0, t1)]
     found = [f for f in wanted if f.exists()]
     if found and len(found) < len(wanted):
         missing = ", ".join(f.name for f in wanted if not f.exists())
@@ -49,7 +50,7 @@ def _local_files(entry: Entry, t0, t1, sample_dir: Path | None):
     return route, found
 
 
-def _remote_files(entry: Entry, t0, t1, cache):
+def _remote_files(entry: Entry, t0, t1, cache, station: str | None = None):
     """The archive's files for [t0, t1), fetched once per hub through the shared cache."""
     route = entry.route("files")
     if route is None:
@@ -63,7 +64,8 @@ def _remote_files(entry: Entry, t0, t1, cache):
     cache = cache or default_cache()
     files = []
     latest = route.get("version") == "latest"
-    for url in files_for(route["url"], route["period"], t0, t1, "{version}" if latest else route.get("version", "")):
+    template = route["url"].replace("{station}", station) if station else route["url"]
+    for url in files_for(template, route["period"], t0, t1, "{version}" if latest else route.get("version", "")):
         try:
             if latest:  # the archive's folder says which version is current
                 version = latest_version(url, cache.listing(url.rsplit("/", 1)[0] + "/"))
@@ -93,8 +95,35 @@ def _read_hapi(entry: Entry, t0, t1, names: list[str]):
 ROUTE_ORDER = ("sample", "files", "hapi")
 
 
+def stations_of(entry: Entry) -> list[str]:
+    """The stations of a ground network's dataset (routes with a ``{station}`` placeholder)."""
+    return next((list(r["stations"]) for r in entry.routes if r.get("stations")), [])
+
+
+def _read_stations(entry: Entry, start, stop, variables, stations, **options):
+    import xarray as xr
+
+    known = stations_of(entry)
+    if not known:
+        raise ValueError(f"{entry.id} is not a station network: leave out `stations`")
+    chosen = known if stations in (None, "all") else [stations] if isinstance(stations, str) else list(stations)
+    unknown = [s for s in chosen if s not in known]
+    if unknown:
+        raise ValueError(f"{entry.id} has no station(s) {unknown} (it has: {', '.join(known)})")
+    if isinstance(stations, str):  # one station: no station dimension
+        return read_entry(entry, start, stop, variables, station=stations, **options)
+    parts = [read_entry(entry, start, stop, variables, station=s, **options) for s in chosen]
+    ds = xr.concat(parts, dim="station", data_vars="all", coords="different", compat="equals", join="outer",
+                   combine_attrs="drop_conflicts")
+    for name in ds.data_vars:  # concat keeps only what all stations agree on
+        ds[name].attrs = {**parts[0][name].attrs, **ds[name].attrs}
+    ds.attrs["provenance_files"] = [f for p in parts for f in p.attrs["provenance_files"]]
+    return ds
+
+
 def read_entry(entry: Entry, start=None, stop=None, variables: list[str] | None = None,
-               sample_dir: Path | None = None, cache=None, lazy: bool = False, route: str | None = None):
+               sample_dir: Path | None = None, cache=None, lazy: bool = False, route: str | None = None,
+               stations=None, station: str | None = None):
     """Read ``variables`` (default: all catalogued ones) of ``entry`` in [start, stop).
 
     The routes are tried in order — local sample files, the archive's files through the hub's shared
@@ -105,6 +134,10 @@ def read_entry(entry: Entry, start=None, stop=None, variables: list[str] | None 
     """
     import xarray as xr
 
+    if station is None and (stations is not None or stations_of(entry)):
+        # a station network: one dataset with a `station` dimension (default: every station)
+        return _read_stations(entry, start, stop, variables, stations, sample_dir=sample_dir, cache=cache,
+                              lazy=lazy, route=route)
     if route is not None and route not in ROUTE_ORDER:
         raise ValueError(f"{entry.id}: route must be one of {', '.join(ROUTE_ORDER)}, not {route!r}")
     if route is not None and entry.route(route) is None:
@@ -121,9 +154,9 @@ def read_entry(entry: Entry, start=None, stop=None, variables: list[str] | None 
     used, files, kind, ds = None, [], None, None
     for kind in ([route] if route else ROUTE_ORDER):
         if kind == "sample":
-            used, files = _local_files(entry, t0, t1, sample_dir)
+            used, files = _local_files(entry, t0, t1, sample_dir, station)
         elif kind == "files" and entry.route("files") is not None:
-            used, files = _remote_files(entry, t0, t1, cache)
+            used, files = _remote_files(entry, t0, t1, cache, station)
         elif kind == "hapi" and entry.route("hapi") is not None:
             used, ds = _read_hapi(entry, t0, t1, names)
         if files or ds is not None:
@@ -136,7 +169,8 @@ def read_entry(entry: Entry, start=None, stop=None, variables: list[str] | None 
         raise ReadError(where, f"no data of {entry.id} for [{start}, {stop})"
                         + (": run `spacehub data sample`" if kind == "sample" else " in the archive"))
     if ds is None:
-        parts = [open_file(f, used["format"], names, lazy=lazy, layout=used.get("layout")) for f in files]
+        parts = [open_file(f, used["format"], names, lazy=lazy, layout=used.get("layout"),
+                           default_variables=not variables) for f in files]
         ds = xr.concat(parts, dim="time", data_vars="all", coords="minimal", join="outer",
                        combine_attrs="drop") if len(parts) > 1 else parts[0]
         for name in ds.variables:  # concat dropped the per-variable attrs (units, time scale ...)

@@ -15,17 +15,18 @@ class ReadError(ValueError):
 
 
 def open_file(path: str | Path, format: str, variables: list[str] | None = None, lazy: bool = False,
-              layout: str | None = None):
+              layout: str | None = None, default_variables: bool = False):
     """Open one file of ``format`` (a catalog route's format) as an ``xarray.Dataset``; ``lazy``
-    asks for dask-backed variables (netCDF is always lazily indexed by xarray)."""
+    asks for dask-backed variables. ``default_variables``: the caller did not choose ``variables``
+    (a CDF then keeps those on the first one's time axis instead of refusing to mix axes)."""
     if format == "cdf":
         from .cdf import open_cdf
 
-        return open_cdf(path, variables, lazy=lazy)
+        return open_cdf(path, variables, lazy=lazy, first_axis_only=default_variables)
     if format in ("netcdf", "hdf5"):
         from .netcdf import open_netcdf
 
-        return open_netcdf(path, variables)
+        return open_netcdf(path, variables, lazy=lazy)
     if format == "text":
         from .text import open_text
 

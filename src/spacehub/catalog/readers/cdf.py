@@ -82,9 +82,15 @@ def _load_masked(path: str, name: str) -> np.ndarray:
     return _masked(np.asarray(var.values), var)
 
 
-def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = False):
+def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = False,
+             first_axis_only: bool = False):
     """Open an ISTP CDF as an ``xarray.Dataset``; with ``lazy`` the data variables are dask arrays
-    read (and masked) only when computed, so a Dask cluster's workers do the reading."""
+    read (and masked) only when computed, so a Dask cluster's workers do the reading.
+
+    Variables on different time axes (e.g. Wind MFI's 1-min ``Epoch`` and 3-s ``Epoch3``) cannot
+    share one ``time``: asking for both is an error that lists the groups, unless
+    ``first_axis_only``, which keeps the first variable's axis and names the rest in
+    ``attrs["other_time_axes"]`` (what a read with the default variables does)."""
     import pycdfpp
     import xarray as xr
 
@@ -102,7 +108,7 @@ def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = 
     missing = [n for n in names if n not in cdf]
     if missing:
         raise ReadError(path, f"has no variable(s) {missing} (it has: {', '.join(n for n, _ in cdf.items())})")
-    coords = {}
+    coords, others = {}, {}
     for name in names:  # time axes first, and the checks that need no data
         dep = _attr(cdf[name], "DEPEND_0")
         if dep is None or dep not in cdf:
@@ -112,6 +118,16 @@ def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = 
             if str(tvar.type).split(".")[-1] not in _TIME_TYPES:
                 raise ReadError(path, f"DEPEND_0 {dep} of {name} is {tvar.type}, not a CDF time type")
             coords[dep] = pycdfpp.to_datetime64(tvar).astype("datetime64[ns]")
+
+    if len(coords) > 1:
+        groups = {dep: [n for n in names if _attr(cdf[n], "DEPEND_0") == dep] for dep in coords}
+        listing = "; ".join(f"{dep}: {', '.join(ns)}" for dep, ns in groups.items())
+        if not first_axis_only:
+            raise ReadError(path, f"the variables are on different time axes ({listing}): read each group in "
+                                  "its own call, e.g. variables=[" + ", ".join(map(repr, groups[next(iter(groups))])) + "]")
+        first = next(iter(coords))
+        names, coords = groups[first], {first: coords[first]}
+        others = {dep: ns for dep, ns in groups.items() if dep != first}
 
     def variable(name):
         var = cdf[name]
@@ -144,9 +160,11 @@ def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = 
         # numpy's comparisons release the GIL: variables are masked in parallel
         with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
             data_vars = dict(pool.map(variable, names))
-    ds = xr.Dataset(data_vars, coords=coords)
-    if len(coords) == 1:  # the common case: one time axis, called "time" like everywhere else
-        ds = ds.rename({next(iter(coords)): "time"})
+    ds = xr.Dataset(data_vars, coords=coords).rename({next(iter(coords)): "time"})
+    if others:
+        ds.attrs["other_time_axes"] = "; ".join(
+            f"{', '.join(ns)} on {dep} (read them with variables=[{', '.join(map(repr, ns))}])"
+            for dep, ns in others.items())
     for name, attr in cdf.attributes.items():  # global attributes (ISTP: Project, TEXT, ...)
         values = [v.value if hasattr(v, "value") else v for v in attr]
         ds.attrs[name] = values[0] if len(values) == 1 else values

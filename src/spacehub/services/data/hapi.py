@@ -14,6 +14,7 @@ from functools import cache
 import numpy as np
 
 from ...catalog import Catalog, Entry
+from ...catalog.read import stations_of
 from ...catalog.readers import ReadError
 
 HAPI_VERSION = "3.1"
@@ -67,7 +68,8 @@ class HAPIServer:
 
     def __post_init__(self):
         # decided once: the catalog does not change while the service runs
-        self._served = {e.id: e for e in self.catalog if e.kind == "timeseries" and any(
+        # station networks (a `station` dimension) are left out: HAPI parameters are per time only
+        self._served = {e.id: e for e in self.catalog if e.kind == "timeseries" and not stations_of(e) and any(
             r["kind"] in ("sample", "files") and (r.get("format") in READABLE_FORMATS or r.get("layout"))
             for r in e.routes)}
 
