@@ -7,11 +7,14 @@ inputs (reads the settings, makes the secrets) and loads the result into ``c``.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from traitlets.config import Config
+
+from .homes import pre_spawn_hook
 
 GATEWAY_SERVICE = "dask-gateway"
 CULLER_SERVICE = "idle-culler"
@@ -226,6 +229,18 @@ def _apply_spawner(c: Config, settings: dict, runtime: Runtime, state: Path) -> 
         env["SLURM_CONF"] = settings["slurm"]["slurm_conf"]
     c.Spawner.environment = env
     c.Spawner.server_token_scopes = scopes
+    tpl = settings["templates"]
+    if tpl["enabled"]:
+        c.Spawner.pre_spawn_hook = functools.partial(
+            pre_spawn_hook, str(templates_source(settings)), tpl["folder"], settings["mode"], str(state))
+
+
+def templates_source(settings) -> Path:
+    """The shipped templates folder: ``templates.source`` relative to the settings file."""
+    source = Path(settings["templates"]["source"]).expanduser()
+    settings_file = Path(str(getattr(settings, "source", "")))
+    base = settings_file.parent if settings_file.is_file() else Path(__file__).resolve().parents[3] / "hub"
+    return (base / source).resolve()
 
 
 def _apply_slurm_spawner(c: Config, settings: dict) -> None:

@@ -6,6 +6,7 @@
 * :class:`PlotPane` over :class:`PlotModel`, and :func:`plot_timeseries` - stacked panels with units,
   gaps and event markers
 * :func:`explorer` - the first three wired together
+* :func:`provenance` - the datasets, ranges and versions behind a notebook's results
 
 >>> from spacehub.widgets import explorer                               # doctest: +SKIP
 >>> explorer(dataset_id="omni_hro_1min", start="2015-03-17", stop="2015-03-19")  # doctest: +SKIP
@@ -17,8 +18,9 @@ from .dataset import DatasetPicker, DatasetSelection
 from .explorer import Explorer, explorer
 from .pane import PlotModel, PlotPane
 from .plots import plot_timeseries, with_gaps
+from .provenance import provenance, versions
 from .timerange import TimeRange, TimeRangePicker, presets_from_events
 
 __all__ = ["ClusterControl", "ClusterPanel", "DatasetPicker", "DatasetSelection", "Explorer", "PlotModel",
            "PlotPane", "TimeRange", "TimeRangePicker", "UserLimits", "explorer", "plot_timeseries",
-           "presets_from_events", "with_gaps"]
+           "presets_from_events", "provenance", "versions", "with_gaps"]
