@@ -20,6 +20,9 @@ import yaml
 BIN = Path(sys.executable).parent
 
 
+REPO = Path(__file__).resolve().parents[1]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -59,6 +62,7 @@ def hub_settings(state_dir: Path, **overrides) -> dict:
         },
         "culler": {"enabled": True},
         "data_service": {"port": free_port()},
+        "templates": {"source": str(REPO / "notebooks" / "templates")},
     }
     for key, value in overrides.items():
         if isinstance(value, dict) and isinstance(s.get(key), dict):

@@ -40,6 +40,11 @@ def test_login_form_and_lab(hub, alice):
     r = alice["session"].get(alice["server"] + "lab", timeout=30)
     assert r.status_code == 200
     assert "JupyterLab" in r.text
+    # the templates were put into her home before the server started, and she can open them
+    home = hub.workdir / "state" / "homes" / "alice"
+    assert (home / "templates" / "getting-started.ipynb").is_file()
+    r = alice["session"].get(alice["server"] + "api/contents/templates/getting-started.ipynb", timeout=30)
+    assert r.status_code == 200 and r.json()["type"] == "notebook"
     # a wrong password is refused at the form
     with pytest.raises(PermissionError):
         hub.login("alice", "not-her-password")
