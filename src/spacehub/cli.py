@@ -56,7 +56,7 @@ def cmd_up(args) -> int:
         return 1
     if settings["target"] == "kubernetes":
         print("spacehub: target kubernetes runs on the cluster, not here: `spacehub render kubernetes` writes "
-              "the Helm values (see docs/operating.md)", file=sys.stderr)
+              "the Helm values (README: Operating it, Kubernetes)", file=sys.stderr)
         return 1
     failed = [c for c in target_checks(settings) if not c.ok]
     if any(c.blocking for c in failed):
