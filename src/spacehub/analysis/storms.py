@@ -25,7 +25,8 @@ import pandas as pd
 import xarray as xr
 from scipy.optimize import curve_fit
 
-NT_UNITS = {"nt", "nanotesla", "nanoteslas", "gamma"}
+from ._checks import nt_series
+
 HOUR = np.timedelta64(1, "h")
 
 
@@ -49,15 +50,7 @@ def index_series(index, what: str = "Dst/SYM-H", min_samples: int = 3) -> xr.Dat
 
     Units are taken from ``attrs["units"]`` (nT assumed when absent).
     """
-    if not isinstance(index, xr.DataArray):
-        raise ValueError(f"{what} must be an xarray.DataArray indexed by time, got {type(index).__name__}; "
-                         f"pick the variable, e.g. ds['SYM_H']")
-    if "time" not in index.coords or not np.issubdtype(index["time"].dtype, np.datetime64):
-        raise ValueError(f"{what} has no datetime64 'time' coordinate: read it with spacehub.catalog "
-                         f"(Entry.read) or build it with coords={{'time': times}}")
-    units = str(index.attrs.get("units", "nT"))
-    if units.strip().lower() not in NT_UNITS:
-        raise ValueError(f"{what} must be in nT, got units {units!r}; convert it first")
+    nt_series(index, what)
     if index.sizes["time"] < min_samples or int(index.notnull().sum()) < min_samples:
         raise ValueError(f"{what} is too short or all NaN ({int(index.notnull().sum())} valid samples, need at least "
                          f"{min_samples}): pick a longer time range with data")

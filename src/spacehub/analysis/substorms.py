@@ -20,20 +20,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-NT_UNITS = {"nt", "nanotesla", "nanoteslas", "gamma"}
+from ._checks import nt_series
+
 MINUTE = np.timedelta64(1, "m")
 
 
 def al_series(index, what: str = "AL/SML index", min_minutes: int = 31) -> xr.DataArray:
     """Validated 1-min series in nT: finer data are averaged to 1 min; coarser data are refused."""
-    if not isinstance(index, xr.DataArray):
-        raise ValueError(f"{what} must be an xarray.DataArray indexed by time, got {type(index).__name__}")
-    if "time" not in index.coords or not np.issubdtype(index["time"].dtype, np.datetime64):
-        raise ValueError(f"{what} has no datetime64 'time' coordinate: build it with coords={{'time': times}} or "
-                         f"read it with spacehub.catalog (Entry.read)")
-    units = str(index.attrs.get("units", "nT"))
-    if units.strip().lower() not in NT_UNITS:
-        raise ValueError(f"{what} must be in nT, got units {units!r}; convert it first")
+    nt_series(index, what)
     if index.sizes["time"] < 2 or bool(index.isnull().all()):
         raise ValueError(f"{what} has no valid values (all NaN or a single sample): pick a time range with data")
     cadence = np.median(np.diff(index["time"].values))
