@@ -14,8 +14,9 @@ import re
 from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubOAuthenticated
-from tornado import ioloop, web
+from tornado import ioloop, iostream, web
 
+from .binary import BinaryRecords
 from .hapi import HAPIError, HAPIServer
 
 log = logging.getLogger("spacehub.data")
@@ -29,6 +30,10 @@ class HAPIHandler(HubOAuthenticated, web.RequestHandler):
     @property
     def hub_auth(self):
         return self.settings.get("hub_auth")
+
+    def compute_etag(self) -> None:
+        # tornado would hash every body (0.1 s for 50 MB of records); HAPI clients do not revalidate
+        return None
 
     def _token_from_path(self) -> str | None:
         return self.path_kwargs.get("token")
@@ -57,7 +62,7 @@ class HAPIHandler(HubOAuthenticated, web.RequestHandler):
         self.finish(HAPIError(1400, "log in to the hub, or send a hub token with access to this service")
                     .answer()[2])
 
-    def get(self, endpoint: str, token: str | None = None):
+    async def get(self, endpoint: str, token: str | None = None):
         query = {k: self.get_argument(k) for k in self.request.arguments}
         query.pop("token", None)  # a hub token in the URL is authentication, not a HAPI parameter
         handlers = {"about": self.server.about, "capabilities": self.server.capabilities,
@@ -73,7 +78,30 @@ class HAPIHandler(HubOAuthenticated, web.RequestHandler):
             status, ctype, body = HAPIError(1500, f"{type(e).__name__}: {e}").answer()
         self.set_status(status)
         self.set_header("Content-Type", ctype)
-        self.finish(body)
+        if isinstance(body, BinaryRecords):
+            await self._stream(body)
+        else:
+            self.finish(body)
+
+    async def _stream(self, body: BinaryRecords) -> None:
+        """Send the records as they are encoded: a piece goes out while the next one is built."""
+        self.set_header("Content-Length", str(body.nbytes))  # known up front: no chunked encoding
+        await self.flush()
+        connection = self.request.connection
+        sending = None
+        # the connection takes memoryviews (RequestHandler.write would copy them into bytes); a
+        # piece stays valid until the second next one is built, so it is awaited before that
+        try:
+            for piece in body.chunks():
+                if sending is not None:
+                    await sending
+                sending = connection.write(piece)
+            if sending is not None:
+                await sending
+        except iostream.StreamClosedError:  # the client went away: nothing left to answer
+            log.info("client closed the connection during %s", self.request.path)
+            return
+        self.finish()
 
 
 class LandingHandler(web.RequestHandler):
@@ -81,10 +109,13 @@ class LandingHandler(web.RequestHandler):
         self.redirect(self.request.path.rstrip("/") + "/hapi/about")
 
 
-def make_app(prefix: str = "/services/data/", public: bool = False, catalog=None) -> web.Application:
+def make_app(prefix: str = "/services/data/", public: bool = False, catalog=None,
+             time_cache_bytes: int = 256 << 20) -> web.Application:
+    """The service's tornado application; ``time_cache_bytes`` bounds the formatted times kept for
+    repeated requests (0: none kept, every request formats its times)."""
     import spacehub.catalog
 
-    server = HAPIServer(catalog or spacehub.catalog.open())
+    server = HAPIServer(catalog or spacehub.catalog.open(), time_cache_bytes=time_cache_bytes)
     kw = {"server": server, "public": public}
     settings = {"log_function": _log_request}
     handlers = [

@@ -1,7 +1,8 @@
 """The HAPI 3.1 protocol over the catalog, independent of any web framework.
 
 Spec: https://github.com/hapi-server/data-specification (HAPI 3.1.0). Requests are dicts of query
-parameters; answers are (HTTP status, content type, body). Every time-series dataset of the catalog
+parameters; answers are (HTTP status, content type, body), the body bytes or, for binary data,
+`BinaryRecords` that encode as they are sent. Every time-series dataset of the catalog
 with a readable route is served; its parameters are the catalog's variables plus ``Time``.
 """
 
@@ -9,16 +10,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 
 from ...catalog import Catalog, Entry
 from ...catalog.read import stations_of
 from ...catalog.readers import ReadError
+from .binary import TIME_LENGTH, BinaryRecords, TimeStringCache, iso_times
 
 HAPI_VERSION = "3.1"
-TIME_LENGTH = 24  # "YYYY-MM-DDTHH:MM:SS.sssZ"
 READABLE_FORMATS = {"cdf", "netcdf", "hdf5", "fits", "csv", "zarr"}
 
 # HAPI status codes (spec section 4.2)
@@ -65,8 +65,10 @@ class HAPIServer:
     catalog: Catalog
     title: str = "spacehub HAPI data service"
     contact: str = "the administrators of this hub"
+    time_cache_bytes: int = 256 << 20  # formatted times kept for repeated requests (32 bytes a record)
 
     def __post_init__(self):
+        self.time_strings = TimeStringCache(self.time_cache_bytes)
         # decided once: the catalog does not change while the service runs
         # station networks (a `station` dimension) are left out: HAPI parameters are per time only
         self._served = {e.id: e for e in self.catalog if e.kind == "timeseries" and not stations_of(e) and any(
@@ -143,8 +145,9 @@ class HAPIServer:
             header = "".join(f"#{line}\n" for line in json.dumps(info, indent=1).splitlines()).encode()
         if code == OK_NO_DATA:
             return 200, "text/csv" if fmt == "csv" else "application/octet-stream", header
-        body = encode_csv(ds, variables) if fmt == "csv" else encode_binary(ds, variables)
-        return 200, "text/csv" if fmt == "csv" else "application/octet-stream", header + body
+        if fmt == "csv":
+            return 200, "text/csv", header + encode_csv(ds, variables)
+        return 200, "application/octet-stream", binary_records(ds, variables, header, self.time_strings, entry.id)
 
     # -- helpers --------------------------------------------------------------------------------------
     def _parameters(self, entry: Entry, requested: str | None) -> list[str]:
@@ -193,57 +196,27 @@ def _iso(t) -> str:
     return np.datetime_as_string(np.datetime64(t, "ms"), unit="ms") + "Z"
 
 
-def _times(ds) -> np.ndarray:
-    """HAPI times "YYYY-MM-DDTHH:MM:SS.sssZ" as an array of 24-byte strings.
+def _ms(ds) -> np.ndarray:
+    """The record times as int64 milliseconds since 1970 (HAPI times carry milliseconds)."""
+    return ds.time.values.astype("datetime64[ms]").view(np.int64)
 
-    Built with integer arithmetic: ``np.datetime_as_string`` on every record costs ~0.5 s per
-    million, more than everything else the service does; dates are formatted once per distinct day.
+
+def binary_records(ds, names: list[str], header: bytes = b"", time_strings: TimeStringCache | None = None,
+                   key: str = "") -> BinaryRecords:
+    """The HAPI binary body of ``names`` in ``ds``, encoded while it is sent (see `BinaryRecords`):
+    per record the time as 24 ASCII bytes, then each parameter as little-endian IEEE doubles (spec
+    section 3.7.6); NaN stands for missing values.
+
+    With ``time_strings`` the formatted times come from that cache (under ``key``) where it has them.
     """
-    ms = ds.time.values.astype("datetime64[ms]").astype(np.int64)
-    n = len(ms)
-    out = np.empty((n, TIME_LENGTH), dtype=np.uint8)
-    day, rest = np.divmod(ms, 86_400_000)
-    days, inverse = np.unique(day, return_inverse=True)
-    dates = np.frombuffer("".join(np.datetime_as_string(days.astype("datetime64[D]"))).encode(), np.uint8)
-    out[:, :10] = dates.reshape(-1, 10)[inverse]
-    second, msec = np.divmod(rest, 1000)
-    out[:, 11:19] = _CLOCK()[second]  # "HH:MM:SS" looked up by second of day
-    out[:, 20:23] = _MILLIS()[msec]
-    for col, char in ((10, "T"), (19, "."), (23, "Z")):
-        out[:, col] = ord(char)
-    return out.view(f"S{TIME_LENGTH}").reshape(n)
-
-
-@cache
-def _CLOCK() -> np.ndarray:
-    s = np.arange(86_400)
-    text = "".join(f"{h:02d}:{m:02d}:{x:02d}" for h, m, x in zip(s // 3600, s // 60 % 60, s % 60))
-    return np.frombuffer(text.encode(), np.uint8).reshape(86_400, 8)
-
-
-@cache
-def _MILLIS() -> np.ndarray:
-    return np.frombuffer("".join(f"{i:03d}" for i in range(1000)).encode(), np.uint8).reshape(1000, 3)
-
-
-def encode_binary(ds, names: list[str]) -> bytes:
-    """HAPI binary: per record the time as 24 ASCII bytes, then each parameter as little-endian
-    IEEE doubles (spec section 3.7.6); NaN stands for missing values."""
-    n = ds.time.size
-    fields = [("Time", f"S{TIME_LENGTH}")]
-    for name in names:
-        shape = ds[name].shape[1:]
-        fields.append((name, "<f8", shape) if shape else (name, "<f8"))
-    rec = np.empty(n, dtype=fields)
-    rec["Time"] = _times(ds)
-    for name in names:
-        rec[name] = ds[name].values
-    return rec.tobytes()
+    ms = _ms(ds)
+    times = time_strings.strings(key, ms) if time_strings is not None else iso_times(ms)
+    return BinaryRecords(times, [ds[name].values for name in names], header)
 
 
 def encode_csv(ds, names: list[str]) -> bytes:
     """HAPI CSV: one record per line; missing values are NaN, the declared fill."""
-    columns = [_times(ds).astype(str)]
+    columns = [iso_times(_ms(ds)).astype(str)]
     for name in names:
         values = np.asarray(ds[name].values, dtype=np.float64)
         for col in (values.reshape(len(values), -1).T if values.ndim > 1 else [values]):
