@@ -4,7 +4,9 @@ The file is ISTP-style (TT2000 Epoch, float32 data variables with FILLVAL/VALIDM
 once into a temp folder. Each reader is timed from the file on disk to numpy arrays with time as
 datetime64 (page cache warm: every reader runs once before timing). Baselines in the same run:
 raw pycdfpp (load + to_datetime64), cdflib `varget` + `cdfepoch.to_datetime`, and
-`cdflib.xarray.cdf_to_xarray`.
+`cdflib.xarray.cdf_to_xarray`. The readers take turns in each repeat, so that a shared machine's
+load falls on all of them alike. Last, the first `Entry.read` in fresh processes: the reader's
+one-time start-up (imports, numba's JIT and its on-disk cache), against a second read.
 
     .venv/bin/python benchmarks/cdf_read.py [--records 4000000] [--repeat 3]
 """
@@ -53,13 +55,39 @@ def spacehub_read(entry, start, stop):
     return ds.time.values, [ds[n].values for n in NAMES]
 
 
-def best_of(fn, repeat):
-    times = []
+def take_turns(runs: dict, repeat: int) -> dict:
+    """Seconds of each run per turn, the runs taking turns ``repeat`` times."""
+    times = {name: [] for name in runs}
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times), statistics.median(times)
+        for name, fn in runs.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return times
+
+
+FIRST_READ = """
+import sys, time
+import spacehub.catalog
+entry = spacehub.catalog.open(sys.argv[1]).bench_big
+for label in ("first", "second"):
+    t0 = time.perf_counter()
+    entry.read("2015-01-01", sys.argv[2], {names!r})
+    print(label, time.perf_counter() - t0)
+print("numba", "numba" in sys.modules)
+"""
+
+
+def first_reads(catalogs: Path, stop: str, processes: int = 3) -> list[tuple[float, float, bool]]:
+    """(first, second read in s, numba imported) of fresh processes, imports of spacehub.catalog done."""
+    import subprocess
+
+    out = []
+    for _ in range(processes):
+        lines = subprocess.run([sys.executable, "-c", FIRST_READ.format(names=NAMES), str(catalogs), stop],
+                               capture_output=True, text=True, check=True).stdout.split()
+        out.append((float(lines[1]), float(lines[3]), lines[5] == "True"))
+    return out
 
 
 def main(argv=None) -> int:
@@ -88,17 +116,25 @@ def main(argv=None) -> int:
         }
         if not args.skip_cdflib_xarray:
             runs["cdflib.xarray.cdf_to_xarray"] = lambda: cdflib_xarray(data)
-        for fn in runs.values():  # warm the page cache and imports
+        slow = {name: runs.pop(name) for name in list(runs) if "xarray" in name}
+        for fn in [*runs.values(), *slow.values()]:  # warm the page cache and imports
             fn()
-        results = {name: best_of(fn, args.repeat if "xarray" not in name else 1) for name, fn in runs.items()}
-    base = results["pycdfpp raw (baseline)"][0]
+        results = take_turns(runs, args.repeat) | take_turns(slow, 1)
+        cold = first_reads(tmp / "catalogs", stop)
+    base = results["pycdfpp raw (baseline)"]
     print(f"file: {size_mb:.0f} MB, {args.records:,} records x {len(NAMES)} float32 variables + TT2000 Epoch")
-    print(f"{'reader':32s} {'best s':>8s} {'MB/s':>8s} {'x pycdfpp':>10s}")
-    for name, (best, _) in results.items():
-        print(f"{name:32s} {best:8.3f} {size_mb / best:8.0f} {base / best:10.2f}")
+    print("x pycdfpp: best over best; paired: median over turns of the baseline's time / the reader's "
+          "time in the same turn")
+    print(f"{'reader':32s} {'best s':>8s} {'MB/s':>8s} {'x pycdfpp':>10s} {'median s':>9s} {'paired':>7s}")
+    for name, ts in results.items():
+        paired = statistics.median(b / t for b, t in zip(base, ts)) if len(ts) == len(base) else min(base) / min(ts)
+        print(f"{name:32s} {min(ts):8.3f} {size_mb / min(ts):8.0f} {min(base) / min(ts):10.2f} "
+              f"{statistics.median(ts):9.3f} {paired:7.2f}")
     if "cdflib.xarray.cdf_to_xarray" in results:
-        ratio = results["cdflib.xarray.cdf_to_xarray"][0] / results["spacehub Entry.read"][0]
+        ratio = min(results["cdflib.xarray.cdf_to_xarray"]) / min(results["spacehub Entry.read"])
         print(f"spacehub Entry.read is {ratio:.0f}x faster than cdflib.xarray.cdf_to_xarray")
+    for first, second, numba in cold:
+        print(f"fresh process: first Entry.read {first:.3f} s, second {second:.3f} s (numba imported: {numba})")
     return 0
 
 

@@ -180,7 +180,8 @@ def read_entry(entry: Entry, start=None, stop=None, variables: list[str] | None 
             ds.attrs["synthetic"] = parts[0].attrs["synthetic"]
         if "notes" in parts[0].attrs:
             ds.attrs["notes"] = parts[0].attrs["notes"]
-    if "time" in ds.dims:
+    if "time" in ds.dims and ds.time.size and not (ds.time.values[0] >= t0 and ds.time.values[-1] < t1):
+        # (a file inside the range is kept as is: pandas would check 10^6 times for order first)
         ds = ds.sel(time=slice(t0, t1 - np.timedelta64(1, "ns")))
     for v in entry.variables:
         if v.name in ds:

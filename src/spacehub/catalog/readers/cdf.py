@@ -5,10 +5,15 @@ time axis is its ``DEPEND_0`` (CDF_TIME_TT2000, CDF_EPOCH or CDF_EPOCH16, conver
 by pycdfpp); ``FILLVAL`` and values outside ``VALIDMIN``/``VALIDMAX`` become NaN; ``UNITS``,
 ``CATDESC``, ``FIELDNAM`` and ``LABLAXIS`` go into attrs. pycdfpp was picked over cdflib for speed
 (benchmarks/RESULTS.md).
+
+The arrays pycdfpp hands out are views of buffers that belong to the ``CDF`` object of this read
+alone, so masking and the TT2000 conversion work in place (``_kernels``): one pass over each
+variable, no copies, and the xarray index is built on the converted times as they are.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -70,6 +75,11 @@ def check_structure(path: Path) -> None:
             raise ReadError(path, f"the file is truncated: {size} bytes of the {end} its header declares")
 
 
+#: variables of at least this many values are masked (TT2000 times converted) by the compiled
+#: kernels; smaller reads never import numba, whose start-up (1-2 s once per process, even with
+#: its on-disk cache; benchmarks/RESULTS.md) the few milliseconds they would save cannot repay
+_COMPILED_FROM = 1 << 20
+
 #: numpy dtype of a variable once masked (integers become float64 so that NaN can mark fills)
 _DTYPES = {"CDF_FLOAT": np.float32, "CDF_REAL4": np.float32, "CDF_DOUBLE": np.float64, "CDF_REAL8": np.float64}
 
@@ -82,6 +92,17 @@ def _load_masked(path: str, name: str) -> np.ndarray:
     return _masked(np.asarray(var.values), var)
 
 
+def _time_axis(tvar) -> np.ndarray:
+    """datetime64[ns] of a CDF time variable; a long TT2000 one converted in place in its buffer."""
+    import pycdfpp
+
+    if str(tvar.type).split(".")[-1] == "CDF_TIME_TT2000" and math.prod(tvar.shape) >= _COMPILED_FROM:
+        from ._kernels import tt2000_to_datetime64
+
+        return tt2000_to_datetime64(tvar.values)
+    return pycdfpp.to_datetime64(tvar).astype("datetime64[ns]", copy=False)
+
+
 def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = False,
              first_axis_only: bool = False):
     """Open an ISTP CDF as an ``xarray.Dataset``; with ``lazy`` the data variables are dask arrays
@@ -91,6 +112,7 @@ def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = 
     share one ``time``: asking for both is an error that lists the groups, unless
     ``first_axis_only``, which keeps the first variable's axis and names the rest in
     ``attrs["other_time_axes"]`` (what a read with the default variables does)."""
+    import pandas as pd
     import pycdfpp
     import xarray as xr
 
@@ -117,7 +139,7 @@ def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = 
             tvar = cdf[dep]
             if str(tvar.type).split(".")[-1] not in _TIME_TYPES:
                 raise ReadError(path, f"DEPEND_0 {dep} of {name} is {tvar.type}, not a CDF time type")
-            coords[dep] = pycdfpp.to_datetime64(tvar).astype("datetime64[ns]")
+            coords[dep] = _time_axis(tvar)
 
     if len(coords) > 1:
         groups = {dep: [n for n in names if _attr(cdf[n], "DEPEND_0") == dep] for dep in coords}
@@ -140,7 +162,7 @@ def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = 
         fill = _attr(var, "FILLVAL")
         if fill is not None:
             attrs["_FillValue_in_file"] = float(fill) if np.isscalar(fill) else fill
-        dims = (dep,) + tuple(f"{name}_dim{i}" for i in range(1, len(shape)))
+        dims = ("time",) + tuple(f"{name}_dim{i}" for i in range(1, len(shape)))
         if lazy:
             import dask
             import dask.array as da
@@ -157,10 +179,12 @@ def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = 
     if lazy:
         data_vars = dict(variable(n) for n in names)
     else:
-        # numpy's comparisons release the GIL: variables are masked in parallel
+        # pycdfpp's decoding, numpy and the compiled kernels release the GIL: variables in parallel
         with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
             data_vars = dict(pool.map(variable, names))
-    ds = xr.Dataset(data_vars, coords=coords).rename({next(iter(coords)): "time"})
+    # an index over the times as they are: xr.Dataset(coords=...) would copy them into a new one
+    index = xr.indexes.PandasIndex(pd.DatetimeIndex(next(iter(coords.values())), copy=False), "time")
+    ds = xr.Dataset(data_vars, coords=xr.Coordinates.from_xindex(index))
     if others:
         ds.attrs["other_time_axes"] = "; ".join(
             f"{', '.join(ns)} on {dep} (read them with variables=[{', '.join(map(repr, ns))}])"
@@ -174,22 +198,26 @@ def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = 
 
 def _masked(values: np.ndarray, var) -> np.ndarray:
     """NaN where the value is the fill or outside [VALIDMIN, VALIDMAX]; in place for float arrays
-    (``values`` belongs to this read alone), one combined mask to keep passes over memory few."""
+    (``values`` belongs to this read alone), integers become float64."""
     if not np.issubdtype(values.dtype, np.number):
         return values
+    # a bound per component (a list) or of another type (text) is not applied
+    fill, lo, hi = (_attr(var, key) for key in ("FILLVAL", "VALIDMIN", "VALIDMAX"))
+    bounds = [b if isinstance(b, (int, float, np.number)) else None for b in (fill, lo, hi)]
+    if values.size >= _COMPILED_FROM:
+        from ._kernels import mask_istp
+
+        return mask_istp(values, *bounds)
+    return _masked_numpy(values, *bounds)
+
+
+def _masked_numpy(values: np.ndarray, fill=None, lo=None, hi=None) -> np.ndarray:
+    """What ``_kernels.mask_istp`` does, in numpy: a pass over the values per bound, not one in all."""
     out = values if values.dtype.kind == "f" else values.astype(np.float64)
-    fill, lo, hi = _attr(var, "FILLVAL"), _attr(var, "VALIDMIN"), _attr(var, "VALIDMAX")
-    lo = lo if lo is not None and np.isscalar(lo) else None
-    hi = hi if hi is not None and np.isscalar(hi) else None
-    bad = None
+    bad = np.zeros(out.shape, bool)
     with np.errstate(invalid="ignore"):
-        if lo is not None:
-            bad = out < lo
-        if hi is not None:
-            bad = out > hi if bad is None else np.logical_or(bad, out > hi, out=bad)
-        # ISTP fills lie outside the valid range, so the range test usually covers them already
-        if fill is not None and np.isscalar(fill) and not ((lo is not None and fill < lo) or (hi is not None and fill > hi)):
-            bad = out == fill if bad is None else np.logical_or(bad, out == fill, out=bad)
-    if bad is not None:
-        np.putmask(out, bad, np.nan)
+        for bound, test in ((lo, np.less), (hi, np.greater), (fill, np.equal)):
+            if bound is not None:
+                bad |= test(out, bound)
+    np.putmask(out, bad, np.nan)
     return out
