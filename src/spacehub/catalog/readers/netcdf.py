@@ -14,11 +14,7 @@ def open_netcdf(path, variables=None, lazy: bool = False):
         ds = xr.open_dataset(path, engine="h5netcdf", mask_and_scale=True)
     except (OSError, ValueError) as e:
         raise ReadError(path, f"not a readable netCDF-4/HDF5 file ({e})") from None
-    if variables:
-        missing = sorted(set(variables) - set(ds.data_vars))
-        if missing:
-            raise ReadError(path, f"has no variable(s) {missing} (it has: {', '.join(map(str, ds.data_vars))})")
-        ds = ds[variables]
+    ds = _select(ds, path, variables)
     if lazy:
         return ds.chunk()
     with ds:
@@ -33,9 +29,14 @@ def open_zarr(path, variables=None):
         ds = xr.open_zarr(str(path), mask_and_scale=True)
     except (OSError, ValueError, KeyError) as e:
         raise ReadError(path, f"not a readable zarr store ({type(e).__name__}: {e})") from None
-    if variables:
-        missing = sorted(set(variables) - set(ds.data_vars))
-        if missing:
-            raise ReadError(path, f"has no variable(s) {missing} (it has: {', '.join(map(str, ds.data_vars))})")
-        ds = ds[variables]
+    ds = _select(ds, path, variables)
     return ds
+
+
+def _select(ds, path, variables):
+    if not variables:
+        return ds
+    missing = sorted(set(variables) - set(ds.data_vars))
+    if missing:
+        raise ReadError(path, f"has no variable(s) {missing} (it has: {', '.join(map(str, ds.data_vars))})")
+    return ds[variables]
