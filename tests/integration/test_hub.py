@@ -116,28 +116,27 @@ def test_cluster_options_widget(alice_kernel):
     assert "3" in values["REFUSED"] and values["CHOSEN"] == "2"
 
 
-def test_cluster_panel_against_the_real_gateway(alice_kernel):
+def test_cluster_panel_against_the_real_gateway(alice, alice_kernel):
     """The templates' ClusterPanel drives alice's real cluster and shows her real quota and refusals."""
     out = alice_kernel.run(
         "from spacehub.widgets import ClusterPanel\n"
         "panel = ClusterPanel(background=False)\n"
         "m = panel.model\n"
         "print('QUOTA', m.limits.describe())\n"
-        "m.start(worker_cores=1, worker_memory=0.5)\n"
-        "m.scale(1)\n"
+        f"m.attach({alice['cluster']!r})\n"
         "print('RUNNING', m.status, m.workers, bool(m.dashboard_link))\n"
         "m.scale(20)\n"
         "print('REFUSED', m.failed, m.message.replace(chr(10), ' '))\n"
-        "m.stop()\n"
-        "print('STOPPED', m.status, m.cluster is None)\n",
+        "m.refresh()\n"
+        "print('STILL', m.status, m.workers)\n",
         timeout=180,
     )
     values = dict(line.split(" ", 1) for line in out.strip().splitlines())
     assert values["QUOTA"] == "4 cores, 8.0 GiB, 2 cluster(s)"  # the test hub's gateway.user_quota
-    assert values["RUNNING"] == "running 1 True"
+    assert values["RUNNING"] == "running 2 True"
     failed, message = values["REFUSED"].split(" ", 1)
     assert failed == "True" and "scaling to 20 workers failed" in message and "4" in message, message
-    assert values["STOPPED"] == "stopped True"
+    assert values["STILL"] == "running 2"  # the refusal changed nothing
 
 
 def test_other_user_cannot_touch_cluster(hub, alice, bob_token):
