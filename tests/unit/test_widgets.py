@@ -326,3 +326,20 @@ def test_cluster_panel_background_and_unknown_quota(monkeypatch):
     panel.stop_button.click()
     assert panel.last_job.result(timeout=10) is True and gateway.clusters == {}
     assert not panel.model.scale(1) and panel.model.message == "start a cluster first"
+
+
+def test_show_in_replaces_output_state_with_png_and_messages():
+    import ipywidgets
+    from matplotlib.figure import Figure
+
+    from spacehub.widgets import message, show, show_in
+
+    fig = Figure()
+    fig.add_subplot().plot([1, 2, 3])
+    out = ipywidgets.Output()
+    show_in(out, [message("stop must be after start"), fig])
+    kinds = [list(o["data"]) for o in out.outputs]
+    assert "text/html" in kinds[0] and "image/png" in kinds[1]
+    assert "spacehub-error" in out.outputs[0]["data"]["text/html"]
+    show("only this", out)  # replaces, does not append
+    assert len(out.outputs) == 1 and out.outputs[0]["data"]["text/plain"] == "'only this'"
