@@ -36,7 +36,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from hubtools import Kernel, RunningHub, wait_for  # noqa: E402
+from hubtools import RunningHub  # noqa: E402
 
 from spacehub.analysis._histogram import histogram_log  # noqa: E402
 from spacehub.analysis.spectra import log_edges, smoothly_broken_power_law  # noqa: E402
@@ -144,12 +144,7 @@ def on_cluster(files: list[Path], sizes: list[int], edges: np.ndarray, args) -> 
         hub = RunningHub(Path(tmp), gateway={"worker_memory_gib": {"default": 1.0, "min": 0.25, "max": 2.0}})
         hub.start(timeout=120)
         try:
-            session = hub.login("alice", "benchmark-password")
-            token = hub.token_for("alice")
-            session.get(hub.url + "hub/spawn", allow_redirects=False, timeout=30)
-            wait_for(lambda: hub.api("GET", "users/alice", token=token).json()["servers"].get("", {}).get("ready"),
-                     120, what="server ready")
-            kernel = Kernel(hub.url + "user/alice/", token)
+            kernel = hub.user_kernel("alice", "benchmark-password")
             try:
                 code = CLUSTER_CODE.format(files=[str(f) for f in files], sizes=sizes, edges=edges.tolist(),
                                            workers=args.workers, memory_gib=args.worker_memory_gib,

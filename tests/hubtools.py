@@ -191,6 +191,15 @@ class RunningHub:
         r.raise_for_status()
         return r.json()["token"]
 
+    def user_kernel(self, username: str, password: str, timeout: float = 120) -> "Kernel":
+        """Log ``username`` in through the form, start their server and open a kernel in it."""
+        session = self.login(username, password)
+        token = self.token_for(username)
+        session.get(self.url + "hub/spawn", allow_redirects=False, timeout=30)
+        wait_for(lambda: self.api("GET", f"users/{username}", token=token).json()["servers"].get("", {}).get("ready"),
+                 timeout, what=f"{username}'s server ready")
+        return Kernel(self.url + f"user/{username}/", token)
+
     def gateway(self, token: str) -> "GatewayAPI":
         return GatewayAPI(self.gateway_url, token)
 

@@ -211,8 +211,9 @@ def _bin_uniform(t, wy, w, t_start, bin_days, nbins):
 @njit(nogil=True, cache=True)
 def _ffa(src, dst, scratch):
     """Fast folding transform of the rows of src (m, p) into dst, using scratch (same shape):
-    profile s is the sum of the rows, row r shifted by about r * s / (m - 1) bins, i.e. the fold
-    at period p + s / (m - 1) bins (Staelin 1969; the split and rounding of riptide)."""
+    profile s is the sum of the rows, row r circularly shifted by about r * s / (m - 1) bins,
+    i.e. the fold at period ``_ffa_period(p, s / (m - 1))`` (Staelin 1969; the split and
+    rounding of riptide)."""
     m, p = src.shape
     if m == 1:
         dst[0, :] = src[0, :]
@@ -285,6 +286,14 @@ def _box_power_max(profile, dur_bins, w_total, cy, cw):
 
 
 @njit(nogil=True, cache=True)
+def _ffa_period(p, drift):
+    """Period (bins) folded by the FFA profile whose rows drift by ``drift`` bins each: a pulse
+    that wraps past the end of a row lands in the next one, so the drift per row is
+    (P - p) * p / P, not P - p (the difference, drift**2 / p, is 0.1 % of P at p = 30)."""
+    return p * p / (p - drift)
+
+
+@njit(nogil=True, cache=True)
 def _ffa_bls(binned, p_min, p_max, dur_bins, w_total):
     """Coarse search: periods (in bins) and best box power for every base period p_min..p_max."""
     n = binned.size
@@ -304,7 +313,7 @@ def _ffa_bls(binned, p_min, p_max, dur_bins, w_total):
         folded = dst[:m * p].reshape(m, p)
         _ffa(src[:m * p].reshape(m, p), folded, scratch[:m * p].reshape(m, p))
         for s in range(m):
-            periods[k] = p + s / (m - 1)
+            periods[k] = _ffa_period(p, s / (m - 1))
             power[k] = _box_power_max(folded[s], dur_bins, w_total, cy, cw)
             k += 1
     return periods, power
@@ -360,9 +369,10 @@ def period_grid(baseline_days: float, min_period_days: float, max_period_days: f
                 durations_days=DEFAULT_DURATIONS_DAYS, oversample: float = 2.0) -> np.ndarray:
     """The trial periods that :func:`bls_search` uses, in days.
 
-    The bin is ``min(durations) / oversample``; between base periods ``p`` and ``p + 1`` bins
-    there are ``ceil(N / p)`` periods (``N = baseline / bin``), so the phase drift across the
-    baseline changes by one bin from one period to the next: ``dP ~ P * bin / baseline``.
+    The bin is ``min(durations) / oversample``; from base period ``p`` to about ``p + 1`` bins
+    there are ``m = ceil(N / p)`` periods (``N = baseline / bin``), so the phase drift across the
+    baseline changes by one bin (``m / (m - 1)`` at most) from one period to the next:
+    ``dP ~ P * bin / baseline``.
 
     Examples
     --------
@@ -375,8 +385,8 @@ def period_grid(baseline_days: float, min_period_days: float, max_period_days: f
     n = int(baseline_days / bin_days) + 1
     p_min, p_max = int(min_period_days / bin_days), int(math.ceil(max_period_days / bin_days))
     m = (n + np.arange(p_min, p_max + 1) - 1) // np.arange(p_min, p_max + 1)
-    periods = np.concatenate([p + np.arange(k) / (k - 1) for p, k in zip(range(p_min, p_max + 1), m)])
-    return periods * bin_days
+    periods = np.concatenate([_ffa_period(p, np.arange(k) / (k - 1)) for p, k in zip(range(p_min, p_max + 1), m)])
+    return np.sort(periods) * bin_days
 
 
 def _weights(f, e):
@@ -410,7 +420,7 @@ def bls_search(time, flux, flux_err=None, *, min_period_days: float = 1.0, max_p
         binning before the refinement recovers it; 3 is safer for weak, short transits).
     refine : bool
         Refine the best peak on the unbinned data (period steps 1/12 of the coarse grid, phase bins
-        1/12 of the shortest duration, durations between half and twice the coarse best).
+        1/12 of the shortest duration, durations within a factor 1.6 of the coarse best).
 
     Returns
     -------
@@ -436,7 +446,8 @@ def bls_search(time, flux, flux_err=None, *, min_period_days: float = 1.0, max_p
     dur_bins = np.unique(np.maximum(1, np.round(durations / bin_days))).astype(np.int64)
     p_min, p_max = int(min_period_days / bin_days), int(math.ceil(max_period_days / bin_days))
     periods, power = _ffa_bls(binned, p_min, p_max, dur_bins, np.float64(binned.imag.sum()))
-    periods, power = periods * bin_days, power * w_scale
+    order = np.argsort(periods)  # neighbouring bands overlap a little
+    periods, power = periods[order] * bin_days, power[order] * w_scale
     best = int(np.argmax(power))
     coarse_step = bin_days / max(1, baseline / periods[best] - 1)
     if refine:
