@@ -83,19 +83,25 @@ def gateway_config(settings: dict, bin_dir: Path) -> Config:
     # absolute paths so workers run the same environment as the notebook
     cc.scheduler_cmd = [str(bin_dir / "dask"), "scheduler"]
     cc.worker_cmd = [str(bin_dir / "dask"), "worker"] + ([] if gw["worker_nanny"] else ["--no-nanny"])
-    cc.scheduler_cores = gw["scheduler_cores"]
-    cc.scheduler_memory = int(gw["scheduler_memory_gib"] * GIB)
     cc.worker_cores = gw["worker_cores"]["default"]
     cc.worker_memory = int(gw["worker_memory_gib"]["default"] * GIB)
+    apply_cluster_limits(cc, gw)
+    return c
+
+
+def apply_cluster_limits(cc, gw: dict) -> None:
+    """Scheduler size, per-cluster limits and idle timeout on a ClusterConfig section (any backend's),
+    from the settings' ``gateway`` section: the same numbers on every target."""
+    cc.scheduler_cores = float(gw["scheduler_cores"])
+    cc.scheduler_memory = int(gw["scheduler_memory_gib"] * GIB)
     limits = gw["cluster_limits"]
     if "cores" in limits:
-        cc.cluster_max_cores = limits["cores"]
+        cc.cluster_max_cores = float(limits["cores"])
     if "memory_gib" in limits:
         cc.cluster_max_memory = int(limits["memory_gib"] * GIB)
     if "workers" in limits:
         cc.cluster_max_workers = limits["workers"]
     cc.idle_timeout = float(gw["idle_timeout"])
-    return c
 
 
 def _apply_slurm(c: Config, settings: dict, job_bin: Path) -> None:

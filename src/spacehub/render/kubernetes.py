@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 from traitlets.config import Config
 
+from ..gateway.config import apply_cluster_limits
 from ..gateway.quota import GIB
 from ..hub.config import DATA_SERVICE, GATEWAY_SERVICE, _user_scopes
 
@@ -185,17 +186,7 @@ def kube_gateway_config(settings: dict) -> Config:
     b.user_max_cores = gw["user_quota"]["cores"]
     b.user_max_memory = int(gw["user_quota"]["memory_gib"] * GIB)
     b.user_max_clusters = gw["user_quota"]["clusters"]
-    cc = c.KubeClusterConfig
-    cc.scheduler_cores = float(gw["scheduler_cores"])
-    cc.scheduler_memory = int(gw["scheduler_memory_gib"] * GIB)
-    limits = gw["cluster_limits"]
-    if "cores" in limits:
-        cc.cluster_max_cores = float(limits["cores"])
-    if "memory_gib" in limits:
-        cc.cluster_max_memory = int(limits["memory_gib"] * GIB)
-    if "workers" in limits:
-        cc.cluster_max_workers = limits["workers"]
-    cc.idle_timeout = float(gw["idle_timeout"])
+    apply_cluster_limits(c.KubeClusterConfig, gw)
     return c
 
 
