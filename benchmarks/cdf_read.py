@@ -3,8 +3,8 @@
 The file is ISTP-style (TT2000 Epoch, float32 data variables with FILLVAL/VALIDMIN/VALIDMAX), written
 once into a temp folder. Each reader is timed from the file on disk to numpy arrays with time as
 datetime64 (page cache warm: every reader runs once before timing). Baselines in the same run:
-raw pycdfpp (load + to_datetime64), cdflib `varget` + `cdfepoch.to_datetime`, and
-`cdflib.xarray.cdf_to_xarray`. The readers take turns in each repeat, so that a shared machine's
+raw pycdfpp (load + to_datetime64, one thread), cdflib `varget` + `cdfepoch.to_datetime`, and
+`cdflib.xarray.cdf_to_xarray`; `Entry.read` is also timed on one thread, as the baselines run. The readers take turns in each repeat, so that a shared machine's
 load falls on all of them alike. Last, the first `Entry.read` in fresh processes: the reader's
 one-time start-up (imports, numba's JIT and its on-disk cache), against a second read.
 
@@ -50,8 +50,14 @@ def cdflib_xarray(path):
     return cdflib.xarray.cdf_to_xarray(str(path), to_datetime=True)
 
 
-def spacehub_read(entry, start, stop):
-    ds = entry.read(start, stop, NAMES)
+def spacehub_read(entry, start, stop, threads=None):
+    from spacehub.catalog.readers import cdf
+
+    default, cdf.THREADS = cdf.THREADS, threads or cdf.THREADS
+    try:
+        ds = entry.read(start, stop, NAMES)
+    finally:
+        cdf.THREADS = default
     return ds.time.values, [ds[n].values for n in NAMES]
 
 
@@ -111,6 +117,7 @@ def main(argv=None) -> int:
         stop = str(np.datetime64("2015-01-01", "ns") + args.records * np.timedelta64(250, "ms"))
         runs = {
             "spacehub Entry.read": lambda: spacehub_read(entry, "2015-01-01", stop),
+            "spacehub Entry.read, 1 thread": lambda: spacehub_read(entry, "2015-01-01", stop, threads=1),
             "pycdfpp raw (baseline)": lambda: raw_pycdfpp(data),
             "cdflib varget + to_datetime": lambda: raw_cdflib(data),
         }

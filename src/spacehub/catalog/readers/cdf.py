@@ -81,6 +81,9 @@ def check_structure(path: Path) -> None:
 _COMPILED_FROM = 1 << 20
 
 #: numpy dtype of a variable once masked (integers become float64 so that NaN can mark fills)
+#: threads that decode and mask variables (pycdfpp, numpy and the kernels release the GIL)
+THREADS = os.cpu_count() or 1
+
 _DTYPES = {"CDF_FLOAT": np.float32, "CDF_REAL4": np.float32, "CDF_DOUBLE": np.float64, "CDF_REAL8": np.float64}
 
 
@@ -180,7 +183,7 @@ def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = 
         data_vars = dict(variable(n) for n in names)
     else:
         # pycdfpp's decoding, numpy and the compiled kernels release the GIL: variables in parallel
-        with ThreadPoolExecutor(max_workers=min(len(names), os.cpu_count() or 1)) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, min(len(names), THREADS))) as pool:
             data_vars = dict(pool.map(variable, names))
     # an index over the times as they are: xr.Dataset(coords=...) would copy them into a new one
     index = xr.indexes.PandasIndex(pd.DatetimeIndex(next(iter(coords.values())), copy=False), "time")
