@@ -159,7 +159,7 @@ def recovery(table, n: int) -> dict:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--stars", type=int, default=2000)
-    p.add_argument("--efficiency-stars", type=int, default=40)
+    p.add_argument("--efficiency-stars", type=int, default=100)
     p.add_argument("--astropy-stars", type=int, default=2)
     p.add_argument("--single-core-stars", type=int, default=6)
     p.add_argument("--save", type=Path, help="write the table of all stars (CSV) here")

@@ -170,3 +170,24 @@ def test_search_many_on_a_dask_cluster_in_batches():
                                    **SEARCH)
         assert np.allclose(table.period_days[:3], [2.2, 3.2, 4.2], rtol=1e-3)
         assert len(tasks.data) == 2
+
+
+@pytest.mark.parametrize("scale", [0.5, 1.0, 2.0])
+def test_snr_does_not_trust_understated_errors(scale):
+    """Errors that understate the scatter (photon-noise-only flux_err) must not inflate the SNR:
+    the red-noise factor is measured against the errors. Overstated ones do lower it."""
+    rng = np.random.default_rng(11)
+    sigma, depth = 3e-4, 2e-4
+    t = np.arange(0, 180, tr.KEPLER_CADENCE_DAYS)
+    flux = 1 + sigma * rng.standard_normal(t.size) - depth * (np.abs(tr.fold(t, 4.2, 1.1)) < 0.06)
+    ephemeris = dict(period_days=4.2, t0_days=1.1, duration_days=0.12)
+    from_scatter = tr.transit_stats(t, flux, **ephemeris)
+    given = tr.transit_stats(t, flux, np.full(t.size, scale * sigma), **ephemeris)
+    n_in = np.sum(np.abs(tr.fold(t, 4.2, 1.1)) < 0.06)
+    expected_snr = depth / (sigma * np.sqrt(1 / n_in + 1 / (t.size - n_in)))
+    assert from_scatter["snr"] == pytest.approx(expected_snr, rel=0.15)
+    assert given["depth_ppm"] == pytest.approx(from_scatter["depth_ppm"])
+    if scale < 1:
+        assert given["snr"] == pytest.approx(from_scatter["snr"], rel=0.15)
+    else:
+        assert given["snr"] == pytest.approx(from_scatter["snr"] / scale, rel=0.15)

@@ -26,7 +26,7 @@ import time as _time
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
+from numba import njit, uint64
 
 __all__ = [
     "KEPLER_CADENCE_DAYS", "DEFAULT_DURATIONS_DAYS", "TransitSearch", "detrend", "period_grid",
@@ -38,6 +38,7 @@ KEPLER_CADENCE_DAYS = 29.4243814 / 1440  # Kepler long cadence
 # 2-10 h: a central transit of a Sun-like star lasts 13 h * (P / 365 d)**(1/3), 6.7 h at 50 d
 DEFAULT_DURATIONS_DAYS = np.array([2, 3, 4.5, 6.75, 10.0]) / 24
 KEPLER_THRESHOLD_SNR = 7.1  # the Kepler pipeline's detection threshold (Jenkins et al. 2010)
+BATCHES_PER_THREAD = 16  # search_many on a cluster: default batches per worker thread
 _FINE_SUBSTEPS = 12  # refinement: period steps per coarse grid step, and bins per shortest duration
 
 
@@ -225,11 +226,15 @@ def _ffa(src, dst, scratch):
         ih = int(s * (h - 1) / (m - 1) + 0.5)
         it = int(s * (m - h - 1) / (m - 1) + 0.5)
         shift = (s - it) % p
-        a, b, o = scratch[ih], scratch[h + it], dst[s]
-        for j in range(p - shift):
-            o[j] = a[j] + b[j + shift]
-        for j in range(p - shift, p):
-            o[j] = a[j] + b[j + shift - p]
+        a, o = scratch[ih], dst[s]
+        b, b_wrap = scratch[h + it][shift:], scratch[h + it][:shift]
+        # unsigned indices: numba then emits no negative-index fix-up, and the loops vectorise
+        # (with signed ones LLVM sees a gather)
+        for j in range(uint64(p - shift)):
+            o[j] = a[j] + b[j]
+        a_wrap, o_wrap = a[p - shift:], o[p - shift:]
+        for j in range(uint64(shift)):
+            o_wrap[j] = a_wrap[j] + b_wrap[j]
 
 
 @njit(nogil=True, cache=True, fastmath=True, error_model="numpy")
@@ -260,10 +265,17 @@ def _box_power(profile, dur_bins, w_total):
 
 
 @njit(nogil=True, cache=True, fastmath=True, error_model="numpy")
-def _box_power_max(profile, dur_bins, w_total, cy, cw):
-    """The power of :func:`_box_power` only: float32, branch-free (a dip's sign would be a
-    coin toss for the branch predictor), into the work arrays ``cy`` and ``cw`` of at least
-    ``profile.size + max(dur_bins) + 1`` reused for every profile."""
+def _box_power_max(profile, dur_bins, w_total, cy, cw, power):
+    """The power of :func:`_box_power` only, in float32 and vectorised, using the work arrays
+    ``cy``, ``cw`` (at least ``profile.size + max(dur_bins) + 1``) and ``power`` (at least
+    ``profile.size``) reused for every profile.
+
+    Each duration's powers are written to ``power`` by a branch-free loop with unsigned indices
+    (so numba adds no negative-index fix-ups and LLVM vectorises it), then their maximum is taken
+    over the bit patterns as int32: for floats >= 0 the integer order is the float order, and an
+    integer max vectorises where numba's float ``max`` does not. A negative power (rounding of a
+    box holding nearly all the weight) reads as a negative integer and is ignored, as a float
+    ``max`` with 0 would."""
     p = profile.size
     acc_y, acc_w = np.float32(0), np.float32(0)
     cy[0], cw[0] = 0, 0
@@ -276,13 +288,20 @@ def _box_power_max(profile, dur_bins, w_total, cy, cw):
         acc_w += profile[i].imag
         cy[p + i + 1], cw[p + i + 1] = acc_y, acc_w
     wt = np.float32(w_total)
-    best = np.float32(0)
+    zero, tiny = np.float32(0), np.float32(1e-30)
+    bits = power.view(np.int32)
+    best = np.int32(0)
     for d in dur_bins:
-        for i in range(p):
-            s = min(cy[i + d] - cy[i], np.float32(0))
-            win = cw[i + d] - cw[i]
-            best = max(best, s * s / (win * (wt - win) + np.float32(1e-30)))
-    return best * w_total
+        du = uint64(d)
+        for j in range(uint64(p)):
+            s = cy[j + du] - cy[j]
+            s = s if s < zero else zero
+            win = cw[j + du] - cw[j]
+            power[j] = s * s / (win * (wt - win) + tiny)
+        for j in range(uint64(p)):
+            b = bits[j]
+            best = b if b > best else best
+    return np.float64(np.array([best], np.int32).view(np.float32)[0]) * w_total
 
 
 @njit(nogil=True, cache=True)
@@ -303,7 +322,7 @@ def _ffa_bls(binned, p_min, p_max, dur_bins, w_total):
     periods = np.empty(total)
     power = np.empty(total)
     cy = np.empty(p_max + dur_bins.max() + 1, np.float32)
-    cw = np.empty_like(cy)
+    cw, work = np.empty_like(cy), np.empty_like(cy)
     src = np.zeros(n + p_max, np.complex64)  # rows past the data stay zero: no weight
     src[:n] = binned
     dst, scratch = np.empty_like(src), np.empty_like(src)
@@ -314,7 +333,7 @@ def _ffa_bls(binned, p_min, p_max, dur_bins, w_total):
         _ffa(src[:m * p].reshape(m, p), folded, scratch[:m * p].reshape(m, p))
         for s in range(m):
             periods[k] = _ffa_period(p, s / (m - 1))
-            power[k] = _box_power_max(folded[s], dur_bins, w_total, cy, cw)
+            power[k] = _box_power_max(folded[s], dur_bins, w_total, cy, cw, work)
             k += 1
     return periods, power
 
@@ -503,20 +522,25 @@ def _box_stats(t, y, w, period, t0, duration):
     if w_in == 0:
         return 0.0, np.inf, 0.0, 0
     depth = np.sum(w[~inside] * y[~inside]) / w_out - np.sum(w[inside] * y[inside]) / w_in
-    err = math.sqrt(1 / w_in + 1 / w_out) * _red_noise_factor(t[~inside], y[~inside], duration)
+    err = math.sqrt(1 / w_in + 1 / w_out) * _red_noise_factor(t[~inside], y[~inside], w[~inside], duration)
     n_transits = np.unique(np.round((t[inside] - t0) / period)).size
     return float(1e6 * depth), float(1e6 * err), float(depth / err), int(n_transits)
 
 
-def _red_noise_factor(t, y, duration):
-    """beta of Pont, Zucker & Queloz (2006): scatter of means over ``duration`` relative to the
-    white-noise expectation ``sigma / sqrt(n)`` (1 for white noise; never below 1)."""
+def _red_noise_factor(t, y, w, duration):
+    """beta of Pont, Zucker & Queloz (2006), measured against the weights: the scatter of the
+    weighted means over ``duration``, each in units of its own expected error ``1 / sqrt(sum w)``.
+
+    It is 1 when the weights describe the noise and the noise is white; it grows with correlated
+    noise and with errors that understate the scatter (as photometric ``flux_err`` often does), so
+    either makes the depth error larger, never smaller (beta is at least 1). With weights from the
+    robust scatter (no ``flux_err``) this is the usual ratio of binned to white-noise scatter."""
     idx = ((t - t[0]) / duration).astype(np.int64)
     counts = np.bincount(idx)
     full = counts >= 0.8 * np.median(counts[counts > 0])
-    means = np.bincount(idx, y)[full] / counts[full]
-    expected = _robust_std(y) / math.sqrt(counts[full].mean())
-    return max(1.0, _robust_std(means) / expected)
+    w_bin = np.bincount(idx, w)[full]
+    z = np.bincount(idx, w * y)[full] / np.sqrt(w_bin)  # weighted mean / its white-noise error
+    return max(1.0, _robust_std(z))
 
 
 # -- folding ------------------------------------------------------------------------------------
@@ -635,8 +659,9 @@ def search_many(lightcurves, client=None, progress: bool = True, *, star_ids=Non
         (on the workers), with the ids in ``star_ids``: the data then never passes through the client.
     client : distributed.Client, optional
         E.g. ``GatewayCluster().get_client()``. Stars go to the workers in batches of ``batch_size``
-        (default: about four batches per worker thread, at most 50 stars each) so that scheduling
-        costs little next to the searches; results stream back as batches finish. Without a client
+        (default: about 16 batches per worker thread, at most 50 stars each): a batch of a few stars
+        takes seconds, against milliseconds of scheduling, and the threads finish within a small
+        batch of each other. Results stream back as batches finish. Without a client
         the stars are searched here, one after another.
     progress : bool
         Show a tqdm progress bar counting stars.
@@ -685,7 +710,8 @@ def _search_on_cluster(client, items, loader, kw, batch_size, bar):
     from distributed import as_completed
 
     threads = max(1, sum(client.nthreads().values()))
-    size = batch_size or max(1, min(50, math.ceil(len(items) / (4 * threads))))
+    # many small batches: the last round leaves a thread idle for at most one small batch
+    size = batch_size or max(1, min(50, math.ceil(len(items) / (BATCHES_PER_THREAD * threads))))
     batches = [items[i:i + size] for i in range(0, len(items), size)]
     futures = [client.submit(_search_batch, b, loader, kw, pure=False) for b in batches]
     rows = []
