@@ -252,3 +252,82 @@ def test_fit_refuses_unconstrained_parameters():
     f = power_law(e, 1e-3, 2.7)
     with pytest.raises(ValueError, match="do not constrain"):
         fit_broken_power_law(e, f, 0.01 * f, p0={"phi0": 1e-3, "gamma1": 2.7, "gamma2": 3.5, "e_break_GeV": 1e5})
+
+
+# --- Poisson likelihood -------------------------------------------------------------------------
+
+def poisson_spectrum(rng, edges, model, exposure_s):
+    """A flux_spectrum of Poisson counts around ``model`` integrated exactly over each bin."""
+    from scipy.integrate import quad
+
+    expected = np.array([quad(model, lo, hi)[0] for lo, hi in zip(edges[:-1], edges[1:])]) * exposure_s
+    return flux_spectrum(rng.poisson(expected), edges, exposure_s=exposure_s, acceptance_m2sr=1.0), expected
+
+
+def test_poisson_fit_is_unbiased_where_counts_are_few():
+    """3,000 events over three decades, most high-energy bins empty: the Poisson fit's pulls are
+    standard normal, while Neyman's chi2 (sqrt(N) errors) on the same counts is biased."""
+    rng = np.random.default_rng(5)
+    edges = log_edges(10.0, 1e4, 10)
+    model = lambda e: power_law(e, 1.0, 2.7)  # noqa: E731
+    exposure = 3000 / (1.0 * 100.0 ** 2.7 * 10.0 ** -1.7 / 1.7)  # ~3,000 events above 10 GeV
+    pulls, neyman = [], []
+    for _ in range(200):
+        spectrum, expected = poisson_spectrum(rng, edges, model, exposure)
+        fit = fit_power_law(spectrum, statistic="poisson")
+        assert fit.statistic == "poisson" and fit.ndf == 30 - 2
+        pulls.append((fit.params["gamma"] - 2.7) / fit.errors["gamma"])
+        seen = spectrum.counts.values > 0
+        top = spectrum.energy.values[np.argmin(seen)] if not seen.all() else 1e4  # below the first empty bin
+        neyman.append((fit_power_law(spectrum, energy_range=(10.0, 0.99 * top)).params["gamma"] - 2.7)
+                      / fit.errors["gamma"])
+    pulls = np.array(pulls)
+    assert abs(pulls.mean()) < 0.2 and 0.8 < pulls.std() < 1.2, (pulls.mean(), pulls.std())
+    assert np.sum(np.abs(pulls) > 3) <= 2
+    assert abs(np.mean(neyman)) > 3 * abs(pulls.mean()) + 0.3  # the bias the Poisson fit removes
+    assert expected[-1] < 0.02  # the top bins really are nearly empty
+
+
+def test_poisson_broken_power_law_and_deviance():
+    truth = {"phi0": 1.0, "gamma1": 2.2, "gamma2": 3.2, "e_break_GeV": 300.0, "delta": 0.1}
+    rng = np.random.default_rng(9)
+    edges = log_edges(10.0, 1e4, 20)
+    spectrum, _ = poisson_spectrum(rng, edges, lambda e: smoothly_broken_power_law(e, **truth), 4e4)
+    fit = fit_broken_power_law(spectrum, statistic="poisson")
+    for name in ("gamma1", "gamma2", "e_break_GeV"):
+        assert abs(fit.params[name] - truth[name]) < 3 * fit.errors[name], (name, fit)
+    assert 0.5 < fit.chi2_ndf < 1.6  # the deviance of a good fit is about ndf
+    assert "deviance/ndf" in repr(fit)
+
+
+def test_bin_integrals_are_exact_for_power_laws():
+    from spacehub.analysis.spectra import _bin_integrals
+
+    lo, hi = np.array([10.0, 100.0]), np.array([10 ** 1.5, 1000.0])
+    exact = (lo ** -1.7 - hi ** -1.7) / 1.7 * 100.0 ** 2.7
+    np.testing.assert_allclose(_bin_integrals(power_law, {"phi0": 1.0, "gamma": 2.7}, lo, hi, 100.0), exact,
+                               rtol=1e-10)
+
+
+def test_poisson_fit_bad_input():
+    spectrum = flux_spectrum([5, 3, 0], [10.0, 20.0, 40.0, 80.0], exposure_s=1.0, acceptance_m2sr=1.0)
+    with pytest.raises(ValueError, match="pass the Dataset of flux_spectrum"):
+        fit_power_law(spectrum.energy.values, spectrum.flux.values, spectrum.flux_err.values, statistic="poisson")
+    with pytest.raises(ValueError, match="leave out sys_err"):
+        fit_power_law(spectrum, sys_err=0.1, statistic="poisson")
+    with pytest.raises(ValueError, match="statistic must be"):
+        fit_power_law(spectrum, statistic="cash")
+    with pytest.raises(ValueError, match="no events"):
+        fit_power_law(spectrum, energy_range=(50.0, 80.0), statistic="poisson")
+
+
+def test_broken_power_law_indices_are_labelled_below_and_above_the_break():
+    """With Δ > 0, (γ1, γ2) and (γ2, γ1) with another Φ0 are the same curve: the fit reports the form
+    whose γ1 is the index below the break, whichever it found first."""
+    e = np.geomspace(10, 5000, 30)
+    truth = smoothly_broken_power_law(e, 1.0, 2.2, 3.2, 300.0, 0.1)
+    mirror = {"phi0": 1.0 * (300.0 / 100.0) ** 1.0, "gamma1": 3.2, "gamma2": 2.2, "e_break_GeV": 300.0, "delta": 0.1}
+    np.testing.assert_allclose(smoothly_broken_power_law(e, **mirror), truth, rtol=1e-12)
+    fit = fit_broken_power_law(e, truth, 0.01 * truth, p0=mirror)
+    assert fit.params["gamma1"] == pytest.approx(2.2) and fit.params["gamma2"] == pytest.approx(3.2)
+    assert fit.params["phi0"] == pytest.approx(1.0)

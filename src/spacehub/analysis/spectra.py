@@ -14,8 +14,12 @@ per-chunk counts travel. The broken power law is the smoothly broken form of DAM
 
     Φ(E) = Φ0 (E/E0)^(−γ1) [1 + (E/E_b)^((γ2−γ1)/Δ)]^(−Δ)
 
-Fits minimise χ² with the given (absolute) errors, statistical and systematic added in quadrature;
-parameter uncertainties are the square roots of the diagonal of the covariance matrix (J^T J)⁻¹,
+Fits minimise χ² with the given (absolute) errors, statistical and systematic added in quadrature
+(``statistic="chi2"``, for published flux points), or, for counts of one's own events, the Poisson
+deviance ``2 Σ [μ − n + n ln(n/μ)]`` with μ the model integrated over each bin times exposure and
+acceptance (``statistic="poisson"``; Cash 1979, ApJ 228, 939). √N errors (Neyman's χ²) bias steep
+spectra low where counts are few, and bins with no events carry information a χ² cannot use.
+Parameter uncertainties are the square roots of the diagonal of the covariance matrix (J^T J)⁻¹,
 not rescaled by χ²/ndf.
 """
 
@@ -27,6 +31,7 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 from scipy.optimize import least_squares
+from scipy.special import xlogy
 
 from ._histogram import histogram_log
 
@@ -255,6 +260,7 @@ class SpectralFit:
     e0_GeV: float
     energy_range_GeV: tuple[float, float]
     n_points: int
+    statistic: str = "chi2"  #: "chi2", or "poisson": then ``chi2`` holds the Poisson deviance
 
     def __call__(self, energy):
         function = power_law if self.model == "power_law" else smoothly_broken_power_law
@@ -266,8 +272,9 @@ class SpectralFit:
 
     def __repr__(self) -> str:
         lo, hi = self.energy_range_GeV
-        lines = [f"SpectralFit({self.model}, {self.n_points} points {lo:g}-{hi:g} GeV, E0 = {self.e0_GeV:g} GeV, "
-                 f"chi2/ndf = {self.chi2:.2f}/{self.ndf})"]
+        what = "chi2" if self.statistic == "chi2" else "deviance"
+        lines = [f"SpectralFit({self.model}, {self.n_points} {'points' if what == 'chi2' else 'bins'} {lo:g}-{hi:g} "
+                 f"GeV, E0 = {self.e0_GeV:g} GeV, {what}/ndf = {self.chi2:.2f}/{self.ndf})"]
         for name, value in self.params.items():
             err = f"± {self.errors[name]:.3g}" if name in self.free else "(fixed)"
             lines.append(f"  {name:12s} = {value:.4g} {err}")
@@ -294,15 +301,73 @@ def _points(spectrum, flux, stat_err, sys_err, energy_range):
     return energy[keep], flux[keep], err[keep], (float(lo), float(hi))
 
 
-def _fit(model, names, start, energy, flux, err, fix, e0_GeV, energy_range, max_nfev):
+_GAUSS_X, _GAUSS_W = np.polynomial.legendre.leggauss(8)
+
+
+def _bin_integrals(function, params: dict, lo: np.ndarray, hi: np.ndarray, e0_GeV: float) -> np.ndarray:
+    """∫ model dE over each bin [lo, hi] (GeV): 8-point Gauss-Legendre in ln E, exact to ~1e-12
+    for power laws over bins narrower than a decade."""
+    a, b = np.log(lo), np.log(hi)
+    half = (b - a) / 2
+    energy = np.exp((a + b)[:, None] / 2 + half[:, None] * _GAUSS_X)
+    return np.sum(_GAUSS_W * function(energy, **params, e0_GeV=e0_GeV) * energy, axis=1) * half
+
+
+def _poisson_bins(spectrum, sys_err, energy_range):
+    """(counts, lo, hi, exposure × acceptance, energy range) of the bins of a flux_spectrum inside
+    ``energy_range`` (by bin centre), for the Poisson fit."""
+    if not isinstance(spectrum, xr.Dataset) or "counts" not in spectrum or "exposure_s" not in spectrum.attrs:
+        raise ValueError("statistic='poisson' fits counts: pass the Dataset of flux_spectrum(counts, edges, ...)")
+    if sys_err is not None:
+        raise ValueError("statistic='poisson' fits counts, which carry no systematic error: leave out sys_err "
+                         "(or fit flux points with statistic='chi2')")
+    energy = spectrum.energy.values
+    lo, hi = (energy.min(), energy.max()) if energy_range is None else energy_range
+    if not lo < hi:
+        raise ValueError(f"energy_range must be (low, high) in GeV with low < high, got {energy_range}")
+    keep = (energy >= lo) & (energy <= hi)
+    counts = np.asarray(spectrum.counts.values, dtype=float)[keep]
+    if counts.sum() == 0:
+        raise ValueError(f"no events in {lo:g}-{hi:g} GeV: widen the energy range")
+    exposure = spectrum.attrs["exposure_s"] * np.asarray(spectrum.acceptance.values, dtype=float)[keep]
+    return (counts, spectrum.energy_low.values[keep], spectrum.energy_high.values[keep], exposure,
+            (float(lo), float(hi)))
+
+
+def _poisson_deviance_residuals(counts, expected):
+    """Signed square roots of each bin's Poisson deviance: their squares sum to 2 Σ [μ − n + n ln(n/μ)]."""
+    deviance = 2 * (expected - counts + xlogy(counts, counts) - xlogy(counts, expected))
+    return np.sign(counts - expected) * np.sqrt(np.maximum(deviance, 0.0))
+
+
+def _residuals(model, spectrum, flux, stat_err, sys_err, energy_range, statistic, e0_GeV):
+    """(residuals of a parameter dict, energies, flux, error, energy range) of a fit's data: the points'
+    (model − flux) / err for χ², the deviance residuals of the counts for the Poisson likelihood; the
+    flux points (bins with events, √N errors) also serve the start values."""
+    function = power_law if model == "power_law" else smoothly_broken_power_law
+    if statistic == "chi2":
+        energy, flux, err, erange = _points(spectrum, flux, stat_err, sys_err, energy_range)
+        return (lambda params: (function(energy, **params, e0_GeV=e0_GeV) - flux) / err), energy, flux, err, erange
+    if statistic != "poisson":
+        raise ValueError(f"statistic must be 'chi2' or 'poisson', not {statistic!r}")
+    counts, lo, hi, exposure, erange = _poisson_bins(spectrum, sys_err, energy_range)
+
+    def residuals(params):
+        return _poisson_deviance_residuals(counts, _bin_integrals(function, params, lo, hi, e0_GeV) * exposure)
+
+    seen = (spectrum.counts.values > 0) & (spectrum.energy.values >= erange[0]) & (spectrum.energy.values <= erange[1])
+    points = spectrum.energy.values[seen], spectrum.flux.values[seen], spectrum.flux_err.values[seen]
+    return residuals, *points, erange
+
+
+def _fit(model, names, start, residual_of, n_points, fix, e0_GeV, energy_range, max_nfev, statistic="chi2"):
     unknown = set(fix) - set(names)
     if unknown:
         raise ValueError(f"cannot fix {sorted(unknown)}: parameters are {list(names)}")
     free = tuple(n for n in names if n not in fix)
-    if len(energy) < len(free):
-        raise ValueError(f"{len(energy)} points in {energy_range[0]:g}-{energy_range[1]:g} GeV for "
+    if n_points < len(free):
+        raise ValueError(f"{n_points} points in {energy_range[0]:g}-{energy_range[1]:g} GeV for "
                          f"{len(free)} free parameters: widen the energy range or fix parameters")
-    function = power_law if model == "power_law" else smoothly_broken_power_law
 
     def unpack(x):
         values = dict(fix)
@@ -311,7 +376,7 @@ def _fit(model, names, start, energy, flux, err, fix, e0_GeV, energy_range, max_
         return {n: float(values[n]) for n in names}
 
     def residuals(x):
-        return (function(energy, **unpack(x), e0_GeV=e0_GeV) - flux) / err
+        return residual_of(unpack(x))
 
     best = None
     for guess in start:
@@ -335,8 +400,13 @@ def _fit(model, names, start, energy, flux, err, fix, e0_GeV, energy_range, max_
                          f"{list(free)}: fix some of them or widen the energy range")
     errors = {n: float(np.sqrt(covariance[i, i])) for i, n in enumerate(free)}
     errors.update({n: 0.0 for n in fix})
-    return SpectralFit(model, params, errors, covariance, free, float(2 * best.cost), len(energy) - len(free),
-                       float(e0_GeV), energy_range, len(energy))
+    return SpectralFit(model, params, errors, covariance, free, float(2 * best.cost), n_points - len(free),
+                       float(e0_GeV), energy_range, n_points, statistic)
+
+
+def _in_range(spectrum, erange) -> np.ndarray:
+    energy = spectrum.energy.values
+    return (energy >= erange[0]) & (energy <= erange[1])
 
 
 def _slope(energy, flux, err):
@@ -347,8 +417,8 @@ def _slope(energy, flux, err):
 
 def fit_power_law(spectrum, flux=None, stat_err=None, sys_err=None, *, energy_range=None,
                   fix: dict | None = None, e0_GeV: float = 100.0, p0: dict | None = None,
-                  max_nfev: int = 2000) -> SpectralFit:
-    """Fit Φ0 (E/E0)^(−γ) by χ² minimisation.
+                  max_nfev: int = 2000, statistic: str = "chi2") -> SpectralFit:
+    """Fit Φ0 (E/E0)^(−γ) by χ² minimisation or by the Poisson likelihood of the counts.
 
     Parameters
     ----------
@@ -367,6 +437,12 @@ def fit_power_law(spectrum, flux=None, stat_err=None, sys_err=None, *, energy_ra
         Starting values (default: a straight line in log-log).
     max_nfev : int
         Model evaluations allowed before the fit is declared not converged (ValueError).
+    statistic : {"chi2", "poisson"}
+        ``chi2`` fits flux points with their errors. ``poisson`` fits the counts of a
+        :func:`flux_spectrum` Dataset: the model is integrated over each bin (times exposure and
+        acceptance) and the Poisson deviance minimised; bins without events count too, and
+        ``energy_range`` selects bins by their centre. Use it for one's own event counts, where few
+        events fall in the highest bins.
 
     Examples
     --------
@@ -375,7 +451,9 @@ def fit_power_law(spectrum, flux=None, stat_err=None, sys_err=None, *, energy_ra
     >>> round(fit.params["gamma"], 3)
     2.7
     """
-    energy, flux, err, erange = _points(spectrum, flux, stat_err, sys_err, energy_range)
+    residual_of, energy, flux, err, erange = _residuals("power_law", spectrum, flux, stat_err, sys_err, energy_range,
+                                                        statistic, e0_GeV)
+    n_points = len(energy) if statistic == "chi2" else int(np.sum(_in_range(spectrum, erange)))
     fix = dict(fix or {})
     if p0 is None:
         if len(energy) < 2:
@@ -383,13 +461,15 @@ def fit_power_law(spectrum, flux=None, stat_err=None, sys_err=None, *, energy_ra
                              "least 2 (widen the energy range)")
         gamma, norm = _slope(energy, flux, err)
         p0 = {"phi0": norm * e0_GeV ** -gamma, "gamma": gamma}
-    return _fit("power_law", POWER_LAW, [{**p0, **fix}], energy, flux, err, fix, e0_GeV, erange, max_nfev)
+    return _fit("power_law", POWER_LAW, [{**p0, **fix}], residual_of, n_points, fix, e0_GeV, erange, max_nfev,
+                statistic)
 
 
 def fit_broken_power_law(spectrum, flux=None, stat_err=None, sys_err=None, *, energy_range=None,
                          fix: dict | None = None, e0_GeV: float = 100.0, p0: dict | None = None,
-                         max_nfev: int = 2000) -> SpectralFit:
-    """Fit the smoothly broken power law (:func:`smoothly_broken_power_law`) by χ² minimisation.
+                         max_nfev: int = 2000, statistic: str = "chi2") -> SpectralFit:
+    """Fit the smoothly broken power law (:func:`smoothly_broken_power_law`) by χ² minimisation or
+    by the Poisson likelihood of the counts (``statistic="poisson"``, see :func:`fit_power_law`).
 
     Parameters are those of :func:`fit_power_law`; ``fix`` defaults to ``{"delta": 0.1}``, the
     smoothness DAMPE fixed (pass ``fix={}`` to fit it too). Without ``p0`` the fit starts from the
@@ -404,7 +484,9 @@ def fit_broken_power_law(spectrum, flux=None, stat_err=None, sys_err=None, *, en
     >>> round(fit.params["e_break_GeV"]), round(fit.params["gamma2"], 2)
     (900, 3.9)
     """
-    energy, flux, err, erange = _points(spectrum, flux, stat_err, sys_err, energy_range)
+    residual_of, energy, flux, err, erange = _residuals("smoothly_broken_power_law", spectrum, flux, stat_err, sys_err,
+                                                        energy_range, statistic, e0_GeV)
+    n_points = len(energy) if statistic == "chi2" else int(np.sum(_in_range(spectrum, erange)))
     fix = {"delta": 0.1} if fix is None else dict(fix)
     if p0 is not None:
         starts = [{**p0, **fix}]
@@ -417,5 +499,14 @@ def fit_broken_power_law(spectrum, flux=None, stat_err=None, sys_err=None, *, en
         gamma2, _ = _slope(energy[half:], flux[half:], err[half:])
         base = {"phi0": norm * e0_GeV ** -gamma1, "gamma1": gamma1, "gamma2": gamma2, "delta": 0.1, **fix}
         starts = [{**base, "e_break_GeV": e} for e in np.geomspace(energy[1], energy[-2], 6)]
-    return _fit("smoothly_broken_power_law", BROKEN_POWER_LAW, starts, energy, flux, err, fix, e0_GeV, erange,
-                max_nfev)
+    fit = _fit("smoothly_broken_power_law", BROKEN_POWER_LAW, starts, residual_of, n_points, fix, e0_GeV, erange,
+               max_nfev, statistic)
+    p = fit.params
+    if (p["gamma2"] - p["gamma1"]) * p["delta"] < 0 and not {"gamma1", "gamma2"} & set(fix):
+        # the same curve with the indices the other way round (with Δ > 0 the slope below the break is
+        # the smaller index whatever the labels): fit again from the form where gamma1 is the index below
+        swapped = {**p, "gamma1": p["gamma2"], "gamma2": p["gamma1"],
+                   "phi0": p["phi0"] * (e0_GeV / p["e_break_GeV"]) ** (p["gamma1"] - p["gamma2"])}
+        fit = _fit("smoothly_broken_power_law", BROKEN_POWER_LAW, [swapped], residual_of, n_points, fix, e0_GeV,
+                   erange, max_nfev, statistic)
+    return fit
