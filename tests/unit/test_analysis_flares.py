@@ -268,3 +268,25 @@ def test_forecast_needs_both_outcomes():
         flares.forecast_m_flares(table)
     with pytest.raises(ValueError, match="train_fraction must be between 0 and 1"):
         flares.chronological_split(table, 1.5)
+
+
+def test_block_features_any_block_and_the_daily_baseline():
+    """Daily features are block features of one day; 6-h blocks mark the block before each event,
+    and the forecast scores a block table through the same call."""
+    flux, m_days = synthetic_cycle(days=60)
+    events = flares.detect_flares(flux, convention="swpc")
+    daily = flares.daily_features(flux, events, convention="swpc")
+    blocks = flares.block_features(flux, events, convention="swpc", block="1D")
+    pd.testing.assert_frame_equal(daily, blocks.rename(columns={"event_next_block": "m_flare_next_24h"}))
+
+    six = flares.block_features(flux, events, convention="swpc", block="6h", event_flux_swpc_W_m2=1e-5)
+    assert len(six) == 60 * 4 - 1
+    m_peaks = pd.DatetimeIndex(events.peak[events.peak_flux_swpc_W_m2 >= 1e-5])
+    expected = sorted({p.floor("6h") - pd.Timedelta(hours=6) for p in m_peaks} & set(six.index))
+    assert list(six.index[six.event_next_block]) == expected
+    assert six.n_m_flares.sum() == len(m_peaks[m_peaks < six.index[-1] + pd.Timedelta(hours=6)])
+    result = flares.forecast_m_flares(six)
+    assert result["n_train"] + len(result["test"]) == len(six)
+    assert sum(result["confusion"].values()) == len(result["test"])
+    with pytest.raises(ValueError, match="no target column 'storm'"):
+        flares.forecast_m_flares(six, target="storm")

@@ -109,3 +109,26 @@ def test_bad_input_explained(change, message):
     ds = solar_wind(INJECTED[0])
     with pytest.raises(ValueError, match=message):
         shocks.detect_shocks(change(ds))
+
+
+def test_timing_lag_between_two_spacecraft():
+    """A noisy |B| jump seen 177 s later by a second spacecraft with another cadence: the lag comes back
+    to within the 3-s step; a flat reference is refused with what to do."""
+    rng = np.random.default_rng(3)
+    shock = np.datetime64("2015-03-17T04:45:00", "ns")
+    t_ace = np.arange(shock - np.timedelta64(1, "h"), shock + np.timedelta64(1, "h"), np.timedelta64(16, "s"))
+    t_wind = np.arange(shock - np.timedelta64(1, "h"), shock + np.timedelta64(1, "h"), np.timedelta64(3, "s"))
+
+    def field(t, at):
+        b = 8 + 12 / (1 + np.exp(-(t - at) / np.timedelta64(20, "s"))) + 0.3 * rng.standard_normal(t.size)
+        return xr.DataArray(b, coords={"time": t}, name="B")
+
+    ace, wind = field(t_ace, shock), field(t_wind, shock + np.timedelta64(177, "s"))
+    wind[100:140] = np.nan  # a data gap away from the jump
+    lag, r = shocks.timing_lag(ace, wind, shock, np.timedelta64(20, "m"))
+    assert abs(lag / np.timedelta64(1, "s") - 177) <= 3 and r > 0.95
+    back, _ = shocks.timing_lag(wind, ace, shock + np.timedelta64(177, "s"), np.timedelta64(20, "m"))
+    assert abs(back / np.timedelta64(1, "s") + 177) <= 3
+    flat = xr.DataArray(np.full(t_ace.size, 5.0), coords={"time": t_ace}, name="B")
+    with pytest.raises(ValueError, match="constant near .*widen half_window"):
+        shocks.timing_lag(flat, wind, shock, np.timedelta64(20, "m"))

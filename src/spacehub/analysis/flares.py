@@ -238,16 +238,62 @@ def _flare_row(t, f, start, peak, end, convention):
 FEATURES = ("log10_max_flux", "log10_background", "n_c_flares", "n_m_flares", "background_trend")
 
 
+def block_features(data, flares: pd.DataFrame | None = None, convention: str = "science",
+                   variable: str | None = None, *, block: str = "1D", event_flux_swpc_W_m2: float = 1e-5,
+                   background_bin: str = "1h") -> pd.DataFrame:
+    """One row of flare-forecast features per time block, with the target "an event in the next block".
+
+    All fluxes on the SWPC scale (the scale of the historical flare statistics). Features of a block
+    use only its own data: ``log10_max_flux`` (largest 1-min flux, "max class so far"),
+    ``log10_background`` (smallest ``background_bin`` mean, close to NOAA's daily background for
+    1-h bins), ``n_c_flares`` and ``n_m_flares`` (flares of class C and ≥M peaking in it),
+    ``background_trend`` (change of ``log10_background`` since the block before).
+    ``event_next_block`` is True when a flare of at least ``event_flux_swpc_W_m2`` (default M1)
+    peaks in the next block; the last block, whose next one is not in the data, is dropped, and so
+    are blocks without flux (eclipses, gaps).
+
+    Parameters
+    ----------
+    data : xarray.Dataset or DataArray
+        GOES XRS (see :func:`xrsb_1min`).
+    flares : pandas.DataFrame, optional
+        :func:`detect_flares` of the same data (detected here if left out).
+    block : str
+        pandas offset of a block, e.g. ``"1D"``, ``"6h"``.
+    event_flux_swpc_W_m2 : float
+        Smallest peak flux (SWPC scale) of a flare that counts as an event.
+    background_bin : str
+        Averaging bin of the background (its minimum over the block is the feature).
+
+    Examples
+    --------
+    >>> t = np.arange("2017-09-01", "2017-09-02", np.timedelta64(1, "m"), dtype="datetime64[ns]")
+    >>> flux = xr.DataArray(np.full(t.size, 1e-6), coords={"time": t}, dims="time", attrs={"units": "W/m2"})
+    >>> block_features(flux, block="6h").shape
+    (3, 6)
+    """
+    flux = xrsb_1min(data, variable)
+    flares = detect_flares(flux, convention) if flares is None else flares
+    swpc = to_swpc_flux(flux.to_series(), convention)
+    table = pd.DataFrame({"log10_max_flux": np.log10(swpc.resample(block).max()),
+                          "log10_background": np.log10(swpc.resample(background_bin).mean().resample(block).min())})
+    peaks = pd.Series(flares["peak_flux_swpc_W_m2"].to_numpy(float), index=pd.DatetimeIndex(flares["peak"]))
+    for column, low, high in (("n_c_flares", 1e-6, 1e-5), ("n_m_flares", 1e-5, np.inf)):
+        table[column] = _per_block(peaks[(peaks >= low) & (peaks < high)], block, table.index)
+    table["background_trend"] = table["log10_background"].diff().fillna(0.0)
+    table["event_next_block"] = _per_block(peaks[peaks >= event_flux_swpc_W_m2], block, table.index).shift(-1) > 0
+    return table.iloc[:-1].dropna()
+
+
+def _per_block(peaks: pd.Series, block: str, index: pd.DatetimeIndex) -> pd.Series:
+    """Flares per block of ``index`` (0 where none peaked)."""
+    return peaks.resample(block).count().reindex(index, fill_value=0)
+
+
 def daily_features(data, flares: pd.DataFrame | None = None, convention: str = "science",
                    variable: str | None = None) -> pd.DataFrame:
-    """One row of flare-forecast features per UTC day, with the target "≥M flare in the next 24 h".
-
-    All fluxes on the SWPC scale (the scale of the historical ≥M statistics). Features of day *d* use
-    only data of day *d*: ``log10_max_flux`` (largest 1-min flux, "max class so far"),
-    ``log10_background`` (smallest hourly mean, close to NOAA's daily background), ``n_c_flares`` and
-    ``n_m_flares`` (flares of class C and ≥M peaking that day), ``background_trend`` (change of
-    ``log10_background`` since the day before). ``m_flare_next_24h`` is True when a ≥M flare peaks
-    during day *d* + 1; the last day, whose next day is not in the data, is dropped.
+    """:func:`block_features` per UTC day, with the target "≥M flare in the next 24 h"
+    (``m_flare_next_24h``): the usual daily forecasting baseline.
 
     Examples
     --------
@@ -256,20 +302,9 @@ def daily_features(data, flares: pd.DataFrame | None = None, convention: str = "
     >>> daily_features(flux).shape
     (2, 6)
     """
-    flux = xrsb_1min(data, variable)
-    flares = detect_flares(flux, convention) if flares is None else flares
-    swpc = to_swpc_flux(flux.to_series(), convention)
-    days = swpc.resample("1D")
-    background = np.log10(swpc.resample("1h").mean().resample("1D").min())
-    peaks = pd.Series(flares["peak_flux_swpc_W_m2"].to_numpy(float), index=pd.DatetimeIndex(flares["peak"]))
-    c_count = (peaks[(peaks >= 1e-6) & (peaks < 1e-5)]).resample("1D").count()
-    m_count = (peaks[peaks >= 1e-5]).resample("1D").count()
-    table = pd.DataFrame({"log10_max_flux": np.log10(days.max()), "log10_background": background})
-    table["n_c_flares"] = c_count.reindex(table.index, fill_value=0)
-    table["n_m_flares"] = m_count.reindex(table.index, fill_value=0)
-    table["background_trend"] = table["log10_background"].diff().fillna(0.0)
-    table["m_flare_next_24h"] = (table["n_m_flares"].shift(-1) > 0)
-    return table.iloc[:-1].dropna()
+    table = block_features(data, flares, convention, variable, block="1D", event_flux_swpc_W_m2=1e-5,
+                           background_bin="1h")
+    return table.rename(columns={"event_next_block": "m_flare_next_24h"})
 
 
 def chronological_split(table: pd.DataFrame, train_fraction: float = 0.7) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -355,23 +390,30 @@ def heidke_skill_score(tp: int, fn: int, fp: int, tn: int) -> float:
     return 2 * (tp * tn - fn * fp) / denominator
 
 
-def forecast_m_flares(table: pd.DataFrame, train_fraction: float = 0.7, threshold: float | None = None) -> dict:
-    """Fit the logistic baseline on the earliest days, forecast the rest, and score it.
+def forecast_m_flares(table: pd.DataFrame, train_fraction: float = 0.7, threshold: float | None = None,
+                      target: str | None = None) -> dict:
+    """Fit the logistic baseline on the earliest rows, forecast the rest, and score it.
 
-    ``threshold`` is the probability above which a ≥M flare is forecast; by default the training
-    climatology (fraction of days followed by a ≥M flare), the usual choice for rare events.
-    Returns ``model``, ``threshold``, ``test`` (the test rows with ``probability`` and ``forecast``),
-    the test ``confusion`` counts, ``tss`` and ``hss``.
+    ``table`` is :func:`daily_features` (target ``m_flare_next_24h``) or :func:`block_features`
+    (target ``event_next_block``); ``target`` names another boolean column. ``threshold`` is the
+    probability above which an event is forecast; by default the training climatology (fraction of
+    rows followed by an event), the usual choice for rare events. Returns ``model``, ``threshold``,
+    ``n_train``, ``test`` (the test rows with ``probability`` and ``forecast``), the test
+    ``confusion`` counts, ``tss`` and ``hss``.
     """
+    if target is None:
+        target = "m_flare_next_24h" if "m_flare_next_24h" in table else "event_next_block"
+    if target not in table:
+        raise ValueError(f"no target column {target!r} in the table (it has: {', '.join(table.columns)})")
     train, test = chronological_split(table, train_fraction)
-    y = train["m_flare_next_24h"].to_numpy(bool)
+    y = train[target].to_numpy(bool)
     if y.all() or not y.any():
-        raise ValueError("the training days need both outcomes (days with and without a following >=M flare); "
+        raise ValueError("the training rows need both outcomes (with and without a following event); "
                          "use a longer series")
     model = LogisticModel.fit(train[list(FEATURES)].to_numpy(), y)
     threshold = float(y.mean()) if threshold is None else threshold
     test = test.assign(probability=model.predict_proba(test[list(FEATURES)].to_numpy()))
     test["forecast"] = test["probability"] >= threshold
-    counts = confusion_matrix(test["m_flare_next_24h"], test["forecast"])
-    return {"model": model, "threshold": threshold, "test": test, "confusion": counts,
+    counts = confusion_matrix(test[target], test["forecast"])
+    return {"model": model, "threshold": threshold, "n_train": len(train), "test": test, "confusion": counts,
             "tss": true_skill_statistic(**counts), "hss": heidke_skill_score(**counts)}
