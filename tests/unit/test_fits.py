@@ -344,3 +344,29 @@ def test_missing_column_bad_timesys_missing_reference(tmp_path, sample_dir):
         open_fits(path, layout="cube")
     with pytest.raises(ReadError, match="no image HDU"):
         open_fits(path, ["LIGHTCURVE"], layout="image")
+
+
+def test_live_time_of_event_files_whole_and_cut(sample_dir):
+    """Live time from the GTI and LIVETIME of a DAMPE day file: whole, cut to 06-18 UTC (where the
+    generator's good time says), across the 2016 leap second, and the clear errors."""
+    from spacehub.catalog.readers import ReadError
+    from spacehub.catalog.readers.fits import live_time
+
+    for day in dampe_events.DAYS:
+        path = sample_dir / "dampe" / "events" / f"{day.replace('-', '')}.fits"
+        whole = live_time(path)
+        assert whole["live_time_s"] == pytest.approx(dampe_events.livetime_s(day), rel=1e-12)
+        assert whole["keyword"] == "LIVETIME" and whole["dead_time_corrected"]
+        day_end = str(np.datetime64(day) + np.timedelta64(1, "D"))
+        assert live_time(path, day, day_end)["live_time_s"] == pytest.approx(whole["live_time_s"], rel=1e-9)
+        t0 = dampe_events.DAY_START_MET_S[day]
+        g = dampe_events.gti(day)
+        good = np.clip(np.minimum(g[:, 1], t0 + 18 * 3600) - np.maximum(g[:, 0], t0 + 6 * 3600), 0, None).sum()
+        cut = live_time(path, f"{day}T06:00", f"{day}T18:00")
+        assert cut["good_time_s"] == pytest.approx(good, abs=1e-6)
+        assert cut["live_time_s"] == pytest.approx(good * dampe_events.LIVE_FRACTION, rel=1e-9)
+    path = sample_dir / "dampe" / "events" / "20161230.fits"
+    with pytest.raises(ValueError, match="must be after start"):
+        live_time(path, "2016-12-30T12:00", "2016-12-30T06:00")
+    with pytest.raises(ReadError, match="has no GTI table"):
+        live_time(sample_dir / kepler.path_for(11904151, kepler.QUARTERS[0][1]))

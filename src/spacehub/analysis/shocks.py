@@ -217,7 +217,7 @@ def timing_lag(reference: xr.DataArray, lagged: xr.DataArray, centre, half_windo
 
     Examples
     --------
-    >>> t = np.arange("2015-03-17T04:00", "2015-03-17T06:00", np.timedelta64(16, "s"), dtype="datetime64[ns]")
+    >>> t = np.arange("2015-03-17T04:00", "2015-03-17T06:00", np.timedelta64(1, "s"), dtype="datetime64[ns]")
     >>> def jump(at): return xr.DataArray(np.where(t >= np.datetime64(at), 20.0, 8.0), coords={"time": t})
     >>> lag, r = timing_lag(jump("2015-03-17T04:45"), jump("2015-03-17T04:48"), np.datetime64("2015-03-17T04:45"),
     ...                     np.timedelta64(20, "m"))

@@ -54,8 +54,8 @@ def log_edges(emin: float, emax: float, bins_per_decade: int) -> np.ndarray:
 
     Examples
     --------
-    >>> log_edges(10.0, 1000.0, 2)
-    array([  10.        ,   31.6227766 ,  100.        ,  316.22776602, 1000.        ])
+    >>> log_edges(10.0, 1000.0, 2).round(3).tolist()
+    [10.0, 31.623, 100.0, 316.228, 1000.0]
     """
     if not (np.isfinite(emin) and np.isfinite(emax) and 0 < emin < emax):
         raise ValueError(f"need 0 < emin < emax (GeV), got emin={emin}, emax={emax}")

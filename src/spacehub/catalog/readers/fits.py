@@ -367,6 +367,85 @@ def seconds_to_utc(seconds: np.ndarray, ref: tuple, scale: str, gps: bool = Fals
     return out.astype("datetime64[ns]")
 
 
+def utc_to_seconds(times, ref: tuple, scale: str, gps: bool = False) -> np.ndarray:
+    """UTC instants (datetime64) -> SI seconds after a reference epoch in ``scale``: the inverse of
+    :func:`seconds_to_utc`, e.g. a UTC time range in a file's mission elapsed time.
+
+    Examples
+    --------
+    >>> round(float(utc_to_seconds(np.array(["2011-12-31T23:58:53.816"], "datetime64[ns]"), ("mjd", 55927.0, 0.0),
+    ...                            "tt")[0]), 6)
+    0.0
+    """
+    from astropy.time import Time, TimeDelta
+
+    fmt, a, b = ref
+    epoch = Time(a, format=fmt, scale=scale) if fmt == "isot" else Time(a, b, format=fmt, scale=scale)
+    if gps:
+        epoch = epoch + TimeDelta(19.0, format="sec")
+    t = Time(np.atleast_1d(np.asarray(times, "datetime64[ns]")), scale="utc")
+    return np.asarray((getattr(t, scale) - epoch).sec, dtype=np.float64)
+
+
+def live_time(path: str | Path, start=None, stop=None) -> dict:
+    """Good time and live time of an OGIP event file, whole or in [start, stop) (UTC).
+
+    The good time is the overlap of [start, stop) with the file's ``GTI`` table (``START``/``STOP`` in
+    the file's time system: ``TIMESYS``, ``MJDREF`` ..., as for its events). The live time is the
+    file's ``LIVETIME`` keyword (else ``EXPOSURE``) times the fraction of its good time inside the
+    range, i.e. the dead time is taken as spread evenly over the good time; a file with neither
+    keyword has live time = good time (``"dead_time_corrected": False``). This is what a time range
+    that cuts a file needs and a multi-file read cannot keep (each file has its own ``LIVETIME``).
+
+    Parameters
+    ----------
+    path : str or Path
+        An event file with a ``GTI`` extension (OGIP/GSFC, as HEASoft writes them).
+    start, stop : str or datetime64, optional
+        The range in UTC; the whole file when left out.
+
+    Returns
+    -------
+    dict
+        ``good_time_s``, ``live_time_s``, ``file_good_time_s`` (all of the file's GTI),
+        ``dead_time_corrected`` and ``keyword`` (``LIVETIME``, ``EXPOSURE`` or None).
+    """
+    from astropy.io import fits
+
+    path = Path(path)
+    check_structure(path)
+    with fits.open(path, memmap=False) as hdul:
+        names = [h.name.upper() for h in hdul]
+        if "GTI" not in names:
+            raise ReadError(path, f"has no GTI table (it has: {', '.join(names)}): the good time of the file is unknown")
+        primary, gti = hdul[0].header, hdul["GTI"]
+        cols = {c.upper(): c for c in gti.columns.names}
+        if "START" not in cols or "STOP" not in cols:
+            raise ReadError(path, f"its GTI table has no START/STOP columns (it has: {', '.join(gti.columns.names)})")
+        k = _time_keywords(path, primary, gti.header)
+        unit = _UNIT_S[k["unit"]]
+        lo = (_native(np.asarray(gti.data[cols["START"]], np.float64)) + k["zero"]) * unit
+        hi = (_native(np.asarray(gti.data[cols["STOP"]], np.float64)) + k["zero"]) * unit
+        if np.any(hi < lo) or not np.all(np.isfinite(lo) & np.isfinite(hi)):
+            raise ReadError(path, "its GTI table has intervals that end before they start, or no times")
+        headers = [primary] + [h.header for h in hdul[1:] if h.name.upper() in ("EVENTS", "GTI")]
+        keyword = next((key for key in ("LIVETIME", "EXPOSURE") if any(key in h for h in headers)), None)
+        recorded = None if keyword is None else float(next(h[keyword] for h in headers if keyword in h))
+    t0, t1 = -np.inf, np.inf
+    if start is not None or stop is not None:
+        bounds = [np.datetime64(x, "ns") for x in (start, stop) if x is not None]
+        secs = utc_to_seconds(np.array(bounds), k["ref"], _SCALES[k["sys"]], gps=k["sys"] == "GPS")
+        t0 = secs[0] if start is not None else -np.inf
+        t1 = secs[-1] if stop is not None else np.inf
+        if not t1 > t0:
+            raise ValueError(f"stop {stop} must be after start {start}")
+    total = float(np.sum(hi - lo))
+    inside = float(np.clip(np.minimum(hi, t1) - np.maximum(lo, t0), 0.0, None).sum())
+    live = inside if recorded is None else (recorded * inside / total if total > 0 else 0.0)
+    return {"good_time_s": inside, "live_time_s": live, "file_good_time_s": total,
+            "dead_time_corrected": recorded is not None, "keyword": keyword}
+
+
 def _utc_ns(t) -> np.ndarray:
     """astropy Times -> int64 ns since 1970 (UTC, leap seconds clamped to :59.999999999)."""
     import erfa
