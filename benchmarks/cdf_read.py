@@ -4,9 +4,10 @@ The file is ISTP-style (TT2000 Epoch, float32 data variables with FILLVAL/VALIDM
 once into a temp folder. Each reader is timed from the file on disk to numpy arrays with time as
 datetime64 (page cache warm: every reader runs once before timing). Baselines in the same run:
 raw pycdfpp (load + to_datetime64, one thread), cdflib `varget` + `cdfepoch.to_datetime`, and
-`cdflib.xarray.cdf_to_xarray`; `Entry.read` is also timed on one thread, as the baselines run. The readers take turns in each repeat, so that a shared machine's
-load falls on all of them alike. Last, the first `Entry.read` in fresh processes: the reader's
-one-time start-up (imports, numba's JIT and its on-disk cache), against a second read.
+`cdflib.xarray.cdf_to_xarray`; `Entry.read` is also timed on one thread, as the baselines run. The
+readers take turns in each repeat, so that a shared machine's load falls on all of them alike.
+Last, the first `Entry.read` in fresh processes: the reader's one-time start-up (imports, numba's
+JIT and its on-disk cache), against a second read.
 
     .venv/bin/python benchmarks/cdf_read.py [--records 4000000] [--repeat 3]
 """

@@ -18,7 +18,7 @@ import statistics
 import sys
 import time
 
-import numpy as np
+from kepler_transits import SEARCH, star  # the same stars as the Kepler benchmark
 
 MODES = {
     "default profiler (10 ms; baseline)": {},
@@ -26,16 +26,6 @@ MODES = {
                               "DASK_DISTRIBUTED__WORKER__PROFILE__CYCLE": "10s"},
     "profiler off": {"DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"},
 }
-SEARCH = dict(min_period_days=1.0, max_period_days=50.0)
-
-
-def star(i):
-    from spacehub.analysis import transits as tr
-
-    rng = np.random.default_rng(100_000 + i)
-    if rng.random() < 0.15:
-        return tr.kepler_like_lightcurve(i)
-    return tr.kepler_like_lightcurve(i, snr=float(np.exp(rng.uniform(np.log(4), np.log(40)))))
 
 
 def efficiency(stars: int, env: dict) -> tuple[float, float]:

@@ -8,7 +8,8 @@ import pytest
 
 import spacehub
 
-MODULES = sorted(m.name for m in pkgutil.walk_packages(spacehub.__path__, "spacehub.") if not m.name.endswith("__main__"))
+MODULES = sorted(m.name for m in pkgutil.walk_packages(spacehub.__path__, "spacehub.")
+                 if not m.name.endswith("__main__"))
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -230,21 +230,22 @@ def timing_lag(reference: xr.DataArray, lagged: xr.DataArray, centre, half_windo
         raise ValueError("half_window, max_lag and step must be positive time spans")
     grid = np.arange(centre - half_window, centre + half_window, step)
 
-    def on(series, times):
+    def valid(series):
+        """(times as int64 ns, values) of the finite values, for np.interp."""
         values = np.asarray(series.values, dtype=float)
         ok = np.isfinite(values)
         if ok.sum() < 2:
             raise ValueError(f"{series.name or 'a series'} has fewer than two valid values to compare")
-        x = series.time.values[ok].astype("datetime64[ns]").view("int64")
-        return np.interp(times.view("int64"), x, values[ok])
+        return series.time.values[ok].astype("datetime64[ns]").view("int64"), values[ok]
 
-    ref = on(reference, grid)
+    ref = np.interp(grid.view("int64"), *valid(reference))
     if not np.std(ref) > 0:
         raise ValueError(f"{reference.name or 'the reference'} is constant near {str(centre)[:19]}: nothing to time "
                          "(widen half_window to include the jump)")
+    x, values = valid(lagged)
     lags = np.arange(-max_lag, max_lag + step, step)
     with np.errstate(invalid="ignore", divide="ignore"):
-        scores = np.array([np.corrcoef(ref, on(lagged, grid + lag))[0, 1] for lag in lags])
+        scores = np.array([np.corrcoef(ref, np.interp((grid + lag).view("int64"), x, values))[0, 1] for lag in lags])
     scores = np.where(np.isfinite(scores), scores, -np.inf)
     best = int(np.argmax(scores))
     return lags[best], float(scores[best])

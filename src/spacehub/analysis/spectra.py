@@ -314,8 +314,8 @@ def _bin_integrals(function, params: dict, lo: np.ndarray, hi: np.ndarray, e0_Ge
 
 
 def _poisson_bins(spectrum, sys_err, energy_range):
-    """(counts, lo, hi, exposure × acceptance, energy range) of the bins of a flux_spectrum inside
-    ``energy_range`` (by bin centre), for the Poisson fit."""
+    """(mask, counts, lo, hi, exposure × acceptance, energy range) of the bins of a flux_spectrum
+    inside ``energy_range`` (by bin centre), for the Poisson fit."""
     if not isinstance(spectrum, xr.Dataset) or "counts" not in spectrum or "exposure_s" not in spectrum.attrs:
         raise ValueError("statistic='poisson' fits counts: pass the Dataset of flux_spectrum(counts, edges, ...)")
     if sys_err is not None:
@@ -330,7 +330,7 @@ def _poisson_bins(spectrum, sys_err, energy_range):
     if counts.sum() == 0:
         raise ValueError(f"no events in {lo:g}-{hi:g} GeV: widen the energy range")
     exposure = spectrum.attrs["exposure_s"] * np.asarray(spectrum.acceptance.values, dtype=float)[keep]
-    return (counts, spectrum.energy_low.values[keep], spectrum.energy_high.values[keep], exposure,
+    return (keep, counts, spectrum.energy_low.values[keep], spectrum.energy_high.values[keep], exposure,
             (float(lo), float(hi)))
 
 
@@ -341,23 +341,25 @@ def _poisson_deviance_residuals(counts, expected):
 
 
 def _residuals(model, spectrum, flux, stat_err, sys_err, energy_range, statistic, e0_GeV):
-    """(residuals of a parameter dict, energies, flux, error, energy range) of a fit's data: the points'
-    (model − flux) / err for χ², the deviance residuals of the counts for the Poisson likelihood; the
-    flux points (bins with events, √N errors) also serve the start values."""
+    """(residuals of a parameter dict, number of data points, energies, flux, error, energy range) of a
+    fit's data: the points' (model − flux) / err for χ², the deviance residuals of the counts (every
+    bin in range a data point) for the Poisson likelihood, whose flux points with events (√N errors)
+    serve the start values."""
     function = power_law if model == "power_law" else smoothly_broken_power_law
     if statistic == "chi2":
         energy, flux, err, erange = _points(spectrum, flux, stat_err, sys_err, energy_range)
-        return (lambda params: (function(energy, **params, e0_GeV=e0_GeV) - flux) / err), energy, flux, err, erange
+        return ((lambda params: (function(energy, **params, e0_GeV=e0_GeV) - flux) / err), len(energy), energy, flux,
+                err, erange)
     if statistic != "poisson":
         raise ValueError(f"statistic must be 'chi2' or 'poisson', not {statistic!r}")
-    counts, lo, hi, exposure, erange = _poisson_bins(spectrum, sys_err, energy_range)
+    keep, counts, lo, hi, exposure, erange = _poisson_bins(spectrum, sys_err, energy_range)
 
     def residuals(params):
         return _poisson_deviance_residuals(counts, _bin_integrals(function, params, lo, hi, e0_GeV) * exposure)
 
-    seen = (spectrum.counts.values > 0) & (spectrum.energy.values >= erange[0]) & (spectrum.energy.values <= erange[1])
-    points = spectrum.energy.values[seen], spectrum.flux.values[seen], spectrum.flux_err.values[seen]
-    return residuals, *points, erange
+    seen = counts > 0
+    points = (spectrum[name].values[keep][seen] for name in ("energy", "flux", "flux_err"))
+    return residuals, len(counts), *points, erange
 
 
 def _fit(model, names, start, residual_of, n_points, fix, e0_GeV, energy_range, max_nfev, statistic="chi2"):
@@ -404,10 +406,6 @@ def _fit(model, names, start, residual_of, n_points, fix, e0_GeV, energy_range, 
                        float(e0_GeV), energy_range, n_points, statistic)
 
 
-def _in_range(spectrum, erange) -> np.ndarray:
-    energy = spectrum.energy.values
-    return (energy >= erange[0]) & (energy <= erange[1])
-
 
 def _slope(energy, flux, err):
     """Weighted straight line in log-log: the index and the flux at E0 = 1 (rough start values)."""
@@ -451,9 +449,8 @@ def fit_power_law(spectrum, flux=None, stat_err=None, sys_err=None, *, energy_ra
     >>> round(fit.params["gamma"], 3)
     2.7
     """
-    residual_of, energy, flux, err, erange = _residuals("power_law", spectrum, flux, stat_err, sys_err, energy_range,
-                                                        statistic, e0_GeV)
-    n_points = len(energy) if statistic == "chi2" else int(np.sum(_in_range(spectrum, erange)))
+    residual_of, n_points, energy, flux, err, erange = _residuals("power_law", spectrum, flux, stat_err, sys_err,
+                                                                  energy_range, statistic, e0_GeV)
     fix = dict(fix or {})
     if p0 is None:
         if len(energy) < 2:
@@ -484,9 +481,8 @@ def fit_broken_power_law(spectrum, flux=None, stat_err=None, sys_err=None, *, en
     >>> round(fit.params["e_break_GeV"]), round(fit.params["gamma2"], 2)
     (900, 3.9)
     """
-    residual_of, energy, flux, err, erange = _residuals("smoothly_broken_power_law", spectrum, flux, stat_err, sys_err,
-                                                        energy_range, statistic, e0_GeV)
-    n_points = len(energy) if statistic == "chi2" else int(np.sum(_in_range(spectrum, erange)))
+    residual_of, n_points, energy, flux, err, erange = _residuals("smoothly_broken_power_law", spectrum, flux,
+                                                                  stat_err, sys_err, energy_range, statistic, e0_GeV)
     fix = {"delta": 0.1} if fix is None else dict(fix)
     if p0 is not None:
         starts = [{**p0, **fix}]

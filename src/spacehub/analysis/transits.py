@@ -301,7 +301,8 @@ def _box_power_max(profile, dur_bins, w_total, cy, cw, power):
         for j in range(uint64(p)):
             b = bits[j]
             best = b if b > best else best
-    return np.float64(np.array([best], np.int32).view(np.float32)[0]) * w_total
+    bits[0] = best  # back to the float32 it is the pattern of
+    return np.float64(power[0]) * w_total
 
 
 @njit(nogil=True, cache=True)

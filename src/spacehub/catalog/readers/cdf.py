@@ -80,10 +80,10 @@ def check_structure(path: Path) -> None:
 #: its on-disk cache; benchmarks/RESULTS.md) the few milliseconds they would save cannot repay
 _COMPILED_FROM = 1 << 20
 
-#: numpy dtype of a variable once masked (integers become float64 so that NaN can mark fills)
 #: threads that decode and mask variables (pycdfpp, numpy and the kernels release the GIL)
 THREADS = os.cpu_count() or 1
 
+#: numpy dtype of a variable once masked (integers become float64 so that NaN can mark fills)
 _DTYPES = {"CDF_FLOAT": np.float32, "CDF_REAL4": np.float32, "CDF_DOUBLE": np.float64, "CDF_REAL8": np.float64}
 
 

@@ -417,7 +417,8 @@ def live_time(path: str | Path, start=None, stop=None) -> dict:
     with fits.open(path, memmap=False) as hdul:
         names = [h.name.upper() for h in hdul]
         if "GTI" not in names:
-            raise ReadError(path, f"has no GTI table (it has: {', '.join(names)}): the good time of the file is unknown")
+            raise ReadError(path, f"has no GTI table (it has: {', '.join(names)}): the good time of the file is "
+                                  "unknown")
         primary, gti = hdul[0].header, hdul["GTI"]
         cols = {c.upper(): c for c in gti.columns.names}
         if "START" not in cols or "STOP" not in cols:
