@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     import os
 
     import spacehub.catalog
-    from spacehub.data.samples import omni
+    from spacehub.samples import omni
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

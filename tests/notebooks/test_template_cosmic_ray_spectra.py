@@ -6,7 +6,7 @@ import pytest
 from astropy.io import fits
 from test_templates import errors
 
-from spacehub.data.samples import dampe_events
+from spacehub.samples import dampe_events
 
 NAME = "cosmic-ray-spectra"
 #: Ambrosi et al. 2017 (Nature 552, 63): value and 1σ error of the smoothly broken power law, Δ = 0.1

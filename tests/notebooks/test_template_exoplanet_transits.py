@@ -6,7 +6,7 @@ import pytest
 from test_templates import errors
 
 from spacehub.analysis.transits import fold
-from spacehub.data.samples import kepler, tess
+from spacehub.samples import kepler, tess
 
 PLANETS = {f"KIC {t['kic']}": t["planet"] for t in kepler.TARGETS} | {f"TIC {tess.TIC}": tess.PLANET}
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from test_templates import errors
 
-from spacehub.data.samples import gecam, hxmt
+from spacehub.samples import gecam, hxmt
 
 
 @pytest.mark.slow

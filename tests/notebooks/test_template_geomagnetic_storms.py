@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from test_templates import errors
 
-from spacehub.data.samples import omni
+from spacehub.samples import omni
 
 TRUTH = omni.TRUTH
 MINUTE = np.timedelta64(1, "m")

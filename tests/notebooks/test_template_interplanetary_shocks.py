@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from test_templates import errors
 
-from spacehub.data.samples import ace, omni, wind
+from spacehub.samples import ace, omni, wind
 
 MINUTE = np.timedelta64(1, "m")
 

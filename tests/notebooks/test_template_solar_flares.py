@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from test_templates import errors
 
-from spacehub.data.samples import goes, goes_legacy
+from spacehub.samples import goes, goes_legacy
 
 
 def _match(found, peak, tolerance=np.timedelta64(2, "m")):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from test_templates import errors
 
-from spacehub.data.samples import meridian, omni
+from spacehub.samples import meridian, omni
 
 ONSET_TOLERANCE = np.timedelta64(3, "m")
 

@@ -9,7 +9,7 @@ import xarray as xr
 
 import spacehub.catalog as catalog
 from spacehub.analysis import shocks
-from spacehub.data.samples import omni
+from spacehub.samples import omni
 
 MINUTE = np.timedelta64(1, "m")
 UNITS = {"flow_speed": "km/s", "proton_density": "n/cc", "T": "Degrees K", "F": "nT"}

@@ -10,7 +10,7 @@ import xarray as xr
 
 import spacehub.catalog as catalog
 from spacehub.analysis import storms
-from spacehub.data.samples import omni
+from spacehub.samples import omni
 
 HOUR = np.timedelta64(1, "h")
 

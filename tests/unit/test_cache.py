@@ -143,7 +143,7 @@ class CountingFiles(SimpleHTTPRequestHandler):
 
 def test_entry_read_through_cache(tmp_path, monkeypatch):
     """An entry whose archive is a local HTTP server: the first read fetches, the second is a hit."""
-    from spacehub.data.samples import omni
+    from spacehub.samples import omni
 
     served = tmp_path / "served"
     omni.write_month_files(served)

@@ -15,7 +15,7 @@ from astropy.wcs import WCS
 import spacehub.catalog as catalog
 from spacehub.catalog.readers import ReadError, open_file
 from spacehub.catalog.readers.fits import open_fits
-from spacehub.data.samples import dampe_events, gecam, hxmt, kepler, tess
+from spacehub.samples import dampe_events, gecam, hxmt, kepler, tess
 
 US = np.timedelta64(1000, "ns")
 

@@ -3,6 +3,7 @@ and clear errors for bad ranges, unknown variables and broken files."""
 
 import json
 import shutil
+from importlib.resources import files
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ import spacehub.catalog as catalog
 from spacehub.catalog.readers import ReadError, open_file
 from spacehub.catalog.templates import files_for
 from spacehub.cli import main
-from spacehub.data.samples import omni
+from spacehub.samples import omni
 
 
 @pytest.fixture
@@ -122,10 +123,8 @@ def test_broken_file_in_read_names_it(omni_entry, sample_dir, tmp_path, monkeypa
 
 
 def test_published_dampe_points_shipped(sample_dir):
-    from pathlib import Path
-
     shipped = sample_dir / "dampe" / "dampe_2017_electron_positron_flux.csv"
-    reference = Path(__file__).parents[2] / "src/spacehub/data/published/dampe_2017_electron_positron_flux.csv"
+    reference = files("spacehub.samples") / "published" / "dampe_2017_electron_positron_flux.csv"
     assert shipped.read_bytes() == reference.read_bytes()
     rows = [line for line in shipped.read_text().splitlines() if line and not line.startswith("#")]
     assert rows[0] == "E_min_GeV,E_max_GeV,E_GeV,flux,stat_err,sys_err" and len(rows) == 1 + 38
@@ -150,7 +149,7 @@ def test_intake_faces_read_the_same(omni_entry, tmp_path):
 
 
 def test_goes_xrs_sample_netcdf(sample_dir, monkeypatch):
-    from spacehub.data.samples import goes
+    from spacehub.samples import goes
 
     monkeypatch.setenv("SPACEHUB_SAMPLE_DATA", str(sample_dir))
     rel = "goes/goes16/l2/data/xrsf-l2-flx1s_science/2017/09/sci_xrsf-l2-flx1s_g16_d20170906_v2-2-0.nc"
@@ -169,7 +168,7 @@ def test_goes_xrs_sample_netcdf(sample_dir, monkeypatch):
 
 
 def test_ace_samples_epoch_vectors_and_shock(sample_dir, monkeypatch):
-    from spacehub.data.samples import ace
+    from spacehub.samples import ace
 
     monkeypatch.setenv("SPACEHUB_SAMPLE_DATA", str(sample_dir))
     assert (sample_dir / "ace/mag/level_2_cdaweb/mfi_h0/2015/ac_h0_mfi_20150317_v07.cdf").exists()
@@ -210,7 +209,7 @@ def test_partial_sample_coverage_warns(omni_entry):
 
 
 def test_dst_kyoto_pages(sample_dir, monkeypatch, tmp_path):
-    from spacehub.data.samples import dst
+    from spacehub.samples import dst
 
     monkeypatch.setenv("SPACEHUB_SAMPLE_DATA", str(sample_dir))
     entry = catalog.open().dst_kyoto
@@ -239,7 +238,7 @@ def test_dst_kyoto_pages(sample_dir, monkeypatch, tmp_path):
 
 def test_kp_gfz_text(sample_dir, monkeypatch, tmp_path):
     from spacehub.catalog.readers.text import open_gfz_kp
-    from spacehub.data.samples import kp
+    from spacehub.samples import kp
 
     monkeypatch.setenv("SPACEHUB_SAMPLE_DATA", str(sample_dir))
     ds = catalog.open().kp_gfz.read("2015-03-16", "2015-03-20")

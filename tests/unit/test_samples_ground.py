@@ -11,7 +11,7 @@ import xarray as xr
 
 import spacehub.catalog as catalog
 from spacehub.catalog.readers import ReadError, open_file
-from spacehub.data.samples import ace, goes_legacy, meridian, wind
+from spacehub.samples import ace, goes_legacy, meridian, wind
 
 MERIDIAN = "meridian/magnetometer/{code}/{code}_MAG01_GMD_L21_01D_{ymd}000000.txt"
 

@@ -21,7 +21,7 @@ from spacehub.analysis.spectra import (
     smoothly_broken_power_law,
 )
 
-DAMPE_CSV = files("spacehub.data") / "published" / "dampe_2017_electron_positron_flux.csv"
+DAMPE_CSV = files("spacehub.samples") / "published" / "dampe_2017_electron_positron_flux.csv"
 
 
 def draw_events(rng, n, model, emin=10.0, emax=1e4):

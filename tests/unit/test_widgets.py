@@ -11,7 +11,7 @@ from dask_gateway.client import GatewayClusterError
 from traitlets import TraitError
 
 import spacehub.catalog as catalog
-from spacehub.data.samples import goes, omni
+from spacehub.samples import goes, omni
 from spacehub.gateway.quota import GIB, new_cluster_refusal, scale_refusal, total_usage
 from spacehub.widgets import (ClusterControl, ClusterPanel, DatasetPicker, TimeRange, TimeRangePicker, UserLimits,
                               explorer, plot_timeseries, presets_from_events, with_gaps)

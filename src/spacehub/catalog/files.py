@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from ..jsonschema_ import Draft202012Validator
+from ..config.jsonschema_ import Draft202012Validator
+from ..config.paths import CATALOG_DIR
 from .model import Entry, Variable
 
-CATALOG_DIR = Path(__file__).resolve().parents[3] / "catalogs"
 SCHEMA_FILE = CATALOG_DIR / "schema.yaml"
 
 

@@ -15,11 +15,10 @@ from typing import Any
 
 import yaml
 
-from ..jsonschema_ import Draft202012Validator
+from .jsonschema_ import Draft202012Validator
+from .paths import DEFAULT_SETTINGS_FILE
 
 SCHEMA_FILE = Path(__file__).with_name("schema.yaml")
-#: The checkout's default settings; ``SPACEHUB_CONFIG`` overrides it.
-DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parents[3] / "hub" / "spacehub.yaml"
 
 
 class SettingsError(ValueError):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from traitlets.config import Config
 
+from ..config.paths import HUB_DIR
 from .homes import pre_spawn_hook
 
 GATEWAY_SERVICE = "dask-gateway"
@@ -239,7 +240,7 @@ def templates_source(settings) -> Path:
     """The shipped templates folder: ``templates.source`` relative to the settings file."""
     source = Path(settings["templates"]["source"]).expanduser()
     settings_file = Path(str(getattr(settings, "source", "")))
-    base = settings_file.parent if settings_file.is_file() else Path(__file__).resolve().parents[3] / "hub"
+    base = settings_file.parent if settings_file.is_file() else HUB_DIR
     return (base / source).resolve()
 
 

@@ -20,7 +20,7 @@ import psutil
 import requests
 
 from .config import public_url
-from .runtime import HUB_DIR
+from ..config.paths import HUB_DIR
 
 PR_SET_CHILD_SUBREAPER = 36
 

@@ -9,10 +9,10 @@ import shutil
 import sys
 from pathlib import Path
 
+from ..config.paths import HUB_DIR
 from ..config.secrets import ensure_secrets
 from .config import Runtime
 
-HUB_DIR = Path(__file__).resolve().parents[3] / "hub"
 
 
 def find_proxy(bin_dir: Path) -> str | None:

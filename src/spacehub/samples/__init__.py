@@ -14,7 +14,7 @@ from . import ace, dst, goes, kp, omni
 from . import goes_legacy, meridian, wind
 from . import dampe_events, gecam, hxmt, kepler, tess
 
-PUBLISHED = Path(__file__).resolve().parents[1] / "published"
+PUBLISHED = Path(__file__).resolve().parent / "published"
 
 
 def dampe_2017_flux(dest: Path) -> list[Path]:
