@@ -20,23 +20,23 @@ def _banner(settings) -> str:
     from .config.secrets import secrets_dir
     from .hub import public_url
 
-    auth = settings["auth"]
-    admin = auth["admin_users"][0] if auth["admin_users"] else None
+    auth = settings.auth
+    admin = auth.admin_users[0] if auth.admin_users else None
     lines = [f"spacehub starting: {public_url(settings)}", f"  settings:  {settings.source}",
              f"  state dir: {settings.state_dir}"]
     where = secrets_dir(settings.state_dir)
-    if auth["type"] == "local":
+    if auth.type == "local":
         if admin:
             lines.append(f"  log in as '{admin}' with the password in {where / 'admin_password'}")
         lines.append("  other users: list them in auth.allowed_users or create them in the admin panel;"
                      " each sets a password at first login")
-    elif auth["type"] == "shared-password":
+    elif auth.type == "shared-password":
         lines.append(f"  users: any name, password in {where / 'shared_password'}")
         if admin:
             lines.append(f"  admin '{admin}': password in {where / 'admin_password'}")
     else:
-        lines.append(f"  log in through {auth['type']}")
-    if settings["mode"] == "demo":
+        lines.append(f"  log in through {auth.type}")
+    if settings.mode == "demo":
         import getpass
         lines.append(DEMO_WARNING.format(user=getpass.getuser()))
     return "\n".join(lines)
@@ -54,13 +54,13 @@ def cmd_up(args) -> int:
               + f"\n  -> stop what uses them (`ss -ltnp`) or choose other ports in {settings.source}",
               file=sys.stderr)
         return 1
-    if settings["target"] == "kubernetes":
+    if settings.target == "kubernetes":
         print("spacehub: target kubernetes runs on the cluster, not here: `spacehub render kubernetes` writes "
               "the Helm values (README: Operating it, Kubernetes)", file=sys.stderr)
         return 1
     failed = [c for c in target_checks(settings) if not c.ok]
     if any(c.blocking for c in failed):
-        print(f"spacehub: cannot start the {settings['target']} target:", file=sys.stderr)
+        print(f"spacehub: cannot start the {settings.target} target:", file=sys.stderr)
         report(failed, out=lambda line: print(line, file=sys.stderr))
         return 1
     for c in failed:
@@ -78,7 +78,7 @@ def cmd_doctor(args) -> int:
 
 def cmd_config_validate(args) -> int:
     settings = load_settings(args.file)
-    print(f"{settings.source}: valid ({settings['mode']} mode, {settings['auth']['type']} logins)")
+    print(f"{settings.source}: valid ({settings.mode} mode, {settings.auth.type} logins)")
     return 0
 
 

@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import SettingsError, load_settings
+from .config import Settings, SettingsError, load_settings
 from .hub.runtime import find_proxy
 
 REQUIRED_MODULES = {
@@ -49,18 +49,18 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
-def settings_ports(settings) -> dict[str, int]:
-    ports = {"hub.port": settings["hub"]["port"], "hub.api_port": settings["hub"]["api_port"],
-             "hub.proxy_api_port": settings["hub"]["proxy_api_port"]}
-    if settings["gateway"]["enabled"]:
-        ports["gateway.port"] = settings["gateway"]["port"]
-    if settings["data_service"]["enabled"]:
-        ports["data_service.port"] = settings["data_service"]["port"]
+def settings_ports(settings: Settings) -> dict[str, int]:
+    ports = {"hub.port": settings.hub.port, "hub.api_port": settings.hub.api_port,
+             "hub.proxy_api_port": settings.hub.proxy_api_port}
+    if settings.gateway.enabled:
+        ports["gateway.port"] = settings.gateway.port
+    if settings.data_service.enabled:
+        ports["data_service.port"] = settings.data_service.port
     return ports
 
 
-def busy_ports(settings) -> dict[str, int]:
-    host = settings["hub"]["ip"]
+def busy_ports(settings: Settings) -> dict[str, int]:
+    host = settings.hub.ip
     return {k: p for k, p in settings_ports(settings).items()
             if not port_free(p, host if k == "hub.port" else "127.0.0.1")}
 
@@ -102,7 +102,7 @@ def run_checks(config: str | None = None, check_ports: bool = True) -> list[Chec
     writable = os.access(probe, os.W_OK)
     checks.append(Check("state dir writable", writable, str(state),
                         f"make {probe} writable for this user, or set state_dir in {settings.source}"))
-    if settings["mode"] == "isolated":
+    if settings.mode == "isolated":
         checks.append(Check("isolated mode runs as root", os.geteuid() == 0,
                             f"running as uid {os.geteuid()}",
                             "start the hub as root, or set `mode: demo`"))
@@ -118,17 +118,17 @@ def run_checks(config: str | None = None, check_ports: bool = True) -> list[Chec
 SLURM_COMMANDS = ("sbatch", "squeue", "scancel", "sinfo")
 
 
-def target_checks(settings) -> list[Check]:
+def target_checks(settings: Settings) -> list[Check]:
     """What the settings' target needs from this machine (slurm: commands, sudo, accounts, ...).
 
     ``spacehub up`` refuses to start when one fails, so an operator reads what to do instead of a
     traceback from deep inside the gateway at the first cluster.
     """
-    if settings["target"] != "slurm":
+    if settings.target != "slurm":
         return []
-    slurm = settings["slurm"]
-    checks = [Check("slurm target runs in isolated mode", settings["mode"] == "isolated",
-                    f"mode is {settings['mode']}",
+    slurm = settings.slurm
+    checks = [Check("slurm target runs in isolated mode", settings.mode == "isolated",
+                    f"mode is {settings.mode}",
                     f"Slurm runs each user's jobs under their own Unix account: set `mode: isolated` in "
                     f"{settings.source} and start the hub as root")]
     missing = [c for c in SLURM_COMMANDS if shutil.which(c) is None]
@@ -136,20 +136,20 @@ def target_checks(settings) -> list[Check]:
                         "install the Slurm client (Debian: `apt-get install slurm-client`) with the cluster's "
                         "munge key, or try it on one machine with `hub/slurm/devslurm.sh install`"))
     checks.append(_sudo_check(settings))
-    checks.append(_job_env_check(slurm["job_env"]))
+    checks.append(_job_env_check(slurm.job_env))
     if not missing:
         checks.append(_partition_check(settings))
     checks.append(_accounts_check(settings))
     return checks
 
 
-def _slurm_env(settings) -> dict[str, str]:
-    conf = settings["slurm"]["slurm_conf"]
+def _slurm_env(settings: Settings) -> dict[str, str]:
+    conf = settings.slurm.slurm_conf
     return {**os.environ, "SLURM_CONF": conf} if conf else dict(os.environ)
 
 
-def _sudo_check(settings) -> Check:
-    launcher = Path(settings["slurm"]["job_env"]) / "bin" / "dask-gateway-jobqueue-launcher"
+def _sudo_check(settings: Settings) -> Check:
+    launcher = settings.slurm.job_env / "bin" / "dask-gateway-jobqueue-launcher"
     fix = ("install sudo (`apt-get install sudo`) and add the rule `spacehub render sudoers --service-user "
            "$(whoami)` prints to /etc/sudoers.d/spacehub (mode 0440)")
     if shutil.which("sudo") is None:
@@ -161,7 +161,7 @@ def _sudo_check(settings) -> Check:
                  f"may run {launcher} as users" if allowed else f"sudo refuses {launcher} without a password", fix)
 
 
-def _job_env_check(job_env: str) -> Check:
+def _job_env_check(job_env: Path) -> Check:
     fix = f"build it with `hub/slurm/job-env.sh {job_env}` (as root), or set slurm.job_env"
     needed = [Path(job_env) / "bin" / name for name in ("python", "dask", "dask-gateway-jobqueue-launcher")]
     absent = [str(p) for p in needed if not p.exists()]
@@ -175,8 +175,8 @@ def _job_env_check(job_env: str) -> Check:
                  f"{fix}; it must not live under a private folder such as /root")
 
 
-def _partition_check(settings) -> Check:
-    partition = settings["slurm"]["partition"]
+def _partition_check(settings: Settings) -> Check:
+    partition = settings.slurm.partition
     try:
         run = subprocess.run(["sinfo", "-h", "-o", "%R"], capture_output=True, text=True, timeout=20,
                              env=_slurm_env(settings))
@@ -192,8 +192,8 @@ def _partition_check(settings) -> Check:
                  f"set slurm.partition to one of: {', '.join(known)}")
 
 
-def _accounts_check(settings) -> Check:
-    names = sorted(set(settings["auth"]["admin_users"]) | set(settings["auth"]["allowed_users"]))
+def _accounts_check(settings: Settings) -> Check:
+    names = sorted(set(settings.auth.admin_users) | set(settings.auth.allowed_users))
     missing = []
     for name in names:
         try:

@@ -15,7 +15,8 @@ from spacehub.config.settings import validate_settings
 from spacehub.gateway.config import gateway_config
 from spacehub.hub.config import Runtime, hub_config
 
-HELM = Path("/work/shared/reference/helm")
+#: the charts' values schemas, kept beside the project (not shipped with it)
+HELM = Path(__file__).resolve().parents[3] / "shared" / "reference" / "helm"
 SECRETS = {"jupyterhub_cookie_secret": "ab" * 32, "proxy_auth_token": "p", "service_token_dask-gateway": "g",
            "service_token_idle-culler": "c", "admin_password": "a" * 32, "shared_password": "s" * 12}
 RUNTIME = Runtime(bin_dir=Path("/env/bin"), proxy_cmd="/chp", gateway_config=Path("/hub/dg.py"),
@@ -41,11 +42,15 @@ GROUP = {
 }
 
 
-def settings(target="kubernetes", **raw):
+def raw_settings(target="kubernetes", **raw) -> dict:
     base = copy.deepcopy(GROUP)
     base.update(raw)
     mode = "isolated" if target == "slurm" else base.pop("mode", "demo")
-    return validate_settings({**base, "target": target, "mode": mode}, "/etc/spacehub.yaml")
+    return {**base, "target": target, "mode": mode}
+
+
+def settings(target="kubernetes", **raw):
+    return validate_settings(raw_settings(target, **raw), "/etc/spacehub.yaml")
 
 
 def chart_validator(name: str) -> Draft7Validator:
@@ -62,13 +67,16 @@ def chart_validator(name: str) -> Draft7Validator:
             return [strip(v) for v in node]
         return node
 
-    return Draft7Validator(strip(yaml.safe_load((HELM / f"{name}-values.schema.yaml").read_text())))
+    path = HELM / f"{name}-values.schema.yaml"
+    if not path.is_file():
+        pytest.skip(f"the {name} chart's values schema is not here ({path}): it lives beside the checkout, "
+                    "in shared/reference/helm")
+    return Draft7Validator(strip(yaml.safe_load(path.read_text())))
 
 
-def render(tmp_path, s) -> dict:
+def render(tmp_path, raw: dict) -> dict:
     """Render through the CLI, as an operator does, and read the files back."""
     cfg = tmp_path / "spacehub.yaml"
-    raw = {k: v for k, v in s.items()}
     cfg.write_text(yaml.safe_dump(raw))
     out = tmp_path / "k8s"
     assert main(["render", "kubernetes", "--config", str(cfg), "--out", str(out)]) == 0
@@ -89,7 +97,7 @@ AUTHS = {
 
 @pytest.mark.parametrize("auth", sorted(AUTHS))
 def test_rendered_values_validate_against_chart_schemas(tmp_path, auth):
-    files = render(tmp_path, settings(auth=AUTHS[auth]))
+    files = render(tmp_path, raw_settings(auth=AUTHS[auth]))
     assert set(files) == {"jupyterhub-values.yaml", "dask-gateway-values.yaml", "spacehub-data.yaml"}
     for chart in ("jupyterhub", "dask-gateway"):
         (values,) = files[f"{chart}-values.yaml"]

@@ -5,6 +5,9 @@ import yaml
 
 from spacehub.cli import main
 from spacehub.config import DEFAULT_SETTINGS_FILE, SettingsError, load_settings
+from spacehub.config.model import UserQuotaSettings
+
+GIB = 2**30
 
 
 def write(tmp_path, text):
@@ -15,28 +18,28 @@ def write(tmp_path, text):
 
 def test_shipped_settings_valid():
     s = load_settings(DEFAULT_SETTINGS_FILE)
-    assert s["mode"] == "demo"
-    assert s["auth"]["type"] == "local"
+    assert s.mode == "demo"
+    assert s.auth.type == "local"
     assert s.state_dir == DEFAULT_SETTINGS_FILE.parent.parent / ".state"
 
 
 def test_empty_file_gets_all_defaults(tmp_path):
     s = load_settings(write(tmp_path, ""))
-    assert s["hub"]["port"] == 8000
-    assert s["gateway"]["user_quota"] == {"cores": 12, "memory_gib": 24.0, "clusters": 3}
-    assert s["culler"]["enabled"] is True
+    assert s.hub.port == 8000
+    assert s.gateway.user_quota == UserQuotaSettings(cores=12, memory=24 * GIB, clusters=3)
+    assert s.culler.enabled is True
     assert s.state_dir == (tmp_path / "../.state").resolve()
 
 
 def test_partial_mapping_keeps_other_defaults(tmp_path):
     s = load_settings(write(tmp_path, "gateway:\n  user_quota:\n    cores: 6\n"))
-    assert s["gateway"]["user_quota"] == {"cores": 6, "memory_gib": 24.0, "clusters": 3}
-    assert s["gateway"]["port"] == 8001
+    assert s.gateway.user_quota == UserQuotaSettings(cores=6, memory=24 * GIB, clusters=3)
+    assert s.gateway.port == 8001
 
 
 def test_env_var_selects_file(tmp_path, monkeypatch):
     monkeypatch.setenv("SPACEHUB_CONFIG", str(write(tmp_path, "hub: {port: 9100}\n")))
-    assert load_settings()["hub"]["port"] == 9100
+    assert load_settings().hub.port == 9100
 
 
 @pytest.mark.parametrize("text, key, line, why", [
@@ -87,3 +90,20 @@ def test_every_schema_property_is_described():
             walk(prop, path + [key])
 
     walk(schema(), [])
+
+
+def test_units_parsed_once_into_bytes_and_absolute_paths(tmp_path):
+    s = load_settings(write(tmp_path, "gateway:\n  worker_memory_gib: {default: 1.5, min: 0.5, max: 4}\n"
+                                      "spawner: {memory_gib: 6}\ncache: {dir: dl, size_gib: 0.25}\n"))
+    assert (s.gateway.worker_memory.default, s.gateway.worker_memory.min) == (3 * GIB // 2, GIB // 2)
+    assert s.spawner.memory == 6 * GIB and s.cache.size == GIB // 4
+    assert s.cache.dir == (tmp_path / "../.state/dl").resolve()  # relative cache folders are in the state dir
+    assert s.templates.source == (tmp_path / "../notebooks/templates").resolve()
+
+
+def test_settings_are_immutable(tmp_path):
+    import dataclasses
+
+    s = load_settings(write(tmp_path, ""))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.gateway.user_quota.cores = 100  # type: ignore[misc]  # the point of the test

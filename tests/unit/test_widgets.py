@@ -12,6 +12,7 @@ from traitlets import TraitError
 
 import spacehub.catalog as catalog
 from spacehub.samples import goes, omni
+from spacehub.deploy import PublishedLimits
 from spacehub.gateway.quota import GIB, new_cluster_refusal, scale_refusal, total_usage
 from spacehub.widgets import (ClusterControl, ClusterPanel, DatasetPicker, TimeRange, TimeRangePicker, UserLimits,
                               explorer, plot_timeseries, presets_from_events, with_gaps)
@@ -259,8 +260,8 @@ class FakeGateway:
         return [SimpleNamespace(name=c.name, options=c.options) for c in self.clusters.values()]
 
 
-LIMITS = UserLimits.from_json('{"cores": 12, "memory_gib": 24, "clusters": 2, "scheduler_cores": 1, '
-                              '"scheduler_memory_gib": 1, "cluster_max_workers": 8}')
+LIMITS = UserLimits.from_published(PublishedLimits(cores=12, memory=24 * GIB, clusters=2, scheduler_cores=1,
+                                                   scheduler_memory=GIB, cluster_max_workers=8))
 
 
 def test_cluster_start_scale_refuse_stop():

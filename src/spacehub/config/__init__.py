@@ -1,11 +1,9 @@
-"""Deployment settings: load ``hub/spacehub.yaml``, validate it against the schema, fill defaults."""
+"""Deployment settings: load ``hub/spacehub.yaml``, validate it against the schema, build the typed
+settings (:mod:`spacehub.config.model`). Imports nothing else of spacehub."""
 
-from .settings import (
-    DEFAULT_SETTINGS_FILE,
-    SettingsError,
-    Settings,
-    load_settings,
-    settings_path,
-)
+from .model import Settings
+from .paths import DEFAULT_SETTINGS_FILE
+from .settings import SettingsError, load_settings, settings_path, validate_settings
 
-__all__ = ["DEFAULT_SETTINGS_FILE", "Settings", "SettingsError", "load_settings", "settings_path"]
+__all__ = ["DEFAULT_SETTINGS_FILE", "Settings", "SettingsError", "load_settings", "settings_path",
+           "validate_settings"]

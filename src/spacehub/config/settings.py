@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from .jsonschema_ import Draft202012Validator
+from .model import Settings, build_settings
 from .paths import DEFAULT_SETTINGS_FILE
 
 SCHEMA_FILE = Path(__file__).with_name("schema.yaml")
@@ -28,17 +29,6 @@ class SettingsError(ValueError):
         self.path, self.key, self.why, self.line = str(path), key, why, line
         where = f"{self.path}:{line}" if line else self.path
         super().__init__(f"{where}: {key or '(top level)'}: {why}")
-
-
-class Settings(dict):
-    """Validated settings with every default filled in.
-
-    A plain ``dict`` (so it serialises and compares simply) that remembers its ``source`` file and
-    the resolved ``state_dir``.
-    """
-
-    source: Path
-    state_dir: Path
 
 
 def settings_path(path: str | os.PathLike | None = None) -> Path:
@@ -82,7 +72,9 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
 
 
 def validate_settings(raw: dict, path: str | os.PathLike = "<settings>", text: str | None = None) -> Settings:
-    """Validate a settings mapping (as read from ``path``) and return it with defaults filled in."""
+    """Validate a settings mapping (as read from ``path``) and return the typed settings, defaults filled
+    in and units parsed; relative paths are relative to ``path``'s folder (the working directory for
+    a mapping that comes from no file)."""
     validator = Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(raw), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
@@ -98,12 +90,12 @@ def validate_settings(raw: dict, path: str | os.PathLike = "<settings>", text: s
         else:
             why = err.message
         raise SettingsError(path, key, why, _line_of(text, key.split(".") if key else []))
-    settings = Settings(_with_defaults(copy.deepcopy(raw), schema(), schema()))
-    _check_consistency(settings, path, text)
-    settings.source = Path(path)
-    base = Path(path).parent if str(path) != "<settings>" else Path.cwd()
-    settings.state_dir = (base / Path(settings["state_dir"]).expanduser()).resolve()
-    return settings
+    filled = _with_defaults(copy.deepcopy(raw), schema(), schema())
+    _check_consistency(filled, path, text)
+    if str(path) == "<settings>":
+        # a mapping from no file: the state dir is relative to here, shipped folders to hub/
+        return build_settings(filled, Path(path), Path.cwd(), DEFAULT_SETTINGS_FILE.parent)
+    return build_settings(filled, Path(path), Path(path).parent)
 
 
 def _with_defaults(value: Any, sub: dict, root: dict) -> Any:

@@ -19,8 +19,9 @@ from pathlib import Path
 import psutil
 import requests
 
-from .config import public_url
+from ..config import Settings
 from ..config.paths import HUB_DIR
+from .config import public_url
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -82,7 +83,7 @@ def stop_all(hub: subprocess.Popen, timeout: float = 20.0, log=print) -> list[in
     return [p.pid for p in left]
 
 
-def run_hub(settings, log=print) -> int:
+def run_hub(settings: Settings, log=print) -> int:
     """Start JupyterHub for ``settings`` and block until it exits or we are told to stop."""
     become_subreaper()
     state = Path(settings.state_dir)

@@ -9,6 +9,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from ..config import Settings
 from ..config.paths import HUB_DIR
 from ..config.secrets import ensure_secrets
 from .config import Runtime
@@ -21,7 +22,7 @@ def find_proxy(bin_dir: Path) -> str | None:
     return str(local) if local.exists() else shutil.which("configurable-http-proxy")
 
 
-def discover(settings) -> Runtime:
+def discover(settings: Settings) -> Runtime:
     bin_dir = Path(sys.executable).parent
     return Runtime(
         bin_dir=bin_dir,
@@ -33,16 +34,16 @@ def discover(settings) -> Runtime:
     )
 
 
-def prepare_state(settings) -> dict[str, str]:
+def prepare_state(settings: Settings) -> dict[str, str]:
     """Create the state dir and secrets; give the first admin of local accounts their password."""
     state = Path(settings.state_dir)
     state.mkdir(parents=True, exist_ok=True)
     state.chmod(0o700)  # the hub database holds hashed tokens; homes are private
     (state / "homes").mkdir(exist_ok=True)
     secrets = ensure_secrets(state)
-    auth = settings["auth"]
-    if auth["type"] == "local" and auth["admin_users"]:
-        seed_password(state / "passwords.dbm", auth["admin_users"][0], secrets["admin_password"])
+    auth = settings.auth
+    if auth.type == "local" and auth.admin_users:
+        seed_password(state / "passwords.dbm", auth.admin_users[0], secrets["admin_password"])
     return secrets
 
 

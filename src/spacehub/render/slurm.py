@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from ..config import Settings
 
 
-def sudoers_rule(settings: dict, service_user: str, group: str = "ALL") -> str:
+def sudoers_rule(settings: Settings, service_user: str, group: str = "ALL") -> str:
     """The sudoers line that lets the gateway's service user submit jobs as hub users.
 
     dask-gateway's Slurm backend runs ``sudo -nHu USER dask-gateway-jobqueue-launcher`` for every
@@ -20,7 +20,7 @@ def sudoers_rule(settings: dict, service_user: str, group: str = "ALL") -> str:
     # spacehub: the Dask gateway submits Slurm jobs as the cluster's user
     spacehub ALL=(ALL) NOPASSWD: /opt/spacehub/job-env/bin/dask-gateway-jobqueue-launcher
     """
-    launcher = Path(settings["slurm"]["job_env"]) / "bin" / "dask-gateway-jobqueue-launcher"
+    launcher = settings.slurm.job_env / "bin" / "dask-gateway-jobqueue-launcher"
     runas = "ALL" if group == "ALL" else f"%{group}"
     return ("# spacehub: the Dask gateway submits Slurm jobs as the cluster's user\n"
             f"{service_user} ALL=({runas}) NOPASSWD: {launcher}\n")

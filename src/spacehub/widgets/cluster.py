@@ -6,31 +6,29 @@ notebooks the real gateway (``Gateway()`` with no arguments works in a spacehub 
 
 The per-user quota is enforced by the gateway (:mod:`spacehub.gateway.backend`); its refusals reach
 the model as exceptions whose text is shown as is. The client cannot ask the gateway for the quota,
-so the hub publishes it in ``SPACEHUB_USER_QUOTA`` (JSON, see :class:`UserLimits`).
+so every target publishes it to the server (:mod:`spacehub.deploy.published`, read by :class:`UserLimits`).
 """
 
 from __future__ import annotations
 
-import json
 import operator
-import os
 import time
 from dataclasses import dataclass
 
 from traitlets import Bool, Enum, HasTraits, Instance, Int, Tuple, Unicode
 
+from ..deploy.published import PublishedLimits
 from ..gateway.quota import GIB, Quota, Usage, cluster_usage, max_workers, total_usage
-
-QUOTA_ENV = "SPACEHUB_USER_QUOTA"
-QUOTA_EXAMPLE = '{"cores": 12, "memory_gib": 24, "clusters": 3, "scheduler_cores": 1, ' \
-                '"scheduler_memory_gib": 1, "cluster_max_workers": 8}'
-
 
 @dataclass(frozen=True)
 class UserLimits:
     """What one user may hold on the gateway, and what each cluster's scheduler reserves.
 
-    >>> limits = UserLimits.from_json('{"cores": 12, "memory_gib": 24, "clusters": 3}')
+    Read from what the hub publishes to the server (:mod:`spacehub.deploy.published`):
+
+    >>> from spacehub.deploy import PublishedLimits
+    >>> text = PublishedLimits(12, 24 * GIB, 3, 1, GIB, 8).to_json()
+    >>> limits = UserLimits.from_json(text)
     >>> limits.quota.cores, limits.quota.memory / GIB, limits.scheduler_cores
     (12.0, 24.0, 1.0)
     """
@@ -41,23 +39,19 @@ class UserLimits:
     cluster_max_workers: int | None = None
 
     @classmethod
-    def from_json(cls, text: str) -> "UserLimits":
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{QUOTA_ENV} is not JSON ({e}); expected e.g. {QUOTA_EXAMPLE}") from None
-        missing = [k for k in ("cores", "memory_gib", "clusters") if k not in d]
-        if missing:
-            raise ValueError(f"{QUOTA_ENV} lacks {', '.join(missing)}; expected e.g. {QUOTA_EXAMPLE}")
-        return cls(Quota(float(d["cores"]), int(float(d["memory_gib"]) * GIB), int(d["clusters"])),
-                   float(d.get("scheduler_cores", 1)), int(float(d.get("scheduler_memory_gib", 1)) * GIB),
-                   d.get("cluster_max_workers"))
+    def from_published(cls, published: PublishedLimits) -> UserLimits:
+        return cls(Quota(published.cores, published.memory, published.clusters), published.scheduler_cores,
+                   published.scheduler_memory, published.cluster_max_workers)
 
     @classmethod
-    def from_env(cls) -> "UserLimits | None":
-        """The limits the hub published in ``SPACEHUB_USER_QUOTA``, or None if it did not."""
-        text = os.environ.get(QUOTA_ENV, "")
-        return cls.from_json(text) if text else None
+    def from_json(cls, text: str) -> UserLimits:
+        return cls.from_published(PublishedLimits.from_json(text))
+
+    @classmethod
+    def from_env(cls) -> UserLimits | None:
+        """The limits the hub published to this server, or None if it did not."""
+        published = PublishedLimits.from_env()
+        return cls.from_published(published) if published is not None else None
 
     def cluster_config(self, options: dict) -> dict:
         """A cluster's reservation in :mod:`spacehub.gateway.quota` terms, from its cluster options

@@ -1,0 +1,21 @@
+"""Names every target shares: services, roles and the environment variables a user's server gets."""
+
+GATEWAY_SERVICE = "dask-gateway"
+CULLER_SERVICE = "idle-culler"
+DATA_SERVICE = "data"
+
+GATEWAY_ROLE = "spacehub-gateway"
+CULLER_ROLE = "spacehub-idle-culler"
+
+#: the per-user quota published to servers (JSON: :mod:`spacehub.deploy.published`)
+QUOTA_ENV = "SPACEHUB_USER_QUOTA"
+#: the hub's HAPI service, for notebooks
+HAPI_URL_ENV = "SPACEHUB_HAPI_URL"
+#: the offline sample data, the shared download cache and its size
+SAMPLE_DATA_ENV = "SPACEHUB_SAMPLE_DATA"
+CACHE_DIR_ENV = "SPACEHUB_CACHE_DIR"
+CACHE_GIB_ENV = "SPACEHUB_CACHE_GIB"
+#: no reads from remote archives (tests, air-gapped sites)
+OFFLINE_ENV = "SPACEHUB_OFFLINE"
+#: the data service serves anyone, logged in or not
+DATA_PUBLIC_ENV = "SPACEHUB_DATA_PUBLIC"
