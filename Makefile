@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PROXY  := hub/proxy/node_modules/.bin/configurable-http-proxy
 
-.PHONY: install up test test-fast doctor clean slurm-deps
+.PHONY: install up test test-fast lint doctor clean slurm-deps
 
 install: $(STAMP) $(PROXY)
 
@@ -36,7 +36,12 @@ slurm-deps: install
 	@if [ "$$(id -u)" -eq 0 ]; then hub/slurm/devslurm.sh install && hub/slurm/job-env.sh $(JOB_ENV) $(BIN)/python; \
 	 else echo "not root: Slurm not installed, the slurm tests will be skipped"; fi
 
-test: install slurm-deps
+# lint and type checks (configured in pyproject.toml), then every test
+lint: install
+	$(BIN)/ruff check src tests benchmarks hub
+	$(BIN)/mypy
+
+test: install slurm-deps lint
 	$(BIN)/python -m pytest
 
 # unit tests only: no hub, no processes

@@ -121,3 +121,14 @@ def test_unreadable_published_quota_says_what_is_expected(text, why):
 
     with pytest.raises(PublishedLimitsError, match=why):
         PublishedLimits.from_json(text)
+
+
+def test_homes_by_mode_and_target():
+    demo = plan(settings("local")).homes
+    assert demo.template == "/srv/state/homes/{username}" and demo.templates_folder == "templates"
+    assert demo.templates_source is not None and (demo.templates_source / "getting-started.ipynb").is_file()
+    assert plan(settings("slurm")).homes.template is None  # isolated: each user's Unix home
+    assert plan(settings("local", templates={"enabled": False})).homes.templates_source is None
+    c = hub_config(settings("local"), SECRETS, RUNTIME)
+    assert c.SimpleLocalProcessSpawner.home_dir_template == "/srv/state/homes/{username}"
+    assert c.Spawner.pre_spawn_hook.args[2] == "/srv/state/homes/{username}"

@@ -4,8 +4,8 @@
 """
 
 from .names import CULLER_SERVICE, DATA_SERVICE, GATEWAY_SERVICE
-from .plan import Auth, Network, Plan, Service, gateway_fullname, plan
+from .plan import Auth, Homes, Network, Plan, Service, gateway_fullname, plan
 from .published import PublishedLimits, PublishedLimitsError
 
-__all__ = ["CULLER_SERVICE", "DATA_SERVICE", "GATEWAY_SERVICE", "Auth", "Network", "Plan", "PublishedLimits",
+__all__ = ["CULLER_SERVICE", "DATA_SERVICE", "GATEWAY_SERVICE", "Auth", "Homes", "Network", "Plan", "PublishedLimits",
            "PublishedLimitsError", "Service", "gateway_fullname", "plan"]

@@ -71,6 +71,15 @@ class Auth:
 
 
 @dataclass(frozen=True)
+class Homes:
+    """Where users' files live and what is put there before each server start."""
+
+    template: str | None  #: a user's home (``{username}`` filled in); None: their Unix account's home
+    templates_source: Path | None  #: the shipped analysis templates; None: none are copied
+    templates_folder: str  #: the folder inside the home that receives them
+
+
+@dataclass(frozen=True)
 class Plan:
     settings: Settings
     network: Network
@@ -82,6 +91,7 @@ class Plan:
     server_env: Mapping[str, str]  #: a user's server's environment (on top of PATH and JupyterHub's own)
     data_env: Mapping[str, str]  #: where sample data and the shared cache are (servers and the data service)
     hub_data_dir: str  #: the hub's own persistent folder (database, local passwords)
+    homes: Homes
 
     def service(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)
@@ -107,10 +117,14 @@ def plan(settings: Settings) -> Plan:
     if settings.target == "slurm" and settings.slurm.slurm_conf:
         server_env["SLURM_CONF"] = settings.slurm.slurm_conf
     hub_data = KUBE_HUB_DATA if settings.target == "kubernetes" else str(settings.state_dir)
+    tpl = settings.templates
+    homes = Homes(template=str(settings.state_dir / "homes" / "{username}")
+                  if settings.mode == "demo" and settings.target != "kubernetes" else None,
+                  templates_source=tpl.source if tpl.enabled else None, templates_folder=tpl.folder)
     return Plan(settings=settings, network=network, auth=_auth(settings, hub_data),
                 services=_services(settings, network, data_env), user_scopes=_user_scopes(settings),
                 server_token_scopes=_server_token_scopes(settings), limits=limits, server_env=server_env,
-                data_env=data_env, hub_data_dir=hub_data)
+                data_env=data_env, hub_data_dir=hub_data, homes=homes)
 
 
 def gateway_fullname(settings: Settings) -> str:

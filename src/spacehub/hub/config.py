@@ -116,9 +116,9 @@ def _apply_spawner(c: Config, p: Plan, runtime: Runtime) -> None:
     sp = settings.spawner
     if settings.target == "slurm" and settings.slurm.user_servers == "slurm":
         _apply_slurm_spawner(c, settings)
-    elif settings.mode == "demo":
+    elif p.homes.template is not None:  # demo mode: one Unix account, a folder per user
         c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
-        c.SimpleLocalProcessSpawner.home_dir_template = str(settings.state_dir / "homes" / "{username}")
+        c.SimpleLocalProcessSpawner.home_dir_template = p.homes.template
     else:
         c.JupyterHub.spawner_class = "jupyterhub.spawner.LocalProcessSpawner"
     # by default jupyterhub-singleuser through spacehub.hub.launch (2-3 s faster; see there)
@@ -135,10 +135,9 @@ def _apply_spawner(c: Config, p: Plan, runtime: Runtime) -> None:
     c.Spawner.http_timeout = sp.http_timeout
     c.Spawner.environment = {"PATH": runtime.path, **p.server_env}
     c.Spawner.server_token_scopes = list(p.server_token_scopes)
-    tpl = settings.templates
-    if tpl.enabled:
+    if p.homes.templates_source is not None:
         c.Spawner.pre_spawn_hook = functools.partial(
-            pre_spawn_hook, str(tpl.source), tpl.folder, settings.mode, str(settings.state_dir))
+            pre_spawn_hook, str(p.homes.templates_source), p.homes.templates_folder, p.homes.template)
 
 
 def templates_source(settings: Settings) -> Path:

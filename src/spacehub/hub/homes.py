@@ -105,19 +105,20 @@ def install_templates(source: Path, folder: Path, owner: tuple[int, int] | None 
     return actions
 
 
-def user_home(username: str, mode: str, state_dir: Path) -> tuple[Path, tuple[int, int] | None]:
-    """Where a user's files live: under the state dir in demo mode, their Unix home otherwise."""
-    if mode == "demo":
-        return Path(state_dir) / "homes" / username, None
+def user_home(username: str, home_template: str | None) -> tuple[Path, tuple[int, int] | None]:
+    """Where a user's files live: ``home_template`` with the name filled in (demo mode: a folder of
+    the hub's account), else their Unix account's home, with its owner."""
+    if home_template is not None:
+        return Path(home_template.format(username=username)), None
     entry = pwd.getpwnam(username)
     return Path(entry.pw_dir), (entry.pw_uid, entry.pw_gid)
 
 
-def pre_spawn_hook(source: str, folder: str, mode: str, state_dir: str, spawner) -> None:
+def pre_spawn_hook(source: str, folder: str, home_template: str | None, spawner) -> None:
     """JupyterHub's ``Spawner.pre_spawn_hook`` (bound with functools.partial in the hub config)."""
     name = spawner.user.name
     try:
-        home, owner = user_home(name, mode, Path(state_dir))
+        home, owner = user_home(name, home_template)
     except KeyError:
         spawner.log.warning("no Unix account %s: templates not installed (the spawn will say why)", name)
         return
