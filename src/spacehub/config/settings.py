@@ -92,10 +92,10 @@ def validate_settings(raw: dict, path: str | os.PathLike = "<settings>", text: s
         raise SettingsError(path, key, why, _line_of(text, key.split(".") if key else []))
     filled = _with_defaults(copy.deepcopy(raw), schema(), schema())
     _check_consistency(filled, path, text)
-    if str(path) == "<settings>":
-        # a mapping from no file: the state dir is relative to here, shipped folders to hub/
-        return build_settings(filled, Path(path), Path.cwd(), DEFAULT_SETTINGS_FILE.parent)
-    return build_settings(filled, Path(path), Path(path).parent)
+    base = Path(path).parent if str(path) != "<settings>" else Path.cwd()
+    # shipped folders (the templates) relative to the file, or to hub/ for a mapping from no file
+    shipped = Path(path).parent if Path(path).is_file() else DEFAULT_SETTINGS_FILE.parent
+    return build_settings(filled, Path(path), base, shipped)
 
 
 def _with_defaults(value: Any, sub: dict, root: dict) -> Any:
