@@ -85,7 +85,7 @@ def run_checks(config: str | None = None, check_ports: bool = True) -> list[Chec
     dask_cmd = bin_dir / "dask"
     checks.append(Check("dask command", dask_cmd.exists(), str(dask_cmd), "run `make install`"))
     spec = importlib.util.find_spec("dask_gateway_server")
-    gw_proxy = Path(spec.origin).parent / "proxy" / "dask-gateway-proxy" if spec else None
+    gw_proxy = Path(spec.origin).parent / "proxy" / "dask-gateway-proxy" if spec and spec.origin else None
     checks.append(Check("dask-gateway proxy binary", bool(gw_proxy and os.access(gw_proxy, os.X_OK)),
                         str(gw_proxy), "reinstall dask-gateway-server (`make clean install`)"))
     try:
@@ -171,7 +171,7 @@ def _job_env_check(job_env: Path) -> Check:
     private = [str(p) for p in [*Path(os.path.realpath(needed[0])).parents, Path(os.path.realpath(needed[0]))]
                if not os.stat(p).st_mode & 0o001]
     return Check("Slurm job environment", not private,
-                 f"not usable by other users: {', '.join(private)} (mode without o+x)" if private else job_env,
+                 f"not usable by other users: {', '.join(private)} (mode without o+x)" if private else str(job_env),
                  f"{fix}; it must not live under a private folder such as /root")
 
 

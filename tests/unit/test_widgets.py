@@ -11,11 +11,21 @@ from dask_gateway.client import GatewayClusterError
 from traitlets import TraitError
 
 import spacehub.catalog as catalog
-from spacehub.samples import goes, omni
 from spacehub.deploy import PublishedLimits
 from spacehub.gateway.quota import GIB, new_cluster_refusal, scale_refusal, total_usage
-from spacehub.widgets import (ClusterControl, ClusterPanel, DatasetPicker, TimeRange, TimeRangePicker, UserLimits,
-                              explorer, plot_timeseries, presets_from_events, with_gaps)
+from spacehub.samples import goes, omni
+from spacehub.widgets import (
+    ClusterControl,
+    ClusterPanel,
+    DatasetPicker,
+    TimeRange,
+    TimeRangePicker,
+    UserLimits,
+    explorer,
+    plot_timeseries,
+    presets_from_events,
+    with_gaps,
+)
 from spacehub.widgets.timerange import cadence_of
 
 OMNI_VARIABLES = ["F", "BX_GSE", "BY_GSM", "BZ_GSM", "flow_speed", "proton_density", "T", "Pressure", "E", "SYM_H",

@@ -22,7 +22,9 @@ from numba import njit, uint64
 # out-of-range tallies kept by the kernel, in this order
 STATS = ("below", "above", "nan", "negative")
 _MAX_TABLE = 1 << 20
-_FORMATS = {np.dtype(np.float32): (np.uint32, 23), np.dtype(np.float64): (np.uint64, 52)}
+#: float dtype -> (unsigned integer of the same width, mantissa bits)
+_FORMATS: dict[np.dtype, tuple[type[np.unsignedinteger], int]] = {
+    np.dtype(np.float32): (np.uint32, 23), np.dtype(np.float64): (np.uint64, 52)}
 
 
 def _round_up(edges: np.ndarray, dtype) -> np.ndarray:
@@ -145,7 +147,8 @@ def histogram_log(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, di
     # per stream one extra column for values equal to the last edge: numpy's last bin is closed
     counts = np.zeros(2 * (nbins + 1), dtype=np.int64)
     stats = np.zeros(len(STATS), dtype=np.int64)
-    _fill(values, values.view(uint), table, *(np.uint64(v) for v in (shift, key0, lo_bits, hi_bits)),
+    _fill(values, values.view(uint), table,  # type: ignore[call-arg]  # numba's Dispatcher type hides the jitted signature
+          *(np.uint64(v) for v in (shift, key0, lo_bits, hi_bits)),
           edges[0], edges[-1], counts, stats)
     counts = counts.reshape(2, nbins + 1).sum(axis=0)
     counts[nbins - 1] += counts[nbins]

@@ -54,7 +54,7 @@ def plasma_grid(ds: xr.Dataset, names: dict[str, str], cadence=np.timedelta64(1,
                          "(Entry.read) or build it with coords={'time': times}")
     missing = [v for v in names.values() if v not in ds]
     if missing:
-        raise ValueError(f"the dataset lacks {missing} (it has {sorted(ds.data_vars)}): pass speed=, density=, "
+        raise ValueError(f"the dataset lacks {missing} (it has {sorted(map(str, ds.data_vars))}): pass speed=, density=, "
                          f"temperature=, field= with its variable names")
     for quantity, name in names.items():
         units = ds[name].attrs.get("units")  # taken as the documented units when absent

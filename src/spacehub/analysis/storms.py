@@ -162,7 +162,7 @@ def add_solar_wind_drivers(omni: xr.Dataset, speed: str = "flow_speed", density:
     """
     missing = [name for name in (speed, density, bz) if name not in omni]
     if missing:
-        raise ValueError(f"the dataset lacks {missing} (has {sorted(omni.data_vars)}): pass speed=, density=, bz=")
+        raise ValueError(f"the dataset lacks {missing} (has {sorted(map(str, omni.data_vars))}): pass speed=, density=, bz=")
     ey = (-omni[speed] * omni[bz] * 1e-3).assign_attrs(units="mV/m", long_name="Dawn-dusk electric field -V Bz")
     pdyn = (1.6726e-6 * omni[density] * omni[speed] ** 2).assign_attrs(units="nPa", long_name="Solar-wind ram pressure")
     return omni.assign(Ey_mV_m=ey, Pdyn_nPa=pdyn)
@@ -201,7 +201,7 @@ def superposed_epoch(data, epochs, before=np.timedelta64(1, "D"), after=np.timed
     n_bins = int((before + after) // resolution)
     if n_bins < 1:
         raise ValueError(f"the window before={before}, after={after} is shorter than one {resolution} bin")
-    names = variables or [n for n in ds.data_vars if ds[n].dims == ("time",)]
+    names = variables or [str(n) for n in ds.data_vars if ds[n].dims == ("time",)]
     t = ds["time"].values
     out = {}
     for name in names:

@@ -20,7 +20,7 @@ def import_jsonschema():
     """``import jsonschema`` with ``rfc3987_syntax`` hidden if jsonschema is not imported yet."""
     hide = "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules
     if hide:
-        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # None in sys.modules: import fails fast
+        sys.modules["rfc3987_syntax"] = None  # None in sys.modules: importing it fails at once
     try:
         import jsonschema
     finally:

@@ -20,8 +20,19 @@ from pathlib import Path
 from typing import Any
 
 from ..config.model import Settings
-from .names import (CACHE_DIR_ENV, CACHE_GIB_ENV, CULLER_ROLE, CULLER_SERVICE, DATA_PUBLIC_ENV, DATA_SERVICE,
-                    GATEWAY_ROLE, GATEWAY_SERVICE, HAPI_URL_ENV, QUOTA_ENV, SAMPLE_DATA_ENV)
+from .names import (
+    CACHE_DIR_ENV,
+    CACHE_GIB_ENV,
+    CULLER_ROLE,
+    CULLER_SERVICE,
+    DATA_PUBLIC_ENV,
+    DATA_SERVICE,
+    GATEWAY_ROLE,
+    GATEWAY_SERVICE,
+    HAPI_URL_ENV,
+    QUOTA_ENV,
+    SAMPLE_DATA_ENV,
+)
 from .published import PublishedLimits
 
 #: where the jupyterhub chart mounts the hub's persistent volume (the hub database, local passwords)

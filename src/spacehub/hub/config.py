@@ -20,6 +20,7 @@ from ..deploy import CULLER_SERVICE, DATA_SERVICE, GATEWAY_SERVICE, Plan, Servic
 from ..deploy.names import OFFLINE_ENV
 from .homes import pre_spawn_hook
 
+
 @dataclass(frozen=True)
 class Runtime:
     """Where things are on this machine: the inputs of the translation that are not settings."""

@@ -15,7 +15,6 @@ from ..config.secrets import ensure_secrets
 from .config import Runtime
 
 
-
 def find_proxy(bin_dir: Path) -> str | None:
     """configurable-http-proxy: the one `make install` puts in hub/proxy, else one on PATH."""
     local = HUB_DIR / "proxy" / "node_modules" / ".bin" / "configurable-http-proxy"

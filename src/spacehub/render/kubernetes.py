@@ -217,15 +217,14 @@ def write_kubernetes(settings: Settings, out: Path) -> list[Path]:
     files = {"jupyterhub-values.yaml": jupyterhub_values(settings)}
     if settings.gateway.enabled:
         files["dask-gateway-values.yaml"] = dask_gateway_values(settings)
-    dump = {"Dumper": _ValuesDumper, "sort_keys": False}
     header = f"# rendered by `spacehub render kubernetes` from {settings.source}; edit that file, not this one\n"
     written = []
     for name, values in files.items():
         path = out / name
-        path.write_text(header + yaml.dump(values, **dump))
+        path.write_text(header + yaml.dump(values, Dumper=_ValuesDumper, sort_keys=False))
         written.append(path)
     if settings.data_service.enabled:
         path = out / "spacehub-data.yaml"
-        path.write_text(header + yaml.dump_all(data_service_manifests(settings), **dump))
+        path.write_text(header + yaml.dump_all(data_service_manifests(settings), Dumper=_ValuesDumper, sort_keys=False))
         written.append(path)
     return written

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .hxmt import draw_times, fred, profile_truth
+from .hxmt import draw_times, profile_truth, pulse_rate
 
 MJDREF_TT = 58484.0
 SATELLITE, PREFIX = "GECAM-B", "gbg"
@@ -44,7 +44,7 @@ def detector_weights(seed: int = SEED) -> np.ndarray:
 
 def burst_truth() -> dict:
     t = np.linspace(0.0, DURATION_S, 600001)
-    p = profile_truth(t, sum(fred(t, q["start_s"], q["peak_cts_s"], q["tau_rise_s"], q["tau_decay_s"]) for q in PULSES))
+    p = profile_truth(t, pulse_rate(t, PULSES))
     peak_utc = np.datetime64(START_UTC, "ns") + np.timedelta64(int(round(p["peak_s"] * 1e9)), "ns")
     return {"pulses": PULSES, "peak_met_s": START_MET_S + p["peak_s"], "peak_utc": str(peak_utc), "t90_s": p["t90_s"],
             "t05_met_s": START_MET_S + p["t05_s"], "t95_met_s": START_MET_S + p["t95_s"],
@@ -76,7 +76,7 @@ def detector_events(seed: int = SEED) -> list[dict]:
     """Per detector, its event columns (arrays by column name), time-ordered."""
     rng = np.random.default_rng(seed)
     grid = np.linspace(0.0, DURATION_S, 600001)
-    rate = sum(fred(grid, q["start_s"], q["peak_cts_s"], q["tau_rise_s"], q["tau_decay_s"]) for q in PULSES)
+    rate = pulse_rate(grid, PULSES)
     out = []
     for w in detector_weights():
         t_bkg = rng.uniform(0, DURATION_S, rng.poisson(BACKGROUND_CTS_S * DURATION_S))

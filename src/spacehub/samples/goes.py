@@ -10,12 +10,13 @@ decay; the softer XRS-A band peaks earlier and lower) whose classes and times ar
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 
 DAY = "2017-09-06"
 #: injected flares: peak time, XRS-B peak flux (W/m2), rise and decay e-folding (s)
-FLARES = [
+FLARES: list[dict[str, Any]] = [
     {"peak": "2017-09-06T02:10:00", "xrsb_peak": 3.2e-6, "rise_s": 240, "decay_s": 600, "class": "C3.2"},
     {"peak": "2017-09-06T06:40:00", "xrsb_peak": 8.5e-7, "rise_s": 180, "decay_s": 420, "class": "B8.5"},
     {"peak": "2017-09-06T09:10:00", "xrsb_peak": 2.2e-4, "rise_s": 300, "decay_s": 900, "class": "X2.2"},
@@ -39,7 +40,7 @@ def day_series(day: str = DAY, seed: int = 906) -> tuple[np.ndarray, np.ndarray,
     xrsb = BACKGROUND_B * slow
     xrsa = 0.04 * BACKGROUND_B * slow
     for f in FLARES:
-        peak = np.datetime64(f["peak"], "ns")
+        peak = np.datetime64(str(f["peak"]), "ns")
         xrsb = xrsb + flux_profile(t, peak, f["xrsb_peak"], f["rise_s"], f["decay_s"])
         # XRS-A (harder band): weaker, peaks ~1 min earlier and decays faster (the Neupert-like ordering)
         xrsa = xrsa + flux_profile(t, peak - np.timedelta64(60, "s"), 0.25 * f["xrsb_peak"], 0.8 * f["rise_s"],
@@ -84,7 +85,7 @@ def write_day_files(dest) -> list:
                                                                         "background_xrsb": BACKGROUND_B}),
         },
     )
-    encoding = {
+    encoding: dict[str, dict[str, Any]] = {
         "time": {"units": "seconds since 2000-01-01 12:00:00", "calendar": "standard", "dtype": "float64"},
         "xrsa_flux": {"_FillValue": np.float32(-9999.0)}, "xrsb_flux": {"_FillValue": np.float32(-9999.0)},
         "xrsa_flags": {"_FillValue": np.uint16(65535)}, "xrsb_flags": {"_FillValue": np.uint16(65535)},

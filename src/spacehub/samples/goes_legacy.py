@@ -27,6 +27,7 @@ both flagged with fills.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 
@@ -67,7 +68,7 @@ def flare_class(flux_w_m2: float) -> str:
     return f"{letter}{np.floor(flux_w_m2 / base * 10 + 1e-9) / 10:.1f}"  # 1e-9: 9.2e-6 / 1e-6 * 10 is 91.99...
 
 
-FLARES = [{"peak": peak, "swpc_class": flare_class(swpc), "swpc_xrsb_peak_W_m2": swpc,
+FLARES: list[dict[str, Any]] = [{"peak": peak, "swpc_class": flare_class(swpc), "swpc_xrsb_peak_W_m2": swpc,
            "true_xrsb_peak_W_m2": swpc / SWPC_SCALE["xrsb"], "science_class": flare_class(swpc / SWPC_SCALE["xrsb"]),
            "true_xrsa_peak_W_m2": ratio_a * swpc / SWPC_SCALE["xrsb"],
            "swpc_xrsa_peak_W_m2": ratio_a * swpc / SWPC_SCALE["xrsb"] * SWPC_SCALE["xrsa"],
@@ -102,7 +103,7 @@ def day_series(seed: int = 315) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         for band, rise, decay, lead in (("xrsb", f["rise_s"], f["decay_s"], 0),
                                         ("xrsa", 0.8 * f["rise_s"], 0.6 * f["decay_s"], 60)):
             # the harder XRS-A band peaks earlier and decays faster (hotter plasma cools first)
-            minute = np.datetime64(f["peak"], "ns") - np.timedelta64(lead, "s")
+            minute = np.datetime64(str(f["peak"]), "ns") - np.timedelta64(lead, "s")
             profile = flare_profile(t, minute + np.timedelta64(30, "s"), rise, decay)
             in_minute = (t >= minute) & (t < minute + np.timedelta64(60, "s"))
             below = flux[band][in_minute].mean()

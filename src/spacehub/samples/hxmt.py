@@ -60,6 +60,14 @@ def profile_truth(t: np.ndarray, rate: np.ndarray) -> dict:
             "t90_s": float(t95 - t05), "fluence_counts": float(cum[-1])}
 
 
+def pulse_rate(t: np.ndarray, pulses: list[dict]) -> np.ndarray:
+    """Counts/s of the sum of FRED ``pulses`` at times ``t`` (s)."""
+    rate = np.zeros_like(t, dtype=float)
+    for q in pulses:
+        rate = rate + fred(t, q["start_s"], q["peak_cts_s"], q["tau_rise_s"], q["tau_decay_s"])
+    return rate
+
+
 def draw_times(rng, t: np.ndarray, rate: np.ndarray) -> np.ndarray:
     """Poisson arrival times of a rate profile (counts/s on the fine grid ``t``), by inverse CDF."""
     cum = np.concatenate([[0.0], np.cumsum(0.5 * (rate[1:] + rate[:-1]) * np.diff(t))])
@@ -69,7 +77,7 @@ def draw_times(rng, t: np.ndarray, rate: np.ndarray) -> np.ndarray:
 def burst_truth() -> dict:
     """The injected burst as recorded: times in the file's MET and in UTC."""
     t = np.linspace(0.0, DURATION_S, 300001)
-    p = profile_truth(t, sum(fred(t, p["start_s"], p["peak_cts_s"], p["tau_rise_s"], p["tau_decay_s"]) for p in PULSES))
+    p = profile_truth(t, pulse_rate(t, PULSES))
     peak_utc = np.datetime64(START_UTC, "ns") + np.timedelta64(int(round(p["peak_s"] * 1e9)), "ns")
     return {"pulses": PULSES, "peak_met_s": START_MET_S + p["peak_s"], "peak_utc": str(peak_utc), "t90_s": p["t90_s"],
             "t05_met_s": START_MET_S + p["t05_s"], "t95_met_s": START_MET_S + p["t95_s"],
@@ -85,7 +93,7 @@ def events(seed: int = SEED) -> dict:
     t0 = START_MET_S
     n_bkg = rng.poisson(BACKGROUND_CTS_S * DURATION_S)
     grid = np.linspace(0.0, DURATION_S, 300001)
-    rate = sum(fred(grid, p["start_s"], p["peak_cts_s"], p["tau_rise_s"], p["tau_decay_s"]) for p in PULSES)
+    rate = pulse_rate(grid, PULSES)
     t_grb = draw_times(rng, grid, rate)
     is_grb = np.concatenate([np.zeros(n_bkg, bool), np.ones(len(t_grb), bool)])
     time = np.concatenate([rng.uniform(0, DURATION_S, n_bkg), t_grb])

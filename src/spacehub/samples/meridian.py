@@ -21,6 +21,7 @@ station's bay, and the envelope's minimum after each onset as this module comput
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,7 @@ PI2_PERIOD_S, PI2_DAMPING_S = 150.0, 300.0
 PI2_AMPLITUDE_NT = {"MOH": 8.0, "MZL": 6.0, "BMT": 4.0, "WHN": 3.5, "GZH": 3.0}
 BAY_RISE_MIN, BAY_PEAK_MIN, BAY_RECOVERY_MIN = 4.0, 25.0, 40.0
 #: injected substorm onsets (UT; local midnight on 120E is 16 UT) and their bay at MOH (nT)
-ONSETS = [
+ONSETS: list[dict[str, Any]] = [
     {"onset": "2015-03-16T15:20", "bay_nT": -150.0, "note": "isolated substorm on the quiet day"},
     {"onset": "2015-03-17T14:05", "bay_nT": -380.0, "note": "storm main phase, auroral oval over Mohe"},
     {"onset": "2015-03-17T18:30", "bay_nT": -450.0, "note": "storm main phase, second intensification"},

@@ -9,11 +9,12 @@ a sheath/magnetic cloud with strongly southward Bz driving a storm modelled on 1
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 
 #: the injected truth, recorded in every file's global attributes
-TRUTH = {
+TRUTH: dict[str, Any] = {
     "shock_time": "2015-03-17T04:45:00",
     "shock_speed_jump_km_s": [400.0, 560.0],
     "shock_density_jump_cm3": [5.0, 18.0],
@@ -77,7 +78,7 @@ def series(start="2015-02-01", stop="2015-05-01", seed=20150317) -> tuple[np.nda
     efield = -v * bz * 1e-3
 
     # SYM-H: sudden commencement, main phase to the minimum, exponential recovery
-    t_min = (np.datetime64(TRUTH["sym_h_minimum_time"], "m") - np.datetime64(TRUTH["shock_time"], "m")).astype(float) / 60
+    t_min = (np.datetime64(TRUTH["sym_h_minimum_time"], "m") - np.datetime64(TRUTH["shock_time"], "m")) / np.timedelta64(1, "h")
     sym = -8 + red_noise(3, 60)
     sc = after & (hours < 1.5)
     sym[sc] += TRUTH["sym_h_sudden_commencement_nT"] * np.sin(np.pi * hours[sc] / 1.5)

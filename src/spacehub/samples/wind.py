@@ -17,6 +17,7 @@ BF1 >= |BGSE|.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +31,7 @@ SHOCK_SPEED_KM_S = omni.TRUTH["shock_speed_jump_km_s"][1]
 #: Wind's GSE position (Re): closer to Earth than ACE by the distance the shock covers in WIND_LAG
 POSITION_GSE_RE = ((ACE_X_KM - SHOCK_SPEED_KM_S * WIND_LAG / np.timedelta64(1, "s")) / RE_KM, -28.0, 12.0)
 GAP = ("2015-03-16T12:00", "2015-03-16T12:10")  # a telemetry gap (FILLVAL), as real files have
-TRUTH = {
+TRUTH: dict[str, Any] = {
     "shock_time_at_wind": str(np.datetime64(ace.TRUTH["shock_time_at_L1"]) + WIND_LAG),
     "lag_after_ace_minutes": int(WIND_LAG / np.timedelta64(1, "m")),
     "shock_field_jump_factor": omni.TRUTH["shock_field_jump_factor"],

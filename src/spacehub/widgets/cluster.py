@@ -14,11 +14,13 @@ from __future__ import annotations
 import operator
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from traitlets import Bool, Enum, HasTraits, Instance, Int, Tuple, Unicode
 
 from ..deploy.published import PublishedLimits
 from ..gateway.quota import GIB, Quota, Usage, cluster_usage, max_workers, total_usage
+
 
 @dataclass(frozen=True)
 class UserLimits:
@@ -104,7 +106,7 @@ class ClusterControl(HasTraits):
                  wait_timeout_s: float = 120.0, poll_interval_s: float = 0.5):
         super().__init__()
         self._gateway = gateway
-        self.cluster = None  #: the attached ``GatewayCluster``
+        self.cluster: Any = None  #: the attached ``GatewayCluster`` (or a test's stand-in)
         self.options: dict = {}  #: the cluster options this cluster was started with
         self.wait_timeout_s, self.poll_interval_s = wait_timeout_s, poll_interval_s
         self.limits = limits
@@ -225,7 +227,7 @@ class ClusterControl(HasTraits):
         # The boundary between the gateway and the notebook's UI: refusals (ValueError from a
         # 422, GatewayClusterError from a 409), network errors and timeouts all become the
         # message; in a background thread anything else would vanish without a trace.
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:
             return self._note(f"{doing} failed: {gateway_reason(e)}", failed=True)
         finally:
             self.status = "running" if self.cluster is not None else "stopped"

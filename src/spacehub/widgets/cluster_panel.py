@@ -62,7 +62,7 @@ class ClusterPanel(widgets.VBox):
     def submit(self, operation, *args) -> Future:
         """Run ``operation(*args)`` in the background (or now, without ``background``)."""
         if self._executor is None:
-            job = Future()
+            job: Future = Future()
             job.set_result(operation(*args))
         else:
             job = self._executor.submit(operation, *args)

@@ -86,7 +86,7 @@ def _check(ds: xr.Dataset, variables) -> list[str]:
         if ds[n].ndim > 2:
             raise ValueError(f"{n} has dims {ds[n].dims}: plot_timeseries draws scalars and vectors over "
                              "time; plot spectra or images another way")
-    return names
+    return [str(n) for n in names]
 
 
 def plot_timeseries(ds: xr.Dataset, variables=None, backend: str = "hvplot", *, events: pd.DataFrame | None = None,

@@ -202,7 +202,7 @@ class BinaryRecords:
             rec["Time"] = self.times[start:stop]
             for i, column in enumerate(self.columns):
                 rec[f"p{i}"] = column[start:stop]
-            yield memoryview(rec.view(np.uint8))
+            yield rec.view(np.uint8).data
 
     def tobytes(self) -> bytes:
         return b"".join(bytes(c) for c in self.chunks())
