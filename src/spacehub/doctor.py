@@ -81,7 +81,8 @@ def run_checks(config: str | None = None, check_ports: bool = True) -> list[Chec
         except (OSError, subprocess.TimeoutExpired):
             pass
     checks.append(Check("configurable-http-proxy", proxy_ok, proxy or "not found",
-                        "run `make install` (needs node and npm: `apt-get install nodejs npm`)"))
+                        "in a checkout `make install` (needs node and npm: `apt-get install nodejs npm`); "
+                        "otherwise `npm install -g configurable-http-proxy`"))
     dask_cmd = bin_dir / "dask"
     checks.append(Check("dask command", dask_cmd.exists(), str(dask_cmd), "run `make install`"))
     spec = importlib.util.find_spec("dask_gateway_server")
