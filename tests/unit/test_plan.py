@@ -94,7 +94,8 @@ def test_plan_facts_differ_by_target_only_in_where_things_are():
 
 def test_no_gateway_no_quota_published():
     p = plan(settings("local", gateway={"enabled": False}))
-    assert p.limits is None and "SPACEHUB_USER_QUOTA" not in p.server_env and "DASK_GATEWAY__ADDRESS" not in p.server_env
+    assert p.limits is None
+    assert "SPACEHUB_USER_QUOTA" not in p.server_env and "DASK_GATEWAY__ADDRESS" not in p.server_env
     assert [s.name for s in p.services] == ["data", "idle-culler"]
 
 

@@ -101,7 +101,8 @@ def test_rendered_values_validate_against_chart_schemas(tmp_path, auth):
     assert set(files) == {"jupyterhub-values.yaml", "dask-gateway-values.yaml", "spacehub-data.yaml"}
     for chart in ("jupyterhub", "dask-gateway"):
         (values,) = files[f"{chart}-values.yaml"]
-        errors = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in chart_validator(chart).iter_errors(values)]
+        errors = [f"{'.'.join(map(str, e.absolute_path))}: {e.message}"
+                  for e in chart_validator(chart).iter_errors(values)]
         assert not errors, errors
     kinds = [m["kind"] for m in files["spacehub-data.yaml"]]
     assert kinds == ["Deployment", "Service"]
@@ -238,7 +239,8 @@ def limits_of(backend, cluster_config) -> dict:
         "cluster workers": cluster_config.cluster_max_workers,
         "scheduler cores": cluster_config.scheduler_cores, "scheduler memory": cluster_config.scheduler_memory,
         "idle timeout": cluster_config.idle_timeout,
-        "worker cores choice": (spec["worker_cores"]["default"], spec["worker_cores"]["min"], spec["worker_cores"]["max"]),
+        "worker cores choice": (spec["worker_cores"]["default"], spec["worker_cores"]["min"],
+                                spec["worker_cores"]["max"]),
         "worker memory choice": (spec["worker_memory"]["default"], spec["worker_memory"]["min"],
                                  spec["worker_memory"]["max"]),
     }

@@ -67,7 +67,8 @@ def test_data_service():
     assert "access:services!service=data" in c.JupyterHub.load_roles[0]["scopes"]
     assert "access:services!service=data" in c.Spawner.server_token_scopes
     assert c.Spawner.environment["SPACEHUB_HAPI_URL"] == "http://127.0.0.1:8000/services/data/hapi"
-    assert data["environment"]["SPACEHUB_CACHE_DIR"] == c.Spawner.environment["SPACEHUB_CACHE_DIR"] == "/srv/state/cache"
+    cache_dir = c.Spawner.environment["SPACEHUB_CACHE_DIR"]
+    assert data["environment"]["SPACEHUB_CACHE_DIR"] == cache_dir == "/srv/state/cache"
     big = hub_config(settings(cache={"dir": "/scratch/spacehub-cache", "size_gib": 500}), SECRETS, RUNTIME)
     assert big.Spawner.environment["SPACEHUB_CACHE_DIR"] == "/scratch/spacehub-cache"
     assert big.Spawner.environment["SPACEHUB_CACHE_GIB"] == "500"
@@ -202,7 +203,8 @@ def test_slurm_commands_carry_walltime_names_and_slurm_conf(tmp_path, monkeypatc
     assert env["SLURM_CONF"] == "/etc/slurm-site/slurm.conf"  # sbatch's own environment (the launcher's)
     assert script.splitlines()[-1].startswith("/opt/spacehub/job-env/bin/dask worker --no-nanny tls://10.0.0.5:8786")
     assert "--job-name=dask-scheduler-c0ffee" in backend.get_submit_cmd_env_stdin(cluster)[0]
-    assert backend.get_stop_cmd_env("42") == ([backend.cancel_command, "42"], {"SLURM_CONF": "/etc/slurm-site/slurm.conf"})
+    site_conf = {"SLURM_CONF": "/etc/slurm-site/slurm.conf"}
+    assert backend.get_stop_cmd_env("42") == ([backend.cancel_command, "42"], site_conf)
     assert backend.get_status_cmd_env(["1", "2"])[1] == {"SLURM_CONF": "/etc/slurm-site/slurm.conf"}
 
 

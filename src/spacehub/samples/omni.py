@@ -63,14 +63,16 @@ def series(start="2015-02-01", stop="2015-05-01", seed=20150317) -> tuple[np.nda
 
     after = hours >= 0
     ramp = np.clip(hours * 60 / 2.0, 0, 1)  # a shock is ~2 min wide at 1-min cadence
-    v = 400 + red_noise(25, 600) + (TRUTH["shock_speed_jump_km_s"][1] - 400) * ramp * np.exp(-np.clip(hours, 0, None) / 60)
+    jump = TRUTH["shock_speed_jump_km_s"][1] - 400
+    v = 400 + red_noise(25, 600) + jump * ramp * np.exp(-np.clip(hours, 0, None) / 60)
     dens = np.clip(5 + red_noise(1.5, 120) + 13 * ramp * np.exp(-np.clip(hours, 0, None) / 10), 0.5, None)
     # the field is compressed by the shock factor, relaxing over ~30 h
     amp = 1 + (TRUTH["shock_field_jump_factor"] - 1) * ramp * np.exp(-np.clip(hours, 0, None) / 30)
     bx = (2.5 * np.sign(red_noise(1, 3000)) + red_noise(2.0, 60)) * amp
     by = red_noise(3.0, 30) * amp
     bz = red_noise(2.5, 30) * amp
-    south = (t >= np.datetime64(TRUTH["southward_bz_interval"][0])) & (t < np.datetime64(TRUTH["southward_bz_interval"][1]))
+    south_start, south_stop = (np.datetime64(x) for x in TRUTH["southward_bz_interval"])
+    south = (t >= south_start) & (t < south_stop)
     bz[south] = TRUTH["southward_bz_nT"] + red_noise(1.5, 20)[south]
     btot = np.sqrt(bx**2 + by**2 + bz**2)
     temp = np.clip(1.0e5 * (v / 400) ** 2 * np.exp(red_noise(0.2, 60)), 1e4, None)
@@ -78,7 +80,8 @@ def series(start="2015-02-01", stop="2015-05-01", seed=20150317) -> tuple[np.nda
     efield = -v * bz * 1e-3
 
     # SYM-H: sudden commencement, main phase to the minimum, exponential recovery
-    t_min = (np.datetime64(TRUTH["sym_h_minimum_time"], "m") - np.datetime64(TRUTH["shock_time"], "m")) / np.timedelta64(1, "h")
+    t_min = ((np.datetime64(TRUTH["sym_h_minimum_time"], "m") - np.datetime64(TRUTH["shock_time"], "m"))
+             / np.timedelta64(1, "h"))
     sym = -8 + red_noise(3, 60)
     sc = after & (hours < 1.5)
     sym[sc] += TRUTH["sym_h_sudden_commencement_nT"] * np.sin(np.pi * hours[sc] / 1.5)
@@ -92,7 +95,8 @@ def series(start="2015-02-01", stop="2015-05-01", seed=20150317) -> tuple[np.nda
               "T": temp, "Pressure": pressure, "E": efield, "SYM_H": np.round(sym), "AE_INDEX": np.round(ae),
               "AL_INDEX": np.round(al)}
     # data gaps as in the real product: whole minutes of plasma or field missing
-    for names, frac in ((("flow_speed", "proton_density", "T", "Pressure", "E"), 0.01), (("F", "BX_GSE", "BY_GSM", "BZ_GSM", "E"), 0.005)):
+    for names, frac in ((("flow_speed", "proton_density", "T", "Pressure", "E"), 0.01),
+                        (("F", "BX_GSE", "BY_GSM", "BZ_GSM", "E"), 0.005)):
         gap = rng.random(n) < frac
         for k in names:
             values[k] = np.where(gap, np.nan, values[k])
