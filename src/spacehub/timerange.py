@@ -33,7 +33,7 @@ _CLOCK = r"(?:[T ](?P<h>\d{2})(?::?(?P<m>\d{2})(?::?(?P<s>\d{2})(?P<f>\.\d{1,9})
 _ZONE = r"(?P<zone>Z|[+-]\d{2}(?::?\d{2})?)?"
 _CALENDAR = re.compile(r"(?P<y>\d{4})(?:-(?P<mo>\d{2})(?:-(?P<d>\d{2})" + _CLOCK + ")?)?" + _ZONE, re.IGNORECASE)
 _ORDINAL = re.compile(r"(?P<y>\d{4})-(?P<doy>\d{3})" + _CLOCK + _ZONE, re.IGNORECASE)
-_EXAMPLE = "use ISO 8601, e.g. 2015-03-17, 2015-03-17T04:45 or 2015-076"
+_EXAMPLE = "use ISO 8601, e.g. 2015-03-17 or 2015-03-17T04:45"
 
 
 class TimeError(ValueError):
@@ -79,11 +79,15 @@ def require_time(value: object, what: str = "time") -> np.datetime64:
 def _from_datetime64(value: np.datetime64, what: str) -> np.datetime64:
     if np.isnat(value):
         raise TimeError(f"{what} is NaT (not a time): give a time, {_EXAMPLE}")
-    day = value.astype("datetime64[D]")  # days hold any year, so the check itself cannot wrap
-    if not EARLIEST.astype("datetime64[D]") <= day < LATEST.astype("datetime64[D]"):
-        raise TimeError(f"{what} {format_time(day)!r} is outside {format_time(EARLIEST)} .. {format_time(LATEST)}, "
-                        "the dates a datetime64[ns] can hold: use a date in that span")
+    _check_span(value.astype("datetime64[D]"), format_time(value), what)
     return value.astype("datetime64[ns]")
+
+
+def _check_span(day: np.datetime64, shown: str, what: str) -> None:
+    """Refuse a ``day`` (datetime64[D]: it holds any year, so this check cannot wrap) outside the span."""
+    if not EARLIEST.astype("datetime64[D]") <= day < LATEST.astype("datetime64[D]"):
+        raise TimeError(f"{what} {shown!r} is outside {format_time(EARLIEST)} .. {format_time(LATEST)}, "
+                        "the dates a datetime64[ns] can hold: use a date in that span")
 
 
 def _parse_text(text: str, what: str) -> np.datetime64:
@@ -92,9 +96,6 @@ def _parse_text(text: str, what: str) -> np.datetime64:
     if match is None:
         raise TimeError(f"{what} {text!r} is not a time: {_EXAMPLE}")
     year = int(match["y"])
-    if not 1678 <= year <= 2262:
-        raise TimeError(f"{what} {text!r} is outside {format_time(EARLIEST)} .. {format_time(LATEST)}, "
-                        "the dates a datetime64[ns] can hold: use a date in that span")
     try:
         if ordinal:
             doy = int(match["doy"])
@@ -104,12 +105,15 @@ def _parse_text(text: str, what: str) -> np.datetime64:
             day = np.datetime64(f"{year:04d}-01-01", "D") + np.timedelta64(doy - 1, "D")
         else:
             day = np.datetime64("-".join(p for p in (match["y"], match["mo"], match["d"]) if p), "D")
+        _check_span(day, text, what)
         clock = [int(match[k] or 0) for k in ("h", "m", "s")]
         if clock[0] > 23 or clock[1] > 59 or clock[2] > 60:
             raise ValueError(f"no such time of day {match['h']}:{match['m'] or '00'}:{match['s'] or '00'}")
         nanoseconds = round(float(match["f"] or 0) * 1e9)
         t = (day.astype("datetime64[ns]") + np.timedelta64(clock[0] * 3600 + clock[1] * 60 + clock[2], "s")
              + np.timedelta64(nanoseconds, "ns"))
+    except TimeError:
+        raise
     except ValueError as e:
         raise TimeError(f"{what} {text!r} is not a time ({e}): {_EXAMPLE}") from None
     zone = (match["zone"] or "Z").upper()
@@ -137,7 +141,7 @@ def format_time(t: np.datetime64 | None, unit: str = "auto") -> str:
     the second, with the fraction only where there is one.
 
     >>> format_time(np.datetime64("2015-03-17T04:45:00.250"))
-    '2015-03-17T04:45:00.250'
+    '2015-03-17T04:45:00.25'
     >>> format_time(np.datetime64("2015-03-17T00:00"))
     '2015-03-17'
     """
