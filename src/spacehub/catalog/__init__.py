@@ -13,6 +13,7 @@ from .errors import (
     OutsideCoverage,
     ReadError,
     RemoteUnavailable,
+    UnknownDataset,
     UnknownVariable,
 )
 from .files import CATALOG_DIR, CatalogError, read_catalog_dir, read_catalog_file
@@ -25,5 +26,5 @@ def open(folder: str | Path | None = None) -> Catalog:  # noqa: A001 - mirrors i
 
 
 __all__ = ["CATALOG_DIR", "QUANTITIES", "BadRange", "Catalog", "CatalogError", "CorruptFile", "Entry", "NoData",
-           "OutsideCoverage", "ReadError", "RemoteUnavailable", "UnknownVariable", "Variable", "open", "parse_time",
+           "OutsideCoverage", "ReadError", "RemoteUnavailable", "UnknownDataset", "UnknownVariable", "Variable", "open", "parse_time",
            "read_catalog_dir", "read_catalog_file"]

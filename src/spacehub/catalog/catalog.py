@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..timerange import TimeRange, parse_time
+from .errors import UnknownDataset
 from .files import CATALOG_DIR, read_catalog_dir
 from .model import Entry
 
@@ -43,7 +44,7 @@ class Catalog:
         except KeyError:
             close = [i for i in self._entries if dataset_id.lower().replace("-", "_") in i]
             hint = f"; did you mean {', '.join(close[:5])}?" if close else "; `spacehub catalog list` shows all"
-            raise KeyError(f"no dataset {dataset_id!r} in the catalog{hint}") from None
+            raise UnknownDataset(f"no dataset {dataset_id!r} in the catalog{hint}") from None
 
     def __getattr__(self, name: str) -> Entry:
         if name.startswith("_"):

@@ -36,6 +36,10 @@ class RemoteUnavailable(ReadError):
     """A server could not be reached or kept failing (connection, timeout, HTTP 5xx) after retries."""
 
 
+class UnknownDataset(KeyError):
+    """A dataset id the catalog does not have; the message names close ids or how to list them all."""
+
+
 class UnknownVariable(ReadError, KeyError):
     """A variable the dataset or file does not have (a KeyError too, as it always was for datasets)."""
 
@@ -44,4 +48,4 @@ class UnknownVariable(ReadError, KeyError):
 
 
 __all__ = ["BadRange", "CorruptFile", "NoData", "OutsideCoverage", "ReadError", "RemoteUnavailable",
-           "UnknownVariable"]
+           "UnknownDataset", "UnknownVariable"]

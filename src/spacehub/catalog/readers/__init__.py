@@ -12,6 +12,7 @@ from ..errors import (
     OutsideCoverage,
     ReadError,
     RemoteUnavailable,
+    UnknownDataset,
     UnknownVariable,
 )
 
@@ -49,4 +50,4 @@ def open_file(path: str | Path, format: str, variables: list[str] | None = None,
 
 
 __all__ = ["BadRange", "CorruptFile", "NoData", "OutsideCoverage", "ReadError", "RemoteUnavailable",
-           "UnknownVariable", "open_file"]
+           "UnknownDataset", "UnknownVariable", "open_file"]
