@@ -137,6 +137,16 @@ def test_broken_cdf_files_named(sample_dir, tmp_path):
     assert good.exists()
 
 
+def test_broken_cdf_is_a_corrupt_file(sample_dir, tmp_path):
+    good = sample_dir / "omni/hro_1min/2015/omni_hro_1min_20150301_v01.cdf"
+    truncated = tmp_path / "truncated.cdf"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 3])
+    with pytest.raises(catalog.CorruptFile, match="the file is truncated"):
+        open_file(truncated, "cdf", ["BZ_GSM"])
+    with pytest.raises(catalog.UnknownVariable, match="has no variable"):
+        open_file(good, "cdf", ["Bz"])
+
+
 def test_broken_file_in_read_names_it(omni_entry, sample_dir, tmp_path, monkeypatch):
     copy = tmp_path / "data"
     shutil.copytree(sample_dir, copy)
