@@ -5,16 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import (
-    BadRange,
-    CorruptFile,
-    NoData,
-    OutsideCoverage,
-    ReadError,
-    RemoteUnavailable,
-    UnknownDataset,
-    UnknownVariable,
-)
+from ..errors import CorruptFile, NoData, ReadError, RemoteUnavailable, UnknownVariable
 
 
 def open_file(path: str | Path, format: str, variables: list[str] | None = None, lazy: bool = False,
@@ -49,5 +40,4 @@ def open_file(path: str | Path, format: str, variables: list[str] | None = None,
     raise ReadError(path, f"no reader for format {format!r} yet")
 
 
-__all__ = ["BadRange", "CorruptFile", "NoData", "OutsideCoverage", "ReadError", "RemoteUnavailable",
-           "UnknownDataset", "UnknownVariable", "open_file"]
+__all__ = ["CorruptFile", "NoData", "ReadError", "RemoteUnavailable", "UnknownVariable", "open_file"]
