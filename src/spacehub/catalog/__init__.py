@@ -26,5 +26,5 @@ def open(folder: str | Path | None = None) -> Catalog:  # noqa: A001 - mirrors i
 
 
 __all__ = ["CATALOG_DIR", "QUANTITIES", "BadRange", "Catalog", "CatalogError", "CorruptFile", "Entry", "NoData",
-           "OutsideCoverage", "ReadError", "RemoteUnavailable", "UnknownDataset", "UnknownVariable", "Variable", "open", "parse_time",
-           "read_catalog_dir", "read_catalog_file"]
+           "OutsideCoverage", "ReadError", "RemoteUnavailable", "UnknownDataset", "UnknownVariable", "Variable",
+           "open", "parse_time", "read_catalog_dir", "read_catalog_file"]

@@ -142,7 +142,8 @@ def describe_entry(entry: Entry | None) -> str:
     return (f"<b>{html.escape(entry.title)}</b><br>"
             f"<code>{html.escape(entry.id)}</code> &middot; {html.escape(entry.mission)} "
             f"{html.escape(entry.instrument)}<br>"
-            f"coverage {format_span(entry.start, entry.stop, 'D')} &middot; cadence {html.escape(entry.cadence or 'irregular')}"
+            f"coverage {format_span(entry.start, entry.stop, 'D')} &middot; "
+            f"cadence {html.escape(entry.cadence or 'irregular')}"
             f"<table><tr><th>variable</th><th>units</th><th>description</th></tr>{rows}</table>"
             f"<small>Cite: {html.escape(entry.citation.strip() or 'see the mission homepage')}{doi}</small>")
 

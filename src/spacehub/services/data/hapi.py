@@ -168,7 +168,7 @@ class HAPIServer:
         try:
             return require_time(value, what)
         except TimeError as e:
-            raise HAPIError(code, f"{value!r} is not a HAPI (ISO 8601) time: {e}") from None
+            raise HAPIError(code, str(e)) from None  # names the value and what would work
 
     def _info(self, entry: Entry, names: list[str]) -> dict:
         params = [{"name": "Time", "type": "isotime", "units": "UTC", "fill": None, "length": TIME_LENGTH}]
