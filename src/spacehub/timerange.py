@@ -21,6 +21,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -28,6 +29,9 @@ import numpy as np
 EARLIEST = np.datetime64("1678-01-01", "ns")
 LATEST = np.datetime64("2262-04-11", "ns")
 ONE_DAY = np.timedelta64(1, "D")
+
+#: numpy's units of time, for display and for splitting a range
+Unit = Literal["Y", "M", "D", "h", "m", "s", "ms", "us", "ns"]
 
 _CLOCK = r"(?:[T ](?P<h>\d{2})(?::?(?P<m>\d{2})(?::?(?P<s>\d{2})(?P<f>\.\d{1,9})?)?)?)?"
 _ZONE = r"(?P<zone>Z|[+-]\d{2}(?::?\d{2})?)?"
@@ -134,7 +138,7 @@ def resolve_open_end(stop: np.datetime64 | None) -> np.datetime64:
     return now() if stop is None else stop
 
 
-def format_time(t: np.datetime64 | None, unit: str = "auto") -> str:
+def format_time(t: np.datetime64 | None, unit: Unit | Literal["auto"] = "auto") -> str:
     """``t`` as ISO 8601 text for display; None (an open end) as ``now``.
 
     ``unit`` is ``"D"``, ``"s"``, ``"us"`` ... or ``"auto"``: the date alone at midnight, else to
@@ -160,12 +164,12 @@ def format_time(t: np.datetime64 | None, unit: str = "auto") -> str:
     return text
 
 
-def format_span(start: np.datetime64, stop: np.datetime64 | None, unit: str = "auto") -> str:
+def format_span(start: np.datetime64, stop: np.datetime64 | None, unit: Unit | Literal["auto"] = "auto") -> str:
     """A coverage for display: ``2015-03-17 .. 2015-04-01``, or ``1981-01-01 .. now`` for an open end."""
     return f"{format_time(start, unit)} .. {format_time(stop, unit)}"
 
 
-def format_range(start: np.datetime64, stop: np.datetime64, unit: str = "auto") -> str:
+def format_range(start: np.datetime64, stop: np.datetime64, unit: Unit | Literal["auto"] = "auto") -> str:
     """A half-open range for display: ``[2015-03-17, 2015-03-18T12:00:00)``."""
     return f"[{format_time(start, unit)}, {format_time(stop, unit)})"
 
@@ -215,7 +219,7 @@ class TimeRange:
             return None
         return TimeRange(max(self.start, other.start), min(self.stop, other.stop))
 
-    def split(self, step: str | np.timedelta64 | dt.timedelta) -> Iterator[TimeRange]:
+    def split(self, step: Unit | np.timedelta64 | dt.timedelta) -> Iterator[TimeRange]:
         """Consecutive pieces of ``step`` (``"D"``, ``"h"``, or a timedelta), the last one cut at stop.
 
         A unit step (``"D"``) cuts at whole units (midnights), so pieces line up with daily files.

@@ -82,7 +82,7 @@ class Entry:
         """
         if stop is not None and stop <= self.start:
             return False
-        return start is None or self.stop is None or start <= self.stop
+        return bool(start is None or self.stop is None or start <= self.stop)
 
     def text(self) -> str:
         """Everything free-text search looks at, lower-cased."""

@@ -9,16 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from .. import SpacehubWarning, __version__
-from ..timerange import (
-    TimeError,
-    format_range,
-    format_span,
-    parse_time,
-    resolve_open_end,
-)
-from .errors import BadRange, NoData, OutsideCoverage, ReadError
+from ..timerange import TimeError, format_range, format_span, parse_time, resolve_open_end
+from .errors import BadRange, NoData, OutsideCoverage
 from .model import Entry
-from .readers import open_file
+from .readers import ReadError, open_file
 from .templates import files_for, latest_version
 
 

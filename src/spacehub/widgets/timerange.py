@@ -7,28 +7,10 @@ import html
 import ipywidgets as widgets
 import numpy as np
 import pandas as pd
-from traitlets import (
-    Any,
-    Bool,
-    Dict,
-    HasTraits,
-    Instance,
-    Int,
-    TraitError,
-    Unicode,
-    observe,
-    validate,
-)
+from traitlets import Any, Bool, Dict, HasTraits, Instance, Int, TraitError, Unicode, observe, validate
 
 from ..catalog import Entry
-from ..timerange import (
-    ONE_DAY,
-    TimeError,
-    format_span,
-    format_time,
-    parse_time,
-    resolve_open_end,
-)
+from ..timerange import ONE_DAY, TimeError, format_span, format_time, parse_time, require_time, resolve_open_end
 from .feedback import MessageLine, ModelLink
 
 
@@ -79,7 +61,7 @@ def presets_from_events(events: pd.DataFrame, label: str | None = None,
     if first not in events:
         raise ValueError(f"events need start/end or peak columns; they have: {', '.join(map(str, events.columns))}")
     names = events[label] if label else events.index
-    return {str(name): (iso(parse_time(t0) - pad), iso(parse_time(t1) + pad))
+    return {str(name): (iso(require_time(t0, "start") - pad), iso(require_time(t1, "end") + pad))
             for name, t0, t1 in zip(names, events[first], events[last])}
 
 
