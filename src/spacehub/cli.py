@@ -6,9 +6,11 @@ import argparse
 import sys
 
 from .catalog.cli import add_commands as add_catalog_commands
+from .catalog.errors import ReadError, UnknownDataset
 from .catalog.files import CatalogError
 from .config import SettingsError, load_settings
 from .data.cli import add_commands as add_data_commands
+from .timerange import TimeError
 
 DEMO_WARNING = """\
 NOTE: demo mode. Every user's server and Dask cluster runs as this Unix account ({user}):
@@ -134,7 +136,7 @@ def main(argv=None) -> int:
     except CatalogError as e:
         print(f"spacehub: invalid catalog: {e}", file=sys.stderr)
         return 2
-    except (KeyError, ValueError) as e:
+    except (ReadError, TimeError, UnknownDataset) as e:  # anything else is a bug: its traceback shows where
         print(f"spacehub: {e.args[0] if e.args else e}", file=sys.stderr)
         return 1
 

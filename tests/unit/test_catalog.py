@@ -9,6 +9,7 @@ import pytest
 import spacehub.catalog as catalog
 from spacehub.catalog import CatalogError, read_catalog_dir
 from spacehub.cli import main
+from spacehub.timerange import TimeRange
 
 REQUIRED_MISSIONS = ["DAMPE", "Insight-HXMT", "GECAM", "SVOM", "ASO-S", "Einstein Probe", "SMILE", "SJ-10", "QUESS",
                      "OMNI", "ACE", "Wind", "MMS", "GOES", "SDO", "Kepler", "TESS"]
@@ -147,7 +148,37 @@ def test_cli(tmp_path, capsys):
     write(tmp_path, "bad.yaml", GOOD.replace("format: cdf", "format: pdf"))
     assert main(["catalog", "validate", "--dir", str(tmp_path)]) == 1
     assert "FAIL" in capsys.readouterr().out
+    assert main(["catalog", "search", "--start", "2599-01-01"]) == 1
+    assert "start '2599-01-01' is outside 1678-01-01 .. 2262-04-11" in capsys.readouterr().err
+    assert main(["catalog", "export", "--format", "intake"]) == 2
+    assert "--format intake needs -o FILE.yaml" in capsys.readouterr().err
     out_file = tmp_path / "all.json"
     assert main(["catalog", "export", "-o", str(out_file)]) == 0
     import json
     assert any(r["id"] == "omni_hro_1min" for r in json.loads(out_file.read_text()))
+
+
+def test_cli_shows_a_bug_instead_of_hiding_it(monkeypatch):
+    """Only the project's own errors become one-line messages; anything else keeps its traceback."""
+    from spacehub.catalog.catalog import Catalog
+
+    def broken(self, *args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(Catalog, "search", broken)
+    with pytest.raises(KeyError, match="a bug"):
+        main(["catalog", "list"])
+
+
+def test_unknown_dataset_is_typed_and_a_key_error():
+    from spacehub.catalog import UnknownDataset
+
+    with pytest.raises(UnknownDataset, match="no dataset 'omni_hro' in the catalog; did you mean omni_hro_1min"):
+        catalog.open()["omni_hro"]
+    assert issubclass(UnknownDataset, KeyError)
+
+
+def test_coverage_and_summary_use_one_format():
+    e = catalog.open()["omni_hro_1min"]
+    assert isinstance(e.coverage, TimeRange) and e.coverage.start == e.start
+    assert " 1981-01-01..now " in e.summary()

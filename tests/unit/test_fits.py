@@ -13,7 +13,7 @@ from astropy.time import Time, TimeDelta
 from astropy.wcs import WCS
 
 import spacehub.catalog as catalog
-from spacehub.catalog.readers import ReadError, open_file
+from spacehub.catalog.readers import CorruptFile, ReadError, open_file
 from spacehub.catalog.readers.fits import open_fits
 from spacehub.samples import dampe_events, gecam, hxmt, kepler, tess
 
@@ -313,6 +313,15 @@ def test_truncated_files_give_read_errors(sample_dir, tmp_path):
         with pytest.raises(ReadError) as err:
             open_file(broken, "fits", ["TIME", "PDCSAP_FLUX"])
         assert str(broken) in str(err.value) and ("truncated" in str(err.value) or "not a" in str(err.value))
+
+
+def test_truncated_files_are_corrupt_files(sample_dir, tmp_path):
+    data = (sample_dir / tess.PATH).read_bytes()
+    for cut in (100, len(data) // 2, len(data) - 1):
+        broken = tmp_path / f"cut{cut}_s_lc.fits"
+        broken.write_bytes(data[:cut])
+        with pytest.raises(CorruptFile):
+            open_file(broken, "fits", ["TIME", "PDCSAP_FLUX"])
 
 
 def test_not_fits_and_empty_files(tmp_path):

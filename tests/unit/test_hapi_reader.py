@@ -12,8 +12,8 @@ import requests
 from hubtools import free_port
 
 import spacehub.catalog
-from spacehub.catalog.readers import ReadError
-from spacehub.catalog.readers.hapi import read_hapi
+from spacehub.catalog.readers import CorruptFile, ReadError, RemoteUnavailable
+from spacehub.catalog.readers.hapi import http_status, read_hapi, transport_failed
 
 START, STOP = "2015-03-17", "2015-03-18"
 
@@ -100,22 +100,50 @@ def test_server_errors_are_retried(omni, front):
 
 def test_persistent_failure_is_a_clear_error(front):
     server = front([(503, b"busy")] * 3)
-    with pytest.raises(ReadError, match=r"omni_hro_1min: HAPI request failed after 3 attempt\(s\).*503"):
+    with pytest.raises(ReadError, match=r"omni_hro_1min: HAPI request failed after 3 attempt\(s\).*503") as e:
         read_hapi(server.url, "omni_hro_1min", START, STOP, ["SYM_H"], backoff=0.01)
     assert server.data_requests() == 3
+    assert isinstance(e.value, RemoteUnavailable)
 
 
 def test_request_errors_are_not_retried(hapi_service, front):
     server = front()
     with pytest.raises(ReadError, match="unknown dataset id") as e:  # HAPI 1406, HTTP 404
         read_hapi(server.url, "no_such_dataset", START, STOP, backoff=0.01)
-    assert "no_such_dataset" in str(e.value)
+    assert "no_such_dataset" in str(e.value) and not isinstance(e.value, RemoteUnavailable)
     assert sum("/info" in p for p in server.requests) == 1  # asked once, not retried
+
+
+def test_client_errors_are_not_retried(front):
+    server = front([(404, b'{"HAPI": "3.1", "status": {"code": 1406, "message": "Bad request - unknown dataset id"}}')])
+    with pytest.raises(ReadError, match="failed after 1 attempt") as e:
+        read_hapi(server.url, "omni_hro_1min", START, STOP, ["SYM_H"], backoff=0.01)
+    assert server.data_requests() == 1 and not isinstance(e.value, RemoteUnavailable)
+
+
+def test_hapiclient_failures_are_told_apart_by_status_and_type(front):
+    """What the retry decision relies on in hapiclient: the HTTP status of an answer in its error, and
+    urllib3's exception as the error's context when there was no answer. Fails if hapiclient changes."""
+    from hapiclient.util import HAPIError, urlopen
+
+    server = front([(503, b"busy")])
+    with pytest.raises(HAPIError) as answered:
+        urlopen(server.url + "/data?dataset=omni_hro_1min")
+    assert http_status(answered.value) == 503 and not transport_failed(answered.value)
+    port = free_port()  # nothing listens there
+    with pytest.raises(HAPIError) as unanswered:
+        urlopen(f"http://127.0.0.1:{port}/hapi/data?dataset=x")
+    assert http_status(unanswered.value) is None and transport_failed(unanswered.value)
+
+
+def test_unreachable_server_is_remote_unavailable():
+    with pytest.raises(RemoteUnavailable, match="failed after 2 attempt"):
+        read_hapi(f"http://127.0.0.1:{free_port()}/hapi", "omni_hro_1min", START, STOP, retries=2, backoff=0.01)
 
 
 def test_malformed_response_is_a_clear_error(front):
     server = front([(200, b"\x00garbage that is not HAPI binary")])
-    with pytest.raises(ReadError, match="omni_hro_1min: malformed HAPI response"):
+    with pytest.raises(CorruptFile, match="omni_hro_1min: malformed HAPI response"):
         read_hapi(server.url, "omni_hro_1min", START, STOP, ["SYM_H"], backoff=0.01)
 
 

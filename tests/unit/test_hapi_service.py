@@ -10,6 +10,7 @@ import pytest
 import requests
 
 import spacehub.catalog
+from spacehub.catalog import CorruptFile, NoData, RemoteUnavailable
 
 START, STOP = "2015-03-17T00:00:00Z", "2015-03-18T00:00:00Z"
 
@@ -78,6 +79,10 @@ def test_data_csv_and_header(hapi, expected):
     ({"dataset": "omni_hro_1min", "start": START, "stop": "later"}, 1403, 400),
     ({"dataset": "omni_hro_1min", "start": STOP, "stop": START}, 1404, 400),
     ({"dataset": "omni_hro_1min", "start": "1970-01-01Z", "stop": "1970-01-02Z"}, 1405, 400),
+    # datetime64[ns] cannot hold these: refused, never wrapped round to data of 2015
+    ({"dataset": "omni_hro_1min", "start": "2599-10-05Z", "stop": "2599-10-06Z"}, 1402, 400),
+    ({"dataset": "omni_hro_1min", "start": START, "stop": "2599-10-06Z"}, 1403, 400),
+    ({"dataset": "omni_hro_1min", "start": "1600-01-01Z", "stop": STOP}, 1402, 400),
     ({"dataset": "omni_hro_1min", "start": START, "stop": STOP, "parameters": "Bz"}, 1407, 400),
     ({"dataset": "omni_hro_1min", "start": START, "stop": STOP, "parameters": "SYM_H,BZ_GSM"}, 1411, 400),
     ({"dataset": "omni_hro_1min", "start": START, "stop": STOP, "format": "json"}, 1409, 400),
@@ -128,3 +133,32 @@ def test_fits_light_curves_served(hapi, sample_dir):
     rows = [line.split(",") for line in r.text.strip().splitlines()]
     assert len(rows) == 50
     np.testing.assert_allclose([float(v) for _, v in rows], local.PDCSAP_FLUX.values[10:60], rtol=1e-6)
+
+
+def test_day_of_year_times_accepted(hapi, expected):
+    r = get(hapi + "/data", dataset="omni_hro_1min", start="2015-076T00:00Z", stop="2015-077", parameters="SYM_H")
+    assert r.status_code == 200
+    assert len(r.text.splitlines()) == expected.time.size
+
+
+@pytest.mark.parametrize("error, code", [
+    (NoData("x.cdf", "nothing in this range"), 1201),
+    (RemoteUnavailable("https://archive.example/x.cdf", "HTTP 503 after 3 attempts"), 1501),
+    (CorruptFile("x.cdf", "the file is truncated"), 1500),
+])
+def test_read_errors_decide_the_status_by_type(monkeypatch, error, code):
+    from spacehub.catalog.model import Entry
+    from spacehub.services.data.hapi import HAPIError, HAPIServer
+
+    def read(self, *args, **kwargs):
+        raise error
+
+    server = HAPIServer(spacehub.catalog.open())
+    monkeypatch.setattr(Entry, "read", read)
+    query = {"dataset": "omni_hro_1min", "start": START, "stop": STOP, "include": "header"}
+    try:
+        _, _, body = server.data(query)
+        got = json.loads("\n".join(line[1:] for line in body.decode().splitlines()))["status"]["code"]
+    except HAPIError as e:
+        got = e.code
+    assert got == code

@@ -88,6 +88,31 @@ def test_bad_ranges_explained(omni_entry, start, stop, message):
         omni_entry.read(start, stop)
 
 
+@pytest.mark.parametrize("start, stop, error", [
+    ("2599-10-05", "2599-10-06", catalog.BadRange),  # would wrap to 2015 in datetime64[ns]
+    ("1600-01-01", "1600-01-02", catalog.BadRange),
+    (np.datetime64("NaT"), "2015-03-18", catalog.BadRange),
+    ("2015-03-18", "2015-03-17", catalog.BadRange),
+    ("2015-03-17", None, catalog.BadRange),
+    ("1970-01-01", "1970-01-02", catalog.OutsideCoverage),
+    ("2019-01-01", "2019-01-02", catalog.NoData),
+])
+def test_read_errors_are_typed(omni_entry, start, stop, error):
+    with pytest.raises(error, match="omni_hro_1min"):
+        omni_entry.read(start, stop, ["SYM_H"])
+
+
+def test_far_future_is_refused_not_wrapped(omni_entry):
+    with pytest.raises(catalog.BadRange, match=r"omni_hro_1min: start '2599-10-05' is outside 1678-01-01 \.\. "
+                                               r"2262-04-11"):
+        omni_entry.read("2599-10-05", "2599-10-06", ["SYM_H"])
+
+
+def test_day_of_year_range_reads_the_same(omni_entry):
+    doy = omni_entry.read("2015-076", "2015-077T00:00Z", ["SYM_H"])
+    assert doy.time.values[0] == np.datetime64("2015-03-17", "ns") and doy.time.size == 24 * 60
+
+
 def test_unknown_variable(omni_entry):
     with pytest.raises(KeyError, match="omni_hro_1min has no variable 'Bz'"):
         omni_entry.read("2015-03-17", "2015-03-18", ["Bz"])
@@ -110,6 +135,16 @@ def test_broken_cdf_files_named(sample_dir, tmp_path):
         assert e.value.path == str(path)
         assert e.value.why == why
     assert good.exists()
+
+
+def test_broken_cdf_is_a_corrupt_file(sample_dir, tmp_path):
+    good = sample_dir / "omni/hro_1min/2015/omni_hro_1min_20150301_v01.cdf"
+    truncated = tmp_path / "truncated.cdf"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 3])
+    with pytest.raises(catalog.CorruptFile, match="the file is truncated"):
+        open_file(truncated, "cdf", ["BZ_GSM"])
+    with pytest.raises(catalog.UnknownVariable, match="has no variable"):
+        open_file(good, "cdf", ["Bz"])
 
 
 def test_broken_file_in_read_names_it(omni_entry, sample_dir, tmp_path, monkeypatch):

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .catalog import QUANTITIES, Catalog, parse_time
+from ..timerange import parse_time
+from .catalog import QUANTITIES, Catalog
+from .errors import (
+    BadRange,
+    CorruptFile,
+    NoData,
+    OutsideCoverage,
+    ReadError,
+    RemoteUnavailable,
+    UnknownDataset,
+    UnknownVariable,
+)
 from .files import CATALOG_DIR, CatalogError, read_catalog_dir, read_catalog_file
 from .model import Entry, Variable
 
@@ -14,5 +25,6 @@ def open(folder: str | Path | None = None) -> Catalog:  # noqa: A001 - mirrors i
     return Catalog.from_dir(folder or CATALOG_DIR)
 
 
-__all__ = ["CATALOG_DIR", "QUANTITIES", "Catalog", "CatalogError", "Entry", "Variable", "open", "parse_time",
-           "read_catalog_dir", "read_catalog_file"]
+__all__ = ["CATALOG_DIR", "QUANTITIES", "BadRange", "Catalog", "CatalogError", "CorruptFile", "Entry", "NoData",
+           "OutsideCoverage", "ReadError", "RemoteUnavailable", "UnknownDataset", "UnknownVariable", "Variable",
+           "open", "parse_time", "read_catalog_dir", "read_catalog_file"]

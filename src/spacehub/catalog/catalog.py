@@ -6,25 +6,13 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
-
+from ..timerange import TimeRange, parse_time
+from .errors import UnknownDataset
 from .files import CATALOG_DIR, read_catalog_dir
 from .model import Entry
 
 QUANTITIES = ("magnetic_field", "velocity", "density", "temperature", "pressure", "electric_field", "flux",
               "counts", "energy", "index", "position", "time", "other")
-
-
-def parse_time(value, what: str = "time") -> np.datetime64 | None:
-    """``value`` (ISO string, datetime, datetime64 or None) as datetime64[ns]; clear error if not a time."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, str) and value.endswith("Z"):
-        value = value[:-1]  # UTC is what every time here means; numpy wants no zone suffix
-    try:
-        return np.datetime64(value, "ns")
-    except (ValueError, TypeError):
-        raise ValueError(f"{what} {value!r} is not a time: use ISO 8601, e.g. 2015-03-17 or 2015-03-17T04:45") from None
 
 
 class Catalog:
@@ -38,7 +26,7 @@ class Catalog:
         self._entries = {e.id: e for e in entries}
 
     @classmethod
-    def from_dir(cls, folder: str | Path = CATALOG_DIR) -> "Catalog":
+    def from_dir(cls, folder: str | Path = CATALOG_DIR) -> Catalog:
         return cls(read_catalog_dir(Path(folder)))
 
     def __len__(self) -> int:
@@ -56,7 +44,7 @@ class Catalog:
         except KeyError:
             close = [i for i in self._entries if dataset_id.lower().replace("-", "_") in i]
             hint = f"; did you mean {', '.join(close[:5])}?" if close else "; `spacehub catalog list` shows all"
-            raise KeyError(f"no dataset {dataset_id!r} in the catalog{hint}") from None
+            raise UnknownDataset(f"no dataset {dataset_id!r} in the catalog{hint}") from None
 
     def __getattr__(self, name: str) -> Entry:
         if name.startswith("_"):
@@ -98,8 +86,8 @@ class Catalog:
         if quantity is not None and quantity not in QUANTITIES:
             raise ValueError(f"unknown quantity {quantity!r}; known: {', '.join(QUANTITIES)}")
         t0, t1 = parse_time(start, "start"), parse_time(stop, "stop")
-        if t0 is not None and t1 is not None and t1 <= t0:
-            raise ValueError(f"stop {stop} must be after start {start}")
+        if t0 is not None and t1 is not None:
+            TimeRange(t0, t1)  # a TimeError (a ValueError) if stop is not after start
         words = [w for w in re.split(r"\s+", text.lower().strip()) if w]
         hits = []
         for e in self:

@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..timerange import format_span
 from .catalog import QUANTITIES, Catalog
 from .files import CATALOG_DIR, CatalogError, catalog_files, read_catalog_file
 
@@ -35,9 +36,8 @@ def cmd_search(args) -> int:
 
 def cmd_show(args) -> int:
     e = _catalog(args)[args.id]
-    stop = str(e.stop)[:19] if e.stop is not None else "ongoing"
     print(f"{e.id}: {e.title}\n  mission {e.mission}  instrument {e.instrument or '-'}  domain {e.domain}  kind {e.kind}")
-    print(f"  coverage {str(e.start)[:19]} .. {stop}  cadence {e.cadence or '-'}")
+    print(f"  coverage {format_span(e.start, e.stop, 's')}  cadence {e.cadence or '-'}")
     print(f"  {e.description.strip()}")
     print("  variables:")
     for v in e.variables:
@@ -83,7 +83,8 @@ def cmd_export(args) -> int:
         from .intake_ import export_intake
 
         if not args.output:
-            raise ValueError("--format intake needs -o FILE.yaml")
+            print("spacehub: --format intake needs -o FILE.yaml", file=sys.stderr)
+            return 2
         export_intake(cat, args.output, args.dir)
         print(f"wrote {len(cat)} datasets to {args.output}; open it with intake.open_catalog({args.output!r})",
               file=sys.stderr)

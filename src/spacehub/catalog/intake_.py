@@ -14,6 +14,8 @@ from pathlib import Path
 from intake.readers.entry import Catalog as IntakeCatalog
 from intake.readers.readers import BaseReader
 
+from ..timerange import format_time
+
 
 class SpacehubReader(BaseReader):
     """Read one spacehub dataset in [start, stop) as an ``xarray.Dataset``."""
@@ -34,7 +36,7 @@ def to_intake(catalog, catalog_dir: str | Path | None = None) -> IntakeCatalog:
         out[e.id] = SpacehubReader(
             dataset_id=e.id, catalog_dir=str(catalog_dir) if catalog_dir else None,
             metadata={"title": e.title, "mission": e.mission, "domain": e.domain, "kind": e.kind,
-                      "start": str(e.start)[:19], "stop": None if e.stop is None else str(e.stop)[:19],
+                      "start": format_time(e.start, "s"), "stop": None if e.stop is None else format_time(e.stop, "s"),
                       "variables": [v.name for v in e.variables], "citation": e.citation, "doi": e.doi},
         )
     return out

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..timerange import TimeRange, format_time
+
 
 @dataclass(frozen=True)
 class Variable:
@@ -67,16 +69,20 @@ class Entry:
         return next((r for r in self.routes if r["kind"] == kind), None)
 
     @property
-    def coverage(self) -> tuple[np.datetime64, np.datetime64 | None]:
-        return self.start, self.stop
+    def coverage(self) -> TimeRange:
+        """The dataset's time coverage, an open end (still delivering) read as now."""
+        return TimeRange.coverage(self.start, self.stop)
 
     def overlaps(self, start: np.datetime64 | None, stop: np.datetime64 | None) -> bool:
-        """Whether [start, stop) meets the dataset's coverage (open ends allowed)."""
+        """Whether [start, stop) meets the dataset's coverage (open ends of the range allowed).
+
+        The coverage's stop is its last data, so a range starting there still meets it; an open
+        coverage (still delivering) meets every range after its start, future ones too (searches for
+        a mission's later data find it).
+        """
         if stop is not None and stop <= self.start:
             return False
-        if start is not None and self.stop is not None and start > self.stop:
-            return False
-        return True
+        return bool(start is None or self.stop is None or start <= self.stop)
 
     def text(self) -> str:
         """Everything free-text search looks at, lower-cased."""
@@ -87,5 +93,5 @@ class Entry:
         return " ".join(parts).lower()
 
     def summary(self) -> str:
-        stop = str(self.stop)[:10] if self.stop is not None else "now"
-        return f"{self.id:28s} {self.mission:18s} {self.domain:12s} {str(self.start)[:10]}..{stop:10s} {self.title}"
+        start, stop = format_time(self.start, "D"), format_time(self.stop, "D")
+        return f"{self.id:28s} {self.mission:18s} {self.domain:12s} {start}..{stop:10s} {self.title}"

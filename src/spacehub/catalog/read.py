@@ -9,22 +9,26 @@ from pathlib import Path
 import numpy as np
 
 from .. import SpacehubWarning, __version__
-from .catalog import parse_time
+from ..timerange import TimeError, format_range, format_span, parse_time, resolve_open_end
+from .errors import BadRange, NoData, OutsideCoverage
 from .model import Entry
 from .readers import ReadError, open_file
 from .templates import files_for, latest_version
 
 
 def check_range(entry: Entry, start, stop) -> tuple[np.datetime64, np.datetime64]:
-    """[start, stop) as datetime64, or a ValueError that says what is wrong and what would work."""
-    t0, t1 = parse_time(start, "start"), parse_time(stop, "stop")
+    """[start, stop) as datetime64, or a `BadRange` / `OutsideCoverage` that says what is wrong and what would work."""
+    try:
+        t0, t1 = parse_time(start, "start"), parse_time(stop, "stop")
+    except TimeError as e:
+        raise BadRange(entry.id, str(e)) from None
     if t0 is None or t1 is None:
-        raise ValueError(f"{entry.id}: give both start and stop, e.g. read('2015-03-17', '2015-03-18')")
+        raise BadRange(entry.id, "give both start and stop, e.g. read('2015-03-17', '2015-03-18')")
     if t1 <= t0:
-        raise ValueError(f"{entry.id}: stop {stop} must be after start {start}")
+        raise BadRange(entry.id, f"stop {stop} must be after start {start}")
     if not entry.overlaps(t0, t1):
-        end = "now" if entry.stop is None else str(entry.stop)[:19]
-        raise ValueError(f"{entry.id}: [{start}, {stop}) is outside its coverage {str(entry.start)[:19]} .. {end}")
+        raise OutsideCoverage(entry.id, f"[{start}, {stop}) is outside its coverage "
+                                        f"{format_span(entry.start, entry.stop, 's')}")
     return t0, t1
 
 
@@ -45,7 +49,7 @@ def _local_files(entry: Entry, t0, t1, sample_dir: Path | None, station: str | N
     found = [f for f in wanted if f.exists()]
     if found and len(found) < len(wanted):
         missing = ", ".join(f.name for f in wanted if not f.exists())
-        warnings.warn(f"{entry.id}: the sample data covers only part of [{str(t0)[:19]}, {str(t1)[:19]}); "
+        warnings.warn(f"{entry.id}: the sample data covers only part of {format_range(t0, t1, 's')}; "
                       f"missing: {missing}", SpacehubWarning, stacklevel=4)
     return route, found
 
@@ -56,7 +60,7 @@ def _remote_files(entry: Entry, t0, t1, cache, station: str | None = None):
     if route is None:
         return None, []
     if _offline():
-        raise ReadError(route["url"], f"no local data of {entry.id} for [{str(t0)[:19]}, {str(t1)[:19]}) and remote "
+        raise NoData(route["url"], f"no local data of {entry.id} for {format_range(t0, t1, 's')} and remote "
                                       "reads are off (SPACEHUB_OFFLINE): run `spacehub data sample`, or unset "
                                       "SPACEHUB_OFFLINE to read from the archive")
     from ..data.cache import FetchError, default_cache
@@ -85,7 +89,7 @@ def _read_hapi(entry: Entry, t0, t1, names: list[str]):
 
     route = entry.route("hapi")
     if _offline():
-        raise ReadError(route["server"], f"no local data of {entry.id} for [{str(t0)[:19]}, {str(t1)[:19]}) and "
+        raise NoData(route["server"], f"no local data of {entry.id} for {format_range(t0, t1, 's')} and "
                                          "remote reads are off (SPACEHUB_OFFLINE): run `spacehub data sample`, or "
                                          "unset SPACEHUB_OFFLINE to read from the HAPI server")
     ds = read_hapi(route["server"], route["id"], t0, t1, names)
@@ -145,7 +149,7 @@ def read_entry(entry: Entry, start=None, stop=None, variables: list[str] | None 
         raise ValueError(f"{entry.id} has no {route!r} route (it has: {have})")
     if start is None and stop is None and entry.kind != "timeseries":
         t0 = entry.start
-        t1 = (entry.stop if entry.stop is not None else np.datetime64("now", "ns")) + np.timedelta64(1, "D")
+        t1 = resolve_open_end(entry.stop) + np.timedelta64(1, "D")
     else:
         t0, t1 = check_range(entry, start, stop)
     names = list(variables) if variables else [v.name for v in entry.variables]
@@ -166,7 +170,7 @@ def read_entry(entry: Entry, start=None, stop=None, variables: list[str] | None 
             raise ReadError(entry.id, "no route spacehub can read yet (sample, archive files or HAPI); see "
                                       f"`spacehub catalog show {entry.id}`")
         where = used.get("path") or used.get("url")
-        raise ReadError(where, f"no data of {entry.id} for [{start}, {stop})"
+        raise NoData(where, f"no data of {entry.id} for [{start}, {stop})"
                         + (": run `spacehub data sample`" if kind == "sample" else " in the archive"))
     if ds is None:
         parts = [open_file(f, used["format"], names, lazy=lazy, layout=used.get("layout"),
@@ -194,6 +198,6 @@ def read_entry(entry: Entry, start=None, stop=None, variables: list[str] | None 
         "provenance_route": f"{kind}:{where}",
         "provenance_files": [str(f) for f in files] or [where],
         "provenance_versions": f"spacehub {__version__}",
-        "time_range": f"[{str(t0)[:26]}, {str(t1)[:26]})",
+        "time_range": f"{format_range(t0, t1, 'us')}",
     })
     return ds

@@ -8,6 +8,7 @@ import ipywidgets as widgets
 from traitlets import HasTraits, List, TraitError, Tuple, Unicode, observe, validate
 
 from ..catalog import Catalog, Entry
+from ..timerange import format_span
 from .feedback import MessageLine, ModelLink
 
 
@@ -134,7 +135,6 @@ def describe_entry(entry: Entry | None) -> str:
     """HTML card of ``entry``: title, coverage, cadence, variables with units, citation."""
     if entry is None:
         return ""
-    stop = "now" if entry.stop is None else str(entry.stop)[:10]
     rows = "".join(f"<tr><td><code>{html.escape(v.name)}</code></td><td>{html.escape(v.units or '-')}</td>"
                    f"<td>{html.escape(v.description)}</td></tr>" for v in entry.variables)
     doi = f' <a href="https://doi.org/{html.escape(entry.doi)}" target="_blank">doi:{html.escape(entry.doi)}</a>' \
@@ -142,7 +142,8 @@ def describe_entry(entry: Entry | None) -> str:
     return (f"<b>{html.escape(entry.title)}</b><br>"
             f"<code>{html.escape(entry.id)}</code> &middot; {html.escape(entry.mission)} "
             f"{html.escape(entry.instrument)}<br>"
-            f"coverage {str(entry.start)[:10]} .. {stop} &middot; cadence {html.escape(entry.cadence or 'irregular')}"
+            f"coverage {format_span(entry.start, entry.stop, 'D')} &middot; "
+            f"cadence {html.escape(entry.cadence or 'irregular')}"
             f"<table><tr><th>variable</th><th>units</th><th>description</th></tr>{rows}</table>"
             f"<small>Cite: {html.escape(entry.citation.strip() or 'see the mission homepage')}{doi}</small>")
 

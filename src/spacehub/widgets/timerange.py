@@ -9,11 +9,9 @@ import numpy as np
 import pandas as pd
 from traitlets import Any, Bool, Dict, HasTraits, Instance, Int, TraitError, Unicode, observe, validate
 
-from ..catalog import Entry, parse_time
+from ..catalog import Entry
+from ..timerange import ONE_DAY, TimeError, format_span, format_time, parse_time, require_time, resolve_open_end
 from .feedback import MessageLine, ModelLink
-
-#: the longest interval suggested when a range has to be replaced
-ONE_DAY = np.timedelta64(1, "D")
 
 
 def cadence_of(entry: Entry | None) -> np.timedelta64 | None:
@@ -29,8 +27,7 @@ def cadence_of(entry: Entry | None) -> np.timedelta64 | None:
 
 def iso(t: np.datetime64) -> str:
     """``t`` to the second, the date alone at midnight: ``2015-03-17`` or ``2015-03-17T04:45:00``."""
-    text = str(np.datetime_as_string(t, unit="s"))
-    return text[:10] if text.endswith("T00:00:00") else text
+    return format_time(t.astype("datetime64[s]"))
 
 
 def duration_text(span: np.timedelta64) -> str:
@@ -64,7 +61,7 @@ def presets_from_events(events: pd.DataFrame, label: str | None = None,
     if first not in events:
         raise ValueError(f"events need start/end or peak columns; they have: {', '.join(map(str, events.columns))}")
     names = events[label] if label else events.index
-    return {str(name): (iso(parse_time(t0) - pad), iso(parse_time(t1) + pad))
+    return {str(name): (iso(require_time(t0, "start") - pad), iso(require_time(t1, "end") + pad))
             for name, t0, t1 in zip(names, events[first], events[last])}
 
 
@@ -110,7 +107,7 @@ class TimeRange(HasTraits):
     def _to_datetime64(self, proposal):
         try:
             return parse_time(proposal["value"], proposal["trait"].name)
-        except ValueError as e:
+        except TimeError as e:
             raise TraitError(str(e)) from None
 
     @observe("entry", "start", "stop", "max_samples")
@@ -139,8 +136,7 @@ class TimeRange(HasTraits):
         first, last = _coverage(entry)
         span = min(t1 - t0, ONE_DAY)
         a, b = (first, first + span) if t1 <= first else (last - span, last)
-        end = "now" if entry.stop is None else iso(entry.stop)
-        return (f"[{iso(t0)}, {iso(t1)}) is outside the coverage of {entry.id}, {iso(entry.start)} .. {end}: "
+        return (f"[{iso(t0)}, {iso(t1)}) is outside the coverage of {entry.id}, {_coverage_text(entry)}: "
                 f"pick a range inside it, e.g. {iso(a)} .. {iso(b)}")
 
     def _too_long(self, t0, t1) -> str | None:
@@ -221,14 +217,18 @@ class TimeRangePicker(widgets.VBox):
 
 def _coverage(entry: Entry) -> tuple[np.datetime64, np.datetime64]:
     """The entry's coverage with an open end read as now (UTC): no data comes from the future."""
-    now = np.datetime64("now", "D").astype("datetime64[ns]")
-    return entry.start, now if entry.stop is None else entry.stop
+    return entry.start, resolve_open_end(entry.stop)
+
+
+def _coverage_text(entry: Entry) -> str:
+    """``1981-01-01 .. now``: to the second, the date alone at midnight."""
+    return format_span(entry.start.astype("datetime64[s]"),
+                       None if entry.stop is None else entry.stop.astype("datetime64[s]"))
 
 
 def _coverage_html(entry: Entry | None) -> str:
     if entry is None:
         return ""
-    end = "now" if entry.stop is None else iso(entry.stop)
     cadence = entry.cadence or "irregular"
-    return (f"<small><code>{html.escape(entry.id)}</code>: data {iso(entry.start)} .. {end}, "
+    return (f"<small><code>{html.escape(entry.id)}</code>: data {_coverage_text(entry)}, "
             f"cadence {html.escape(cadence)}</small>")

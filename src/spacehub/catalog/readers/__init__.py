@@ -5,13 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
-class ReadError(ValueError):
-    """A data file that cannot be read: names the file and what is wrong with it."""
-
-    def __init__(self, path, why: str):
-        self.path, self.why = str(path), why
-        super().__init__(f"{self.path}: {why}")
+from ..errors import CorruptFile, NoData, ReadError, RemoteUnavailable, UnknownVariable
 
 
 def open_file(path: str | Path, format: str, variables: list[str] | None = None, lazy: bool = False,
@@ -46,4 +40,4 @@ def open_file(path: str | Path, format: str, variables: list[str] | None = None,
     raise ReadError(path, f"no reader for format {format!r} yet")
 
 
-__all__ = ["ReadError", "open_file"]
+__all__ = ["CorruptFile", "NoData", "ReadError", "RemoteUnavailable", "UnknownVariable", "open_file"]

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import ReadError
+from . import CorruptFile, ReadError, UnknownVariable
 
 _TIME_TYPES = {"CDF_TIME_TT2000", "CDF_EPOCH", "CDF_EPOCH16"}
 _ATTRS = {"UNITS": "units", "CATDESC": "description", "FIELDNAM": "long_name", "LABLAXIS": "label"}
@@ -53,17 +53,17 @@ def check_structure(path: Path) -> None:
     with open(path, "rb") as f:
         head = f.read(8)
         if len(head) < 8:
-            raise ReadError(path, f"not a CDF file: only {size} bytes")
+            raise CorruptFile(path, f"not a CDF file: only {size} bytes")
         magic1, magic2 = int.from_bytes(head[:4], "big"), int.from_bytes(head[4:], "big")
         if magic1 not in (_MAGIC_V3, _MAGIC_V2, _MAGIC_OLD) or magic2 not in (_UNCOMPRESSED, _COMPRESSED):
-            raise ReadError(path, f"not a CDF file (magic numbers {magic1:#010x} {magic2:#010x})")
+            raise CorruptFile(path, f"not a CDF file (magic numbers {magic1:#010x} {magic2:#010x})")
         off = 8 if magic1 == _MAGIC_V3 else 4
 
         def read_int(offset, n):
             f.seek(offset)
             b = f.read(n)
             if len(b) < n:
-                raise ReadError(path, f"the file is truncated: {size} bytes, its header points past the end")
+                raise CorruptFile(path, f"the file is truncated: {size} bytes, its header points past the end")
             return int.from_bytes(b, "big")
 
         if magic2 == _COMPRESSED:  # whole-file compression: one CCR after the magic numbers
@@ -72,7 +72,7 @@ def check_structure(path: Path) -> None:
             gdr = read_int(8 + off + 4, off)  # CDR: RecordSize, RecordType, GDRoffset
             end = read_int(gdr + off + 4 + 3 * off, off)  # GDR: size, type, rVDRhead, zVDRhead, ADRhead, eof
         if size < end:
-            raise ReadError(path, f"the file is truncated: {size} bytes of the {end} its header declares")
+            raise CorruptFile(path, f"the file is truncated: {size} bytes of the {end} its header declares")
 
 
 #: variables of at least this many values are masked (TT2000 times converted) by the compiled
@@ -124,15 +124,15 @@ def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = 
     try:
         cdf = pycdfpp.load(str(path))
     except (ValueError, RuntimeError, OSError) as e:
-        raise ReadError(path, f"not a readable CDF file ({e})") from None
+        raise CorruptFile(path, f"not a readable CDF file ({e})") from None
     if cdf is None or len(cdf) == 0:
-        raise ReadError(path, "CDF holds no variables: the file is truncated or corrupt")
+        raise CorruptFile(path, "CDF holds no variables: the file is truncated or corrupt")
     names = list(variables) if variables else [
         name for name, v in cdf.items()
         if _attr(v, "VAR_TYPE") == "data" or (_attr(v, "VAR_TYPE") is None and _attr(v, "DEPEND_0"))]
     missing = [n for n in names if n not in cdf]
     if missing:
-        raise ReadError(path, f"has no variable(s) {missing} (it has: {', '.join(n for n, _ in cdf.items())})")
+        raise UnknownVariable(path, f"has no variable(s) {missing} (it has: {', '.join(n for n, _ in cdf.items())})")
     coords, others = {}, {}
     for name in names:  # time axes first, and the checks that need no data
         dep = _attr(cdf[name], "DEPEND_0")
@@ -159,7 +159,7 @@ def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = 
         dep = _attr(var, "DEPEND_0")
         shape = tuple(var.shape)  # from the variable's header: nothing read yet
         if shape[0] != len(coords[dep]):
-            raise ReadError(path, f"variable {name} has {shape[0]} records but {dep} has {len(coords[dep])}"
+            raise CorruptFile(path, f"variable {name} has {shape[0]} records but {dep} has {len(coords[dep])}"
                             ": the file is truncated or corrupt")
         attrs = {key: _attr(var, cdf_key) for cdf_key, key in _ATTRS.items() if _attr(var, cdf_key) is not None}
         fill = _attr(var, "FILLVAL")
@@ -176,7 +176,7 @@ def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = 
             try:
                 data = _masked(np.asarray(var.values), var)  # see there: may reuse the values' memory
             except Exception as e:  # pycdfpp raises plain exceptions on inconsistent records
-                raise ReadError(path, f"variable {name} cannot be decoded ({e})") from None
+                raise CorruptFile(path, f"variable {name} cannot be decoded ({e})") from None
         return name, (dims, data, attrs)
 
     if lazy:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import ReadError
+from . import CorruptFile, ReadError, UnknownVariable
 
 #: TIMESYS values of the FITS standard (table 30) -> astropy scale; GPS is TAI - 19 s
 _SCALES = {"UTC": "utc", "TAI": "tai", "TT": "tt", "TDT": "tt", "ET": "tt", "TDB": "tdb", "TCG": "tcg",
@@ -85,7 +85,7 @@ def check_structure(path: Path) -> None:
     with open(path, "rb") as f:  # our handle: astropy leaves its own open when it fails half-way
         head = f.read(30)
         if not head.startswith(b"SIMPLE  =") or head[29:30] != b"T":
-            raise ReadError(path, f"not a FITS file (it starts with {head[:20]!r}; a FITS file starts with "
+            raise CorruptFile(path, f"not a FITS file (it starts with {head[:20]!r}; a FITS file starts with "
                                   "'SIMPLE  =    T')")
         f.seek(0)
         try:
@@ -93,7 +93,7 @@ def check_structure(path: Path) -> None:
                 warnings.simplefilter("error")  # astropy only warns of some truncations
                 hdul = fits.open(f, memmap=False, lazy_load_hdus=False)
         except (OSError, ValueError, KeyError, Warning) as e:
-            raise ReadError(path, f"not a readable FITS file: the file is truncated or corrupt ({e})") from None
+            raise CorruptFile(path, f"not a readable FITS file: the file is truncated or corrupt ({e})") from None
         for i, hdu in enumerate(hdul):
             h = hdu.header
             axes = [h.get(f"NAXIS{k}", 0) for k in range(1, h.get("NAXIS", 0) + 1)]
@@ -101,7 +101,7 @@ def check_structure(path: Path) -> None:
             nbytes = abs(h.get("BITPIX", 8)) // 8 * h.get("GCOUNT", 1) * (h.get("PCOUNT", 0) + elements)
             end = hdu.fileinfo()["datLoc"] + nbytes
             if size < end:
-                raise ReadError(path, f"the file is truncated: {size} bytes, but HDU {i} ({hdu.name}) ends at "
+                raise CorruptFile(path, f"the file is truncated: {size} bytes, but HDU {i} ({hdu.name}) ends at "
                                       f"byte {end}")
 
 
@@ -150,7 +150,7 @@ def _table_hdus(path, hdul, variables):
     if not fits_all:
         have = "; ".join(f"{h.name}: {', '.join(c.name for c in h.columns)}" for h in tables) or "no tables"
         missing = sorted(wanted.difference(*({c.name.upper() for c in h.columns} for h in tables)))
-        raise ReadError(path, f"no table HDU has the column(s) {sorted(wanted)}; missing everywhere: {missing} "
+        raise UnknownVariable(path, f"no table HDU has the column(s) {sorted(wanted)}; missing everywhere: {missing} "
                               f"(the file has {have})")
     stem = re.sub(r"\d+$", "", fits_all[0].name)
     group = [h for h in fits_all if re.sub(r"\d+$", "", h.name) == stem and h.name != stem]
@@ -482,7 +482,7 @@ def _open_images(path, hdul, variables, lazy):
     names = list(variables) if variables else list(images)
     missing = [n for n in names if n.upper() not in images]
     if missing or not names:
-        raise ReadError(path, f"has no image HDU(s) {missing or ''} (image HDUs: {', '.join(images) or 'none'})")
+        raise UnknownVariable(path, f"has no image HDU(s) {missing or ''} (image HDUs: {', '.join(images) or 'none'})")
     data_vars = {}
     for name in names:
         hdu = images[name.upper()]

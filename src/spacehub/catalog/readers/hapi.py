@@ -5,21 +5,49 @@ offers it, CSV otherwise). The result is an ``xarray.Dataset`` like every other 
 as datetime64[ns] UTC, each parameter's ``fill`` masked as NaN, ``units`` and ``description`` in
 attrs, vector parameters as ``(time, <name>_dim1)``; the server's ``info`` goes into attrs under
 ``hapi_*``. Connection failures, timeouts and server errors (HTTP 5xx, HAPI 1500) are retried a
-few times with back-off, as GETs may safely be; request errors (HAPI 14xx) are not.
+few times with back-off, as GETs may safely be; request errors (HAPI 14xx, HTTP 4xx) are not.
 """
 
 from __future__ import annotations
 
+import re
 import tempfile
 import time
 
 import numpy as np
 
-from . import ReadError
+from ...timerange import format_time, require_time
+from . import CorruptFile, ReadError, RemoteUnavailable, UnknownVariable
 
 RETRIES = 3
-_RETRYABLE = ("non-200 HTTP status (5", "Connection error", "Connection timeout", "Failed to connect",
-              "Read timeout", "1500")
+
+
+def http_status(error: BaseException) -> int | None:
+    """The HTTP status of the answer behind a hapiclient ``HAPIError``, None if there was no answer.
+
+    hapiclient (0.3.x, ``hapiclient.util.urlopen``) raises only ``HAPIError(text)``; for an answer
+    other than 200 the status is in that text as ``non-200 HTTP status (503)`` and nowhere else. This
+    is the one place that reads it; ``tests/unit/test_hapi_reader.py`` fails if hapiclient changes it.
+    """
+    found = re.search(r"non-200 HTTP status \((\d{3})\)", str(error))
+    return int(found[1]) if found else None
+
+
+def transport_failed(error: BaseException) -> bool:
+    """Whether hapiclient gave up without an answer: no connection, a timeout, a broken transfer.
+
+    hapiclient raises its ``HAPIError`` while handling urllib3's exception, so that exception is the
+    error's ``__context__``: a type, not a text.
+    """
+    import urllib3.exceptions as u
+
+    cause = error.__context__
+    return isinstance(cause, u.HTTPError) and not isinstance(cause, (u.LocationParseError, u.LocationValueError))
+
+
+def _retryable(error: BaseException) -> bool:
+    status = http_status(error)
+    return transport_failed(error) or (status is not None and status >= 500)
 
 
 def _hapi_call(server: str, dataset: str, *args, retries: int, backoff: float):
@@ -27,18 +55,19 @@ def _hapi_call(server: str, dataset: str, *args, retries: int, backoff: float):
     from hapiclient import hapi
     from hapiclient.util import HAPIError
 
+    where = f"{server.rstrip('/')}/data?id={dataset}"
     opts = {"logging": False, "usecache": False, "cache": False, "cachedir": tempfile.gettempdir()}
     for attempt in range(1, retries + 1):
         try:
             return hapi(server, dataset, *args, **opts)
         except HAPIError as e:
-            message = str(e).strip()
-            if attempt == retries or not any(k in message for k in _RETRYABLE):
-                raise ReadError(f"{server.rstrip('/')}/data?id={dataset}",
-                                f"HAPI request failed after {attempt} attempt(s): {message}") from None
+            why = f"HAPI request failed after {attempt} attempt(s): {str(e).strip()}"
+            if not _retryable(e):
+                raise ReadError(where, why) from None
+            if attempt == retries:
+                raise RemoteUnavailable(where, why) from None
         except (ValueError, KeyError, IndexError) as e:  # a malformed answer hapiclient could not parse
-            raise ReadError(f"{server.rstrip('/')}/data?id={dataset}",
-                            f"malformed HAPI response ({type(e).__name__}: {e})") from None
+            raise CorruptFile(where, f"malformed HAPI response ({type(e).__name__}: {e})") from None
         time.sleep(backoff * 2 ** (attempt - 1))
 
 
@@ -55,7 +84,7 @@ def _times(column: np.ndarray, where: str) -> np.ndarray:
             raise ValueError("empty time values")
         return times
     except Exception as e:  # noqa: BLE001 - whatever the bytes were, they were not HAPI times
-        raise ReadError(where, f"malformed HAPI response: unreadable Time values ({str(column[:1])[:60]}...: {e})"
+        raise CorruptFile(where, f"malformed HAPI response: unreadable Time values ({str(column[:1])[:60]}...: {e})"
                         ) from None
 
 
@@ -68,19 +97,19 @@ def read_hapi(server: str, dataset: str, start, stop, parameters: list[str] | No
     """
     import xarray as xr
 
-    t0, t1 = (str(np.datetime64(t, "ms")) + "Z" for t in (start, stop))
+    t0, t1 = (format_time(require_time(t, what), "ms") + "Z" for t, what in ((start, "start"), (stop, "stop")))
     if parameters:  # HAPI wants them in the order of the dataset's info
         info = _hapi_call(server, dataset, retries=retries, backoff=backoff)
         order = [p["name"] for p in info.get("parameters", [])]
         unknown = sorted(set(parameters) - set(order))
         if unknown:
-            raise ReadError(f"{server.rstrip('/')}/info?id={dataset}",
+            raise UnknownVariable(f"{server.rstrip('/')}/info?id={dataset}",
                             f"has no parameter(s) {unknown} (it has: {', '.join(order[1:])})")
         parameters = [p for p in order if p in parameters]
     data, meta = _hapi_call(server, dataset, ",".join(parameters or []), t0, t1, retries=retries, backoff=backoff)
     params = meta.get("parameters") or []
     if not params or data is None or "Time" not in (data.dtype.names or ()):
-        raise ReadError(f"{server}/data?id={dataset}", "malformed HAPI response: no Time parameter")
+        raise CorruptFile(f"{server}/data?id={dataset}", "malformed HAPI response: no Time parameter")
     variables = {}
     for p in params[1:]:
         name = p["name"]

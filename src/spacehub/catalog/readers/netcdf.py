@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import ReadError
+from . import CorruptFile, UnknownVariable
 
 
 def open_netcdf(path, variables=None, lazy: bool = False):
@@ -13,7 +13,7 @@ def open_netcdf(path, variables=None, lazy: bool = False):
     try:
         ds = xr.open_dataset(path, engine="h5netcdf", mask_and_scale=True)
     except (OSError, ValueError) as e:
-        raise ReadError(path, f"not a readable netCDF-4/HDF5 file ({e})") from None
+        raise CorruptFile(path, f"not a readable netCDF-4/HDF5 file ({e})") from None
     ds = _select(ds, path, variables)
     if lazy:
         return ds.chunk()
@@ -28,7 +28,7 @@ def open_zarr(path, variables=None):
     try:
         ds = xr.open_zarr(str(path), mask_and_scale=True)
     except (OSError, ValueError, KeyError) as e:
-        raise ReadError(path, f"not a readable zarr store ({type(e).__name__}: {e})") from None
+        raise CorruptFile(path, f"not a readable zarr store ({type(e).__name__}: {e})") from None
     ds = _select(ds, path, variables)
     return ds
 
@@ -38,5 +38,5 @@ def _select(ds, path, variables):
         return ds
     missing = sorted(set(variables) - set(ds.data_vars))
     if missing:
-        raise ReadError(path, f"has no variable(s) {missing} (it has: {', '.join(map(str, ds.data_vars))})")
+        raise UnknownVariable(path, f"has no variable(s) {missing} (it has: {', '.join(map(str, ds.data_vars))})")
     return ds[variables]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import ReadError
+from . import CorruptFile, UnknownVariable
 
 
 def open_csv(path, variables=None):
@@ -22,21 +22,21 @@ def open_csv(path, variables=None):
             notes = [line[1:].strip() for line in f if line.startswith("#")]
         table = pd.read_csv(path, comment="#", skipinitialspace=True)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise ReadError(path, f"not a readable CSV table ({e})") from None
+        raise CorruptFile(path, f"not a readable CSV table ({e})") from None
     if variables:
         missing = [v for v in variables if v not in table.columns]
         if missing:
-            raise ReadError(path, f"has no column(s) {missing} (it has: {', '.join(table.columns)})")
+            raise UnknownVariable(path, f"has no column(s) {missing} (it has: {', '.join(table.columns)})")
     time_col = next((c for c in table.columns if c.lower() == "time"), None)
     numeric = table.drop(columns=[time_col] if time_col else [])
     bad = [c for c in numeric.columns if numeric[c].dtype == object]
     if bad:
-        raise ReadError(path, f"column(s) {bad} are not numbers (first row: {table.iloc[0].to_dict()})")
+        raise CorruptFile(path, f"column(s) {bad} are not numbers (first row: {table.iloc[0].to_dict()})")
     if time_col:
         times = pd.to_datetime(table[time_col], utc=True, errors="coerce")
         if times.isna().any():
             line = int(times.isna().to_numpy().argmax()) + 2  # header line + 1-based
-            raise ReadError(path, f"unreadable time {table[time_col].iloc[line - 2]!r} in data row {line - 1}")
+            raise CorruptFile(path, f"unreadable time {table[time_col].iloc[line - 2]!r} in data row {line - 1}")
         ds = xr.Dataset({c: ("time", numeric[c].to_numpy()) for c in numeric.columns},
                         coords={"time": times.dt.tz_localize(None).to_numpy().astype("datetime64[ns]")})
     else:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import ReadError
+from . import CorruptFile, ReadError, UnknownVariable
 
 MONTHS = {m: i + 1 for i, m in enumerate(
     ["JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE", "JULY", "AUGUST", "SEPTEMBER", "OCTOBER", "NOVEMBER",
@@ -53,7 +53,7 @@ def open_kyoto_wdc(path: str | Path, variables: list[str] | None = None, fill: i
     body = pre.group(1) if pre else text
     title = re.search(r"\b(" + "|".join(MONTHS) + r")\s+(\d{4})\b", body.upper())
     if not title:
-        raise ReadError(path, "no 'MONTH YEAR' title: not a WDC Kyoto monthly index page")
+        raise CorruptFile(path, "no 'MONTH YEAR' title: not a WDC Kyoto monthly index page")
     year, month = int(title.group(2)), MONTHS[title.group(1)]
     first = np.datetime64(f"{year:04d}-{month:02d}", "D")
     ndays = int(((np.datetime64(f"{year:04d}-{month:02d}", "M") + 1).astype("datetime64[D]") - first).astype(int))
@@ -69,14 +69,14 @@ def open_kyoto_wdc(path: str | Path, variables: list[str] | None = None, fill: i
         numbers = _fixed_width_hours(line) or [int(x) for x in _NUMBER.findall(m.group(2))]
         if len(numbers) != 24:
             if day in seen or len(numbers) < 24:
-                raise ReadError(path, f"day {day}: {len(numbers)} hourly values, expected 24 (page cut or damaged?)")
+                raise CorruptFile(path, f"day {day}: {len(numbers)} hourly values, expected 24 (page cut or damaged?)")
             continue
         seen.add(day)
         row = np.array(numbers, dtype=float)
         row[row == fill] = np.nan
         values[day - 1] = row
     if not seen:
-        raise ReadError(path, "no day lines with 24 hourly values found")
+        raise CorruptFile(path, "no day lines with 24 hourly values found")
     t = first.astype("datetime64[ns]") + np.arange(ndays * 24) * np.timedelta64(1, "h")
     name = "Dst" if not variables else variables[0]
     ds = xr.Dataset({name: ("time", values.reshape(-1), {"units": "nT"})}, coords={"time": t})
@@ -108,7 +108,7 @@ def open_gfz_kp(path: str | Path, variables: list[str] | None = None):
             continue
         parts = line.split()
         if len(parts) != 10:
-            raise ReadError(path, f"line {number}: {len(parts)} columns, expected 10 "
+            raise CorruptFile(path, f"line {number}: {len(parts)} columns, expected 10 "
                                   "(YYYY MM DD hh.h hh._m days days_m Kp ap D)")
         try:
             y, m, d = int(parts[0]), int(parts[1]), int(parts[2])
@@ -116,9 +116,9 @@ def open_gfz_kp(path: str | Path, variables: list[str] | None = None):
             rows.append((np.datetime64(f"{y:04d}-{m:02d}-{d:02d}", "ns") + np.timedelta64(int(round(hour * 3600)), "s"),
                          float(parts[7]), float(parts[8]), int(parts[9])))
         except ValueError as e:
-            raise ReadError(path, f"line {number}: {e}") from None
+            raise CorruptFile(path, f"line {number}: {e}") from None
     if not rows:
-        raise ReadError(path, "no data lines: not a GFZ Kp file")
+        raise CorruptFile(path, "no data lines: not a GFZ Kp file")
     t, kp, ap, flag = map(np.array, zip(*rows))
     kp[kp < 0] = np.nan
     ap[ap < 0] = np.nan
@@ -158,10 +158,10 @@ def open_iaga2002(path: str | Path, variables: list[str] | None = None):
     header, comments, columns, first = _iaga_header(path, lines)
     rows = [(number, line.split()) for number, line in enumerate(lines[first:], first + 1) if line.strip()]
     if not rows:
-        raise ReadError(path, "no data records after the DATE TIME DOY header line")
+        raise CorruptFile(path, "no data records after the DATE TIME DOY header line")
     for number, fields in rows:
         if len(fields) != 3 + len(columns):
-            raise ReadError(path, f"line {number}: {len(fields)} fields, expected {3 + len(columns)} "
+            raise CorruptFile(path, f"line {number}: {len(fields)} fields, expected {3 + len(columns)} "
                                   f"(DATE TIME DOY {' '.join(columns)})")
     t = _iaga_times(path, rows)
     values = _iaga_values(path, rows)
@@ -171,7 +171,7 @@ def open_iaga2002(path: str | Path, variables: list[str] | None = None):
     names = list(variables) if variables else elements
     missing = [n for n in names if n not in elements]
     if missing:
-        raise ReadError(path, f"has no element(s) {missing} (it reports: {', '.join(elements)})")
+        raise UnknownVariable(path, f"has no element(s) {missing} (it reports: {', '.join(elements)})")
     data = {n: ("time", values[:, elements.index(n)],
                 {"units": IAGA_UNITS.get(n, ""), "long_name": f"{header.get('iaga_code', '')}{n}".strip()})
             for n in names}
@@ -189,27 +189,27 @@ def open_iaga2002(path: str | Path, variables: list[str] | None = None):
 def _iaga_header(path: Path, lines: list[str]) -> tuple[dict, list[str], list[str], int]:
     """(header fields, comments, data column names, index of the first data record)."""
     if not lines or lines[0][1:24].strip() != "Format" or "IAGA-2002" not in lines[0][24:].upper():
-        raise ReadError(path, "line 1: not an IAGA-2002 file (expected ' Format                 IAGA-2002 ... |')")
+        raise CorruptFile(path, "line 1: not an IAGA-2002 file (expected ' Format                 IAGA-2002 ... |')")
     header, comments = {}, []
     for number, line in enumerate(lines[1:], 2):
         if line.startswith("DATE"):
             columns = line.rstrip(" |").split()[3:]
             if line.split()[:3] != ["DATE", "TIME", "DOY"] or len(columns) != 4:
-                raise ReadError(path, f"line {number}: data header must be 'DATE TIME DOY' and four element "
+                raise CorruptFile(path, f"line {number}: data header must be 'DATE TIME DOY' and four element "
                                       f"columns, got {line.strip()!r}")
             return header, comments, columns, number
         if line[1:2] == "#":
             comments.append(line[2:].rstrip(" |").strip())
             continue
         if not line.startswith(" ") or not line.rstrip().endswith("|"):
-            raise ReadError(path, f"line {number}: not a header record (IAGA-2002 header records start with a "
+            raise CorruptFile(path, f"line {number}: not a header record (IAGA-2002 header records start with a "
                                   f"space and end with '|'), got {line.strip()[:40]!r}")
         label = " ".join(line[1:24].lower().split())
         if label not in _IAGA_HEADER:
-            raise ReadError(path, f"line {number}: unknown header record {line[1:24].strip()!r} (IAGA-2002 "
+            raise CorruptFile(path, f"line {number}: unknown header record {line[1:24].strip()!r} (IAGA-2002 "
                                   f"labels: {', '.join(_IAGA_HEADER)})")
         header[label.replace(" ", "_")] = line[24:].rstrip(" |").strip()
-    raise ReadError(path, "no 'DATE TIME DOY' data header line: the file is cut or not IAGA-2002")
+    raise CorruptFile(path, "no 'DATE TIME DOY' data header line: the file is cut or not IAGA-2002")
 
 
 def _iaga_times(path: Path, rows: list[tuple[int, list[str]]]) -> np.ndarray:
@@ -221,17 +221,17 @@ def _iaga_times(path: Path, rows: list[tuple[int, list[str]]]) -> np.ndarray:
             try:
                 np.datetime64(stamp, "ns")
             except ValueError:
-                raise ReadError(path, f"line {number}: bad date/time {fields[0]} {fields[1]!r} "
+                raise CorruptFile(path, f"line {number}: bad date/time {fields[0]} {fields[1]!r} "
                                       "(expected YYYY-MM-DD hh:mm:ss.sss)") from None
         raise
     doy = (t.astype("datetime64[D]") - t.astype("datetime64[Y]")).astype(int) + 1
     for (number, fields), expected in zip(rows, doy):
         if not fields[2].isdigit() or int(fields[2]) != expected:
-            raise ReadError(path, f"line {number}: day of year {fields[2]!r} does not match the date {fields[0]} "
+            raise CorruptFile(path, f"line {number}: day of year {fields[2]!r} does not match the date {fields[0]} "
                                   f"(day {expected})")
     back = np.flatnonzero(np.diff(t) <= np.timedelta64(0, "ns"))
     if back.size:
-        raise ReadError(path, f"line {rows[back[0] + 1][0]}: time {stamps[back[0] + 1]} does not follow "
+        raise CorruptFile(path, f"line {rows[back[0] + 1][0]}: time {stamps[back[0] + 1]} does not follow "
                               f"{stamps[back[0]]} (records must increase in time)")
     return t
 
@@ -245,7 +245,7 @@ def _iaga_values(path: Path, rows: list[tuple[int, list[str]]]) -> np.ndarray:
                 try:
                     float(value)
                 except ValueError:
-                    raise ReadError(path, f"line {number}: {value!r} is not a number") from None
+                    raise CorruptFile(path, f"line {number}: {value!r} is not a number") from None
         raise
 
 
@@ -253,4 +253,4 @@ def _header_number(path: Path, header: dict, key: str) -> float:
     try:
         return float(header[key])
     except ValueError:
-        raise ReadError(path, f"header {key.replace('_', ' ')}: {header[key]!r} is not a number") from None
+        raise CorruptFile(path, f"header {key.replace('_', ' ')}: {header[key]!r} is not a number") from None

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...catalog import Catalog, Entry
+from ...catalog.errors import NoData, ReadError, RemoteUnavailable
 from ...catalog.read import stations_of
-from ...catalog.readers import ReadError
+from ...timerange import TimeError, format_span, require_time, resolve_open_end
 from .binary import TIME_LENGTH, BinaryRecords, TimeStringCache, iso_times
 
 HAPI_VERSION = "3.1"
@@ -116,8 +117,7 @@ class HAPIServer:
         if stop <= start:
             raise HAPIError(1404, f"start {query.get('start') or query.get('time.min')} >= stop")
         if not entry.overlaps(start, stop):
-            raise HAPIError(1405, f"{entry.id} covers {str(entry.start)[:19]} .. "
-                                  f"{'now' if entry.stop is None else str(entry.stop)[:19]}")
+            raise HAPIError(1405, f"{entry.id} covers {format_span(entry.start, entry.stop, 's')}")
         fmt = query.get("format", "csv")
         if fmt not in ("csv", "binary"):
             raise HAPIError(1409, fmt)
@@ -128,13 +128,12 @@ class HAPIServer:
         try:
             ds = entry.read(start, stop, variables or None)
             code = OK
-        except ReadError as e:
-            if "no local data" in str(e) or "no data of" in str(e):
-                ds, code = None, OK_NO_DATA
-            else:
-                raise HAPIError(1500, str(e)) from None
-        except OSError as e:  # the archive could not be reached
+        except NoData:
+            ds, code = None, OK_NO_DATA
+        except (RemoteUnavailable, OSError) as e:  # the archive could not be reached
             raise HAPIError(1501, str(e)) from None
+        except ReadError as e:
+            raise HAPIError(1500, str(e)) from None
         if ds is not None and ds.time.size == 0:
             code = OK_NO_DATA
         header = b""
@@ -163,13 +162,13 @@ class HAPIServer:
         return names if names[0] == "Time" else ["Time"] + names
 
     @staticmethod
-    def _time(value, code: int, what: str) -> np.datetime64:
+    def _time(value: str | None, code: int, what: str) -> np.datetime64:
         if not value:
             raise HAPIError(code, f"{what} is required")
         try:
-            return np.datetime64(value.rstrip("Z"), "ns")
-        except ValueError:
-            raise HAPIError(code, f"{value!r} is not a HAPI (ISO 8601) time") from None
+            return require_time(value, what)
+        except TimeError as e:
+            raise HAPIError(code, str(e)) from None  # names the value and what would work
 
     def _info(self, entry: Entry, names: list[str]) -> dict:
         params = [{"name": "Time", "type": "isotime", "units": "UTC", "fill": None, "length": TIME_LENGTH}]
@@ -180,8 +179,7 @@ class HAPIServer:
             if v.components:
                 p["size"] = [len(v.components)]
             params.append(p)
-        stop = entry.stop if entry.stop is not None else np.datetime64("now")
-        info = {"parameters": params, "startDate": _iso(entry.start), "stopDate": _iso(stop),
+        info = {"parameters": params, "startDate": _iso(entry.start), "stopDate": _iso(resolve_open_end(entry.stop)),
                 "description": entry.description.strip(), "x_catalog_id": entry.id}
         if entry.cadence and entry.cadence != "event":
             info["cadence"] = entry.cadence
