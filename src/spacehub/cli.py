@@ -139,6 +139,9 @@ def main(argv=None) -> int:
     except (ReadError, TimeError, UnknownDataset) as e:  # anything else is a bug: its traceback shows where
         print(f"spacehub: {e.args[0] if e.args else e}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `spacehub catalog list | head`: the reader has all it wanted
+        sys.stderr.close()  # nothing more can be said, and Python must not complain at exit
+        return 0
 
 
 if __name__ == "__main__":
