@@ -119,7 +119,8 @@ def test_heartbeat_is_held_to_the_users_quota():
         backend.db.update_cluster(other, count=1)  # 2 cores
         cluster = backend.db.create_cluster("ada", {}, CONFIG)
         backend.db.update_cluster(cluster, status=JobStatus.RUNNING)
-        await backend.on_cluster_heartbeat(cluster.name, {"count": 5, **HEARTBEAT})
+        async with backend._quota_lock:  # a scale request waiting on its scheduler must not hold heartbeats up
+            await asyncio.wait_for(backend.on_cluster_heartbeat(cluster.name, {"count": 5, **HEARTBEAT}), 5)
         assert cluster.count == 1  # 4 cores - 2 held by the other - 1 for this scheduler
 
     asyncio.run(check())

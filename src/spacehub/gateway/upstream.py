@@ -38,8 +38,8 @@ class UserQuota(Backend):
     """The per-user quota on any backend: one lock, the new-cluster and scale checks, the heartbeat clamp.
 
     A backend supplies what the user's other clusters hold (:meth:`_others`) and how it records a
-    cluster's requested worker count (:meth:`_record_workers`). Everything that changes what a user
-    holds is decided under one lock, so two requests at once cannot both fit in what only one fits.
+    cluster's requested worker count (:meth:`_record_workers`). New clusters and scale requests are
+    decided under one lock, so two requests at once cannot both fit in what only one fits.
 
     Relies on (2024.1.0 to 2026.3.0): ``Backend.process_cluster_options(user, request)`` returning
     ``(options, ClusterConfig)``; the gateway's routes calling ``forward_message_to_scheduler(cluster,
@@ -66,7 +66,7 @@ class UserQuota(Backend):
         raise NotImplementedError
 
     def _record_workers(self, cluster_name: str, count: int) -> None:
-        """Remember that ``cluster_name`` now asks for ``count`` workers (called under the quota lock)."""
+        """Remember that ``cluster_name`` now asks for ``count`` workers."""
         raise NotImplementedError
 
     def _record_new_cluster(self, cluster_name: str, username: str, config: Mapping[str, Any]) -> None:
@@ -99,23 +99,22 @@ class UserQuota(Backend):
             self._record_workers(cluster.name, msg["count"])
 
     async def on_cluster_heartbeat(self, cluster_name: str, msg: dict[str, Any]) -> None:
-        # adaptive scaling asks for workers through heartbeats: hold them to the quota too
-        async with self._quota_lock:
-            cluster = await self.get_cluster(cluster_name)
-            if cluster is not None:
-                count = msg["count"]
-                allowed = max_workers(self.quota, await self._others(cluster.username, cluster_name), cluster.config)
-                if count > allowed:
-                    self.log.info("Cluster %s asked for %d workers; %s's quota allows %d",
-                                  cluster_name, count, cluster.username, allowed)
-                    count = allowed
-                limit = cluster.config.get("cluster_max_workers")
-                if limit is not None:  # what upstream's heartbeat holds it to next; record that
-                    count = min(count, limit)
-                msg = {**msg, "count": count}
-                self._record_workers(cluster_name, count)
-        # outside the lock: on Kubernetes this is an API call, and a slow API must not hold up
-        # every user's requests; the count it acts on is recorded above
+        # Adaptive scaling asks for workers through heartbeats: hold them to the quota too. Not
+        # under the lock: a scale request holds it while it reaches its scheduler, and a heartbeat
+        # kept waiting past the heartbeat timeout fails its cluster.
+        cluster = await self.get_cluster(cluster_name)
+        if cluster is not None:
+            count = msg["count"]
+            allowed = max_workers(self.quota, await self._others(cluster.username, cluster_name), cluster.config)
+            if count > allowed:
+                self.log.info("Cluster %s asked for %d workers; %s's quota allows %d",
+                              cluster_name, count, cluster.username, allowed)
+                count = allowed
+            limit = cluster.config.get("cluster_max_workers")
+            if limit is not None:  # what upstream's heartbeat holds it to next; record that
+                count = min(count, limit)
+            msg = {**msg, "count": count}
+            self._record_workers(cluster_name, count)
         return await super().on_cluster_heartbeat(cluster_name, msg)
 
 
