@@ -8,7 +8,9 @@ that names the numbers.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 GIB = 2**30
 
@@ -26,14 +28,14 @@ class Usage:
     memory: int = 0
     clusters: int = 0
 
-    def __add__(self, other: "Usage") -> "Usage":
+    def __add__(self, other: Usage) -> Usage:
         return Usage(self.cores + other.cores, self.memory + other.memory, self.clusters + other.clusters)
 
     def describe(self) -> str:
         return f"{self.cores:g} cores, {self.memory / GIB:.1f} GiB in {self.clusters} cluster(s)"
 
 
-def cluster_usage(config: dict, workers: int) -> Usage:
+def cluster_usage(config: Mapping[str, Any], workers: int) -> Usage:
     """What one cluster with ``workers`` workers reserves (``config``: a serialised ClusterConfig)."""
     return Usage(
         cores=config["scheduler_cores"] + workers * config["worker_cores"],
@@ -42,7 +44,7 @@ def cluster_usage(config: dict, workers: int) -> Usage:
     )
 
 
-def total_usage(clusters) -> Usage:
+def total_usage(clusters: Iterable[tuple[Mapping[str, Any], int]]) -> Usage:
     """Sum of ``cluster_usage`` over ``(config, workers)`` pairs."""
     total = Usage()
     for config, workers in clusters:
@@ -50,7 +52,7 @@ def total_usage(clusters) -> Usage:
     return total
 
 
-def new_cluster_refusal(quota: Quota, username: str, others: Usage, config: dict) -> str | None:
+def new_cluster_refusal(quota: Quota, username: str, others: Usage, config: Mapping[str, Any]) -> str | None:
     """Why a new cluster (with no workers yet) would not fit, or None if it fits."""
     if others.clusters + 1 > quota.clusters:
         return (f"{username} already has {others.clusters} running cluster(s), the most allowed per user "
@@ -63,7 +65,7 @@ def new_cluster_refusal(quota: Quota, username: str, others: Usage, config: dict
     return None
 
 
-def max_workers(quota: Quota, others: Usage, config: dict) -> int:
+def max_workers(quota: Quota, others: Usage, config: Mapping[str, Any]) -> int:
     """Most workers this cluster may have while ``others`` (the user's other clusters) keep theirs."""
     free = others + cluster_usage(config, 0)
     by_cores = (quota.cores - free.cores) // config["worker_cores"]
@@ -71,7 +73,7 @@ def max_workers(quota: Quota, others: Usage, config: dict) -> int:
     return max(0, int(min(by_cores, by_memory)))
 
 
-def scale_refusal(quota: Quota, username: str, others: Usage, config: dict, count: int) -> str | None:
+def scale_refusal(quota: Quota, username: str, others: Usage, config: Mapping[str, Any], count: int) -> str | None:
     """Why scaling a cluster to ``count`` workers would break the user's quota, or None."""
     allowed = max_workers(quota, others, config)
     if count <= allowed:

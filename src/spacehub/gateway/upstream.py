@@ -1,0 +1,266 @@
+"""The one module that leans on dask-gateway-server's internals.
+
+dask-gateway-server documents a small backend API (``Backend.start_cluster``, ``stop_cluster``,
+``get_cluster``, ``list_clusters``, ``setup``/``cleanup``, ``on_cluster_heartbeat``); the per-user
+quota, the Slurm job options and the local backend's file ownership need more than that. Every
+override of, or read from, something upstream does not promise to keep is here, and each says
+which upstream versions and which behaviour it relies on. ``tests/unit/test_gateway_upstream.py``
+checks each of them against the installed dask-gateway-server, so an upgrade that changes one
+fails there, by name, instead of in a user's cluster.
+
+Read in dask-gateway-server 2024.1.0 to 2026.3.0, in which these parts did not change except
+``--qos`` (one sbatch argument since 2025.4.0; 2024.1.0 passed it as single characters).
+:mod:`spacehub.gateway.backend` builds the backends the gateway is configured with from these pieces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from dask_gateway_server.backends.base import Backend, PublicException
+from dask_gateway_server.backends.db_base import DBBackendBase, JobStatus
+from dask_gateway_server.backends.jobqueue.slurm import SlurmBackend
+from dask_gateway_server.backends.local import LocalBackend, UnsafeLocalBackend
+from dask_gateway_server.models import Cluster, User
+from traitlets import Float, Integer, Unicode
+
+from .quota import Quota, Usage, max_workers, new_cluster_refusal, scale_refusal, total_usage
+
+__all__ = ["DBUserQuota", "KubeUserQuota", "LoopbackDemoProcesses", "PublicException", "SlurmJobs",
+           "UserProcesses", "UserQuota", "sbatch_option"]
+
+
+class UserQuota(Backend):
+    """The per-user quota on any backend: one lock, the new-cluster and scale checks, the heartbeat clamp.
+
+    A backend supplies what the user's other clusters hold (:meth:`_others`) and how it records a
+    cluster's requested worker count (:meth:`_record_workers`). New clusters and scale requests are
+    decided under one lock, so two requests at once cannot both fit in what only one fits.
+
+    Relies on (2024.1.0 to 2026.3.0): ``Backend.process_cluster_options(user, request)`` returning
+    ``(options, ClusterConfig)``; the gateway's routes calling ``forward_message_to_scheduler(cluster,
+    {"op": "scale", "count": n})`` with a ``models.Cluster`` and ``n`` already held to
+    ``cluster_max_workers``, and turning a ``PublicException`` into a refusal the user reads;
+    ``on_cluster_heartbeat(cluster_name, msg)`` taking the scheduler's wanted worker count (adaptive
+    scaling included) from ``msg["count"]``.
+    """
+
+    user_max_cores = Float(12, help="Cores one user may hold across all clusters.", config=True)
+    user_max_memory = Integer(24 * 2**30, help="Bytes of memory one user may hold across all clusters.", config=True)
+    user_max_clusters = Integer(3, help="Clusters one user may run at once.", config=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._quota_lock = asyncio.Lock()
+
+    @property
+    def quota(self) -> Quota:
+        return Quota(self.user_max_cores, self.user_max_memory, self.user_max_clusters)
+
+    async def _others(self, username: str, exclude: str | None = None) -> Usage:
+        """What ``username``'s active clusters other than ``exclude`` hold (scheduler + workers asked for)."""
+        raise NotImplementedError
+
+    def _record_workers(self, cluster_name: str, count: int) -> None:
+        """Remember that ``cluster_name`` now asks for ``count`` workers."""
+        raise NotImplementedError
+
+    def _record_new_cluster(self, cluster_name: str, username: str, config: Mapping[str, Any]) -> None:
+        """Count a cluster just created before the backend lists it; nothing to do where it lists it at once."""
+
+    async def start_cluster(self, user: User, cluster_options: dict[str, Any]) -> str:
+        async with self._quota_lock:
+            _, config = await self.process_cluster_options(user, cluster_options)
+            config_dict = config.to_dict()
+            why = new_cluster_refusal(self.quota, user.name, await self._others(user.name), config_dict)
+            if why:
+                self.log.info("Refused new cluster for %s: %s", user.name, why)
+                raise PublicException(why)
+            name: str = await super().start_cluster(user, cluster_options)
+            self._record_new_cluster(name, user.name, config_dict)
+            return name
+
+    async def forward_message_to_scheduler(self, cluster: Cluster, msg: dict[str, Any]) -> None:
+        if msg.get("op") != "scale":
+            return await super().forward_message_to_scheduler(cluster, msg)
+        async with self._quota_lock:
+            others = await self._others(cluster.username, cluster.name)
+            why = scale_refusal(self.quota, cluster.username, others, cluster.config, msg["count"])
+            if why:
+                self.log.info("Refused scaling %s: %s", cluster.name, why)
+                raise PublicException(why)
+            await super().forward_message_to_scheduler(cluster, msg)
+            # counted now rather than at the next heartbeat: the quota sees it at once and the
+            # workers start without waiting for the heartbeat period
+            self._record_workers(cluster.name, msg["count"])
+
+    async def on_cluster_heartbeat(self, cluster_name: str, msg: dict[str, Any]) -> None:
+        # Adaptive scaling asks for workers through heartbeats: hold them to the quota too. Not
+        # under the lock: a scale request holds it while it reaches its scheduler, and a heartbeat
+        # kept waiting past the heartbeat timeout fails its cluster.
+        cluster = await self.get_cluster(cluster_name)
+        if cluster is not None:
+            count = msg["count"]
+            allowed = max_workers(self.quota, await self._others(cluster.username, cluster_name), cluster.config)
+            if count > allowed:
+                self.log.info("Cluster %s asked for %d workers; %s's quota allows %d",
+                              cluster_name, count, cluster.username, allowed)
+                count = allowed
+            limit = cluster.config.get("cluster_max_workers")
+            if limit is not None:  # what upstream's heartbeat holds it to next; record that
+                count = min(count, limit)
+            msg = {**msg, "count": count}
+            self._record_workers(cluster_name, count)
+        return await super().on_cluster_heartbeat(cluster_name, msg)
+
+
+class DBUserQuota(UserQuota, DBBackendBase):
+    """The quota's bookkeeping on the database backends (local processes, Slurm).
+
+    Relies on (2024.1.0 to 2026.3.0): ``DBBackendBase.setup`` making ``self.db`` (a ``DataManager``
+    whose ``list_clusters(username=...)`` gives the user's active clusters with ``config`` and the
+    worker ``count`` asked for, ``get_cluster(name)`` and ``update_cluster(cluster, count=n)``) and
+    ``self.queue`` (``put(cluster)`` makes the reconciler start or stop workers up to ``count``);
+    ``JobStatus.RUNNING`` as the target of a cluster that is not being stopped; the heartbeat
+    recording the count itself, so recording it here first changes nothing there.
+    """
+
+    async def _others(self, username: str, exclude: str | None = None) -> Usage:
+        clusters = self.db.list_clusters(username=username)
+        return total_usage((c.config, c.count) for c in clusters if c.name != exclude)
+
+    def _record_workers(self, cluster_name: str, count: int) -> None:
+        cluster = self.db.get_cluster(cluster_name)
+        if cluster is not None and cluster.target == JobStatus.RUNNING and cluster.count != count:
+            self.db.update_cluster(cluster, count=count)
+            self.queue.put(cluster)
+
+
+JUST_CREATED_FOR = 60.0  #: seconds a new Kubernetes cluster counts before its informer lists it
+
+
+class KubeUserQuota(UserQuota):
+    """The quota's bookkeeping on Kubernetes, mixed into ``KubeBackend`` (built where it is used).
+
+    Clusters are DaskCluster objects that the chart's controller turns into pods; upstream keeps no
+    worker count, so the counts asked for are remembered here from scale requests and heartbeats,
+    and a cluster just created counts until the backend's informer has seen it.
+
+    Relies on (2024.1.0 to 2026.3.0): ``KubeBackend.list_clusters(username)`` giving the user's
+    pending and running clusters and ``get_cluster(name)`` giving None for a cluster its informer
+    has not seen yet; ``start_cluster`` returning the cluster's name; ``on_cluster_heartbeat``
+    patching the DaskCluster's ``replicas`` to ``msg["count"]``.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._worker_counts: dict[str, int] = {}
+        self._just_created: dict[str, tuple[str, Mapping[str, Any], float]] = {}
+
+    async def _others(self, username: str, exclude: str | None = None) -> Usage:
+        listed = await self.list_clusters(username=username)
+        held = [(c.name, c.config) for c in listed]
+        for name, (owner, config, created) in list(self._just_created.items()):
+            # the informer sees a new DaskCluster within seconds; a minute on, an event it missed
+            # must not hold the user's place for good
+            if await self.get_cluster(name) is not None or time.monotonic() - created > JUST_CREATED_FOR:
+                del self._just_created[name]
+            elif owner == username:
+                held.append((name, config))
+        return total_usage((config, self._worker_counts.get(name, 0)) for name, config in held if name != exclude)
+
+    def _record_workers(self, cluster_name: str, count: int) -> None:
+        self._worker_counts[cluster_name] = count
+
+    def _record_new_cluster(self, cluster_name: str, username: str, config: Mapping[str, Any]) -> None:
+        self._just_created[cluster_name] = (username, config, time.monotonic())
+
+
+class LoopbackDemoProcesses(UnsafeLocalBackend):
+    """Clusters as processes of the gateway's own account, listening on loopback only.
+
+    Relies on (2024.1.0 to 2026.3.0): ``DBBackendBase.default_host`` being the address the
+    scheduler's and workers' commands bind to.
+    """
+
+    default_host = "127.0.0.1"
+
+
+class UserProcesses(LocalBackend):
+    """Clusters as processes of each user's own account, listening on loopback only.
+
+    Relies on (0.9 to 2026.3.0): ``LocalBackend.setup_working_directory`` creating the cluster's
+    working directory with its certs and logs directories and the TLS cert and key, then calling
+    ``set_file_permissions(paths, username)``, and ``default_host`` as in :class:`LoopbackDemoProcesses`.
+    """
+
+    default_host = "127.0.0.1"
+
+    def set_file_permissions(self, paths: list[str], username: str) -> None:
+        """Give ``username`` the cluster's working directories and the files in them.
+
+        Upstream builds ``paths`` with ``paths.extend(path)`` for each TLS file (it means
+        ``append``), so after the directories come the single characters of the cert and key paths,
+        the first one ``/``: as root that would give the user the root directory, then fail with
+        ``FileNotFoundError``. Only the whole paths are kept here, and the files the directories hold
+        (the cert and key, in the certs directory) are added.
+        """
+        whole = [p for p in paths if os.path.isabs(p) and p != os.sep]
+        files = [os.path.join(d, f) for d in whole if os.path.isdir(d) for f in sorted(os.listdir(d))]
+        super().set_file_permissions(list(dict.fromkeys(whole + files)), username)
+
+
+def sbatch_option(cmd: list[str], option: str, value: str) -> list[str]:
+    """``cmd`` with its ``--option=...`` argument set to ``value``, or the option added after the program.
+
+    Examples
+    --------
+    >>> sbatch_option(["sbatch", "--parsable", "--job-name=dask-gateway"], "job-name", "dask-worker-c0ffee")
+    ['sbatch', '--parsable', '--job-name=dask-worker-c0ffee']
+    >>> sbatch_option(["sbatch", "--parsable"], "time", "08:00:00")
+    ['sbatch', '--time=08:00:00', '--parsable']
+    """
+    flag = f"--{option}="
+    if any(arg.startswith(flag) for arg in cmd[1:]):
+        return [cmd[0]] + [flag + value if arg.startswith(flag) else arg for arg in cmd[1:]]
+    return [cmd[0], flag + value, *cmd[1:]]
+
+
+class SlurmJobs(SlurmBackend):
+    """Slurm jobs with a walltime, names that say what they are, and the site's ``SLURM_CONF``.
+
+    Relies on (2025.4.0 to 2026.3.0): ``get_submit_cmd_env_stdin(cluster, worker=None)`` returning
+    ``(cmd, env, script)`` where ``cmd`` is the sbatch program and its arguments (among them one
+    ``--job-name=``, no ``--time=``) and ``env`` is sbatch's whole environment;
+    ``get_stop_cmd_env(job_id)`` and ``get_status_cmd_env(job_ids)`` returning scancel's and
+    squeue's command and whole (empty) environment. Upstream offers no trait for the job name or
+    the time limit, so :func:`sbatch_option` sets them on its command.
+    """
+
+    slurm_conf = Unicode("", help="slurm.conf for sbatch/squeue/scancel (SLURM_CONF); empty: Slurm's default.",
+                         config=True)
+    walltime = Unicode("08:00:00", help="Time limit of each job (sbatch --time).", config=True)
+
+    def slurm_env(self) -> dict[str, str]:
+        """What sbatch, squeue and scancel need in their environment (upstream gives them none)."""
+        return {"SLURM_CONF": self.slurm_conf} if self.slurm_conf else {}
+
+    def get_submit_cmd_env_stdin(self, cluster: Any, worker: Any = None) -> tuple[list[str], dict[str, str], str]:
+        cmd, env, script = super().get_submit_cmd_env_stdin(cluster, worker)
+        role = "worker" if worker else "scheduler"
+        # `squeue -o '%u %j'` then tells whose cluster and which part each job is
+        cmd = sbatch_option(cmd, "job-name", f"dask-{role}-{cluster.name}")
+        cmd = sbatch_option(cmd, "time", self.walltime)
+        return cmd, {**env, **self.slurm_env()}, script
+
+    def get_stop_cmd_env(self, job_id: str) -> tuple[list[str], dict[str, str]]:
+        cmd, env = super().get_stop_cmd_env(job_id)
+        return cmd, {**env, **self.slurm_env()}
+
+    def get_status_cmd_env(self, job_ids: list[str]) -> tuple[list[str], dict[str, str]]:
+        cmd, env = super().get_status_cmd_env(job_ids)
+        return cmd, {**env, **self.slurm_env()}
