@@ -28,7 +28,11 @@ from dask_gateway_server.backends.local import LocalBackend, UnsafeLocalBackend
 from dask_gateway_server.models import Cluster, User
 from traitlets import Float, Integer, Unicode
 
+from ..config import validate_settings
 from .quota import Quota, Usage, max_workers, new_cluster_refusal, scale_refusal, total_usage
+
+#: the settings' own defaults (gateway.user_quota in the schema): one home for the numbers
+_DEFAULT_QUOTA = validate_settings({}).gateway.user_quota
 
 __all__ = ["DBUserQuota", "KubeUserQuota", "LoopbackDemoProcesses", "PublicException", "SlurmJobs",
            "UserProcesses", "UserQuota", "sbatch_option"]
@@ -49,9 +53,10 @@ class UserQuota(Backend):
     scaling included) from ``msg["count"]``.
     """
 
-    user_max_cores = Float(12, help="Cores one user may hold across all clusters.", config=True)
-    user_max_memory = Integer(24 * 2**30, help="Bytes of memory one user may hold across all clusters.", config=True)
-    user_max_clusters = Integer(3, help="Clusters one user may run at once.", config=True)
+    user_max_cores = Float(_DEFAULT_QUOTA.cores, help="Cores one user may hold across all clusters.", config=True)
+    user_max_memory = Integer(_DEFAULT_QUOTA.memory, help="Bytes of memory one user may hold across all clusters.",
+                              config=True)
+    user_max_clusters = Integer(_DEFAULT_QUOTA.clusters, help="Clusters one user may run at once.", config=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
