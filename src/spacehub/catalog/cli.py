@@ -59,7 +59,8 @@ def cmd_show(args) -> int:
 
 def cmd_validate(args) -> int:
     folder = Path(args.dir or CATALOG_DIR)
-    problems, ids = 0, {}
+    problems = 0
+    ids: dict[str, Path] = {}
     for path in catalog_files(folder):
         try:
             entries = read_catalog_file(path)
@@ -67,11 +68,11 @@ def cmd_validate(args) -> int:
             problems += 1
             print(f"FAIL {e}")
             continue
-        for e in entries:
-            if e.id in ids:
+        for entry in entries:
+            if entry.id in ids:
                 problems += 1
-                print(f"FAIL {path}: dataset {e.id}: duplicate id (also in {ids[e.id]})")
-            ids[e.id] = path
+                print(f"FAIL {path}: dataset {entry.id}: duplicate id (also in {ids[entry.id]})")
+            ids[entry.id] = path
         print(f"ok   {path.name}: {len(entries)} dataset(s)")
     print(f"{len(ids)} datasets; {problems} problem(s)")
     return 1 if problems else 0

@@ -74,4 +74,4 @@ def latest_version(file_url: str, listing: str) -> str | None:
 
 
 def _to_datetime(t: np.datetime64) -> datetime:
-    return np.datetime64(t, "us").astype(datetime)
+    return np.asarray(t).astype("datetime64[us]").item()

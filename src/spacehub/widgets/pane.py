@@ -37,8 +37,8 @@ class PlotModel(HasTraits):
         self.selection, self.time_range = selection, time_range
         self.backend = backend
         self.events = events  #: DataFrame with start/peak/end columns, drawn on every panel
-        self._read_key = None
-        self._plot_key = None
+        self._read_key: tuple | None = None
+        self._plot_key: tuple | None = None
 
     def _choice(self):
         entry, tr = self.selection.entry, self.time_range
@@ -62,6 +62,7 @@ class PlotModel(HasTraits):
         if (key, self.backend) == self._plot_key:
             return self.ok
         entry, (t0, t1) = self.selection.entry, (self.time_range.start, self.time_range.stop)
+        assert entry is not None  # _not_ready said so; for the type checker
         if key != self._read_key:
             try:
                 ds = entry.read(t0, t1, list(self.selection.variables))

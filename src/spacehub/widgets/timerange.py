@@ -141,15 +141,16 @@ class TimeRange(HasTraits):
 
     def _too_long(self, t0, t1) -> str | None:
         """Why the covered part [t0, t1) holds too many samples at the entry's cadence, or None."""
-        cadence = cadence_of(self.entry)
-        if cadence is None:
+        entry = self.entry
+        cadence = cadence_of(entry) if entry is not None else None
+        if entry is None or cadence is None:
             return None
         samples = int((t1 - t0) // cadence)
         if samples <= self.max_samples:
             return None
         longest = (cadence * self.max_samples).astype("timedelta64[s]")
-        return (f"[{iso(t0)}, {iso(t1)}) holds about {samples:,} samples per variable at {self.entry.id}'s cadence "
-                f"{self.entry.cadence}, more than the {self.max_samples:,} one interactive read allows: pick at most "
+        return (f"[{iso(t0)}, {iso(t1)}) holds about {samples:,} samples per variable at {entry.id}'s cadence "
+                f"{entry.cadence}, more than the {self.max_samples:,} one interactive read allows: pick at most "
                 f"{duration_text(longest)}, e.g. {iso(t0)} .. {iso(t0 + longest)}, or read the whole range lazily "
                 f"(entry.read(start, stop, lazy=True)) on your Dask cluster")
 
@@ -186,7 +187,7 @@ class TimeRangePicker(widgets.VBox):
         self._link = ModelLink(self.message, self._show_model_message)
         self._link.forward(self.start, lambda v: setattr(self.model, "start", v or None))
         self._link.forward(self.stop, lambda v: setattr(self.model, "stop", v or None))
-        self._link.forward(self.preset, lambda v: v and self.model.apply_preset(v))
+        self._link.forward(self.preset, self._apply_preset)
         self.model.observe(self._render, ["entry", "start", "stop", "presets", "message"])
         if dataset is not None:
             self._follow(getattr(dataset, "model", dataset))
@@ -202,6 +203,10 @@ class TimeRangePicker(widgets.VBox):
 
     def _show_model_message(self) -> None:
         self.message.show(self.model.message, "error" if not self.model.valid else "warning")
+
+    def _apply_preset(self, label: str) -> None:
+        if label:  # the dropdown's empty choice: nothing to apply
+            self.model.apply_preset(label)
 
     def _render(self, _change=None) -> None:
         m = self.model

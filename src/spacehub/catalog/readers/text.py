@@ -190,7 +190,8 @@ def _iaga_header(path: Path, lines: list[str]) -> tuple[dict, list[str], list[st
     """(header fields, comments, data column names, index of the first data record)."""
     if not lines or lines[0][1:24].strip() != "Format" or "IAGA-2002" not in lines[0][24:].upper():
         raise CorruptFile(path, "line 1: not an IAGA-2002 file (expected ' Format                 IAGA-2002 ... |')")
-    header, comments = {}, []
+    header: dict[str, str] = {}
+    comments: list[str] = []
     for number, line in enumerate(lines[1:], 2):
         if line.startswith("DATE"):
             columns = line.rstrip(" |").split()[3:]

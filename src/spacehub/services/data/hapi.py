@@ -9,6 +9,7 @@ with a readable route is served; its parameters are the catalog's variables plus
 from __future__ import annotations
 
 import json
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
@@ -171,11 +172,12 @@ class HAPIServer:
             raise HAPIError(code, str(e)) from None  # names the value and what would work
 
     def _info(self, entry: Entry, names: list[str]) -> dict:
-        params = [{"name": "Time", "type": "isotime", "units": "UTC", "fill": None, "length": TIME_LENGTH}]
+        params: list[dict[str, Any]] = [{"name": "Time", "type": "isotime", "units": "UTC", "fill": None, "length": TIME_LENGTH}]
         for n in names[1:]:
             v = entry.variable(n)
             # read() has already turned the product's fills and invalid values into NaN
-            p = {"name": n, "type": "double", "units": v.units or None, "fill": "NaN", "description": v.description}
+            p: dict[str, Any] = {"name": n, "type": "double", "units": v.units or None, "fill": "NaN",
+                                 "description": v.description}
             if v.components:
                 p["size"] = [len(v.components)]
             params.append(p)
@@ -214,12 +216,12 @@ def binary_records(ds, names: list[str], header: bytes = b"", time_strings: Time
 
 def encode_csv(ds, names: list[str]) -> bytes:
     """HAPI CSV: one record per line; missing values are NaN, the declared fill."""
-    columns = [iso_times(_ms(ds)).astype(str)]
+    columns: list[np.ndarray] = [iso_times(_ms(ds)).astype(str)]
     for name in names:
         values = np.asarray(ds[name].values, dtype=np.float64)
         for col in (values.reshape(len(values), -1).T if values.ndim > 1 else [values]):
             columns.append(np.char.mod("%.9g", col))
-    lines = columns[0]
-    for col in columns[1:]:
-        lines = np.char.add(np.char.add(lines, ","), col)
+    lines: np.ndarray = columns[0]
+    for text in columns[1:]:
+        lines = np.char.add(np.char.add(lines, ","), text)
     return ("\n".join(lines.tolist()) + "\n").encode() if len(lines) else b""
