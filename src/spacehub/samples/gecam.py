@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .hxmt import draw_times, profile_truth, pulse_rate
+from .hxmt import draw_times, injected_burst, pulse_rate
 
 MJDREF_TT = 58484.0
 SATELLITE, PREFIX = "GECAM-B", "gbg"
@@ -43,13 +43,8 @@ def detector_weights(seed: int = SEED) -> np.ndarray:
 
 
 def burst_truth() -> dict:
-    t = np.linspace(0.0, DURATION_S, 600001)
-    p = profile_truth(t, pulse_rate(t, PULSES))
-    peak_utc = np.datetime64(START_UTC, "ns") + np.timedelta64(int(round(p["peak_s"] * 1e9)), "ns")
-    return {"pulses": PULSES, "peak_met_s": START_MET_S + p["peak_s"], "peak_utc": str(peak_utc), "t90_s": p["t90_s"],
-            "t05_met_s": START_MET_S + p["t05_s"], "t95_met_s": START_MET_S + p["t95_s"],
-            "fluence_counts": p["fluence_counts"], "detector_weights": detector_weights().round(5).tolist(),
-            "background_cts_s_per_detector": BACKGROUND_CTS_S}
+    return {**injected_burst(PULSES, DURATION_S, 600001, START_UTC, START_MET_S),
+            "detector_weights": detector_weights().round(5).tolist(), "background_cts_s_per_detector": BACKGROUND_CTS_S}
 
 
 TRUTH = burst_truth()

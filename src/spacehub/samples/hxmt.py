@@ -74,14 +74,20 @@ def draw_times(rng, t: np.ndarray, rate: np.ndarray) -> np.ndarray:
     return np.interp(rng.uniform(0, cum[-1], rng.poisson(cum[-1])), cum, t)
 
 
+def injected_burst(pulses: list[dict], duration_s: float, grid_points: int, start_utc: str,
+                   start_met_s: float) -> dict:
+    """A burst of FRED ``pulses`` as recorded in a sample's truth: times in the file's MET and in UTC."""
+    t = np.linspace(0.0, duration_s, grid_points)
+    p = profile_truth(t, pulse_rate(t, pulses))
+    peak_utc = np.datetime64(start_utc, "ns") + np.timedelta64(int(round(p["peak_s"] * 1e9)), "ns")
+    return {"pulses": pulses, "peak_met_s": start_met_s + p["peak_s"], "peak_utc": str(peak_utc), "t90_s": p["t90_s"],
+            "t05_met_s": start_met_s + p["t05_s"], "t95_met_s": start_met_s + p["t95_s"],
+            "fluence_counts": p["fluence_counts"]}
+
+
 def burst_truth() -> dict:
     """The injected burst as recorded: times in the file's MET and in UTC."""
-    t = np.linspace(0.0, DURATION_S, 300001)
-    p = profile_truth(t, pulse_rate(t, PULSES))
-    peak_utc = np.datetime64(START_UTC, "ns") + np.timedelta64(int(round(p["peak_s"] * 1e9)), "ns")
-    return {"pulses": PULSES, "peak_met_s": START_MET_S + p["peak_s"], "peak_utc": str(peak_utc), "t90_s": p["t90_s"],
-            "t05_met_s": START_MET_S + p["t05_s"], "t95_met_s": START_MET_S + p["t95_s"],
-            "fluence_counts": p["fluence_counts"], "background_cts_s": BACKGROUND_CTS_S}
+    return {**injected_burst(PULSES, DURATION_S, 300001, START_UTC, START_MET_S), "background_cts_s": BACKGROUND_CTS_S}
 
 
 TRUTH = burst_truth()
