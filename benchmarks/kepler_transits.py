@@ -1,7 +1,7 @@
 """Transit search over Kepler-like light curves on a user's Dask Gateway cluster.
 
 Each star is a seeded 4-year, 29.4-min light curve from
-``spacehub.analysis.transits.kepler_like_lightcurve`` (~65,000 points after Kepler's gaps, red and
+``spacehub.samples.lightcurves.kepler_like_lightcurve`` (~65,000 points after Kepler's gaps, red and
 white noise, variability, flagged outliers); 85 % carry a transit with injected SNR log-uniform in
 4-40 and period log-uniform in 1-50 d, the rest none. The search covers 1-50 d with the default
 durations (2-10 h) on the frequency grid of the oversampling criterion (~138,000 periods).
@@ -42,12 +42,13 @@ CHUNK = 250  # stars per search_many call in the kernel
 STAR_SPEC = """
 import numpy as np
 from spacehub.analysis import transits as tr
+from spacehub.samples.lightcurves import kepler_like_lightcurve
 
 def star(i):
     rng = np.random.default_rng(100_000 + i)
     if rng.random() < 0.15:
-        return tr.kepler_like_lightcurve(i)
-    return tr.kepler_like_lightcurve(i, snr=float(np.exp(rng.uniform(np.log(4), np.log(40)))))
+        return kepler_like_lightcurve(i)
+    return kepler_like_lightcurve(i, snr=float(np.exp(rng.uniform(np.log(4), np.log(40)))))
 """
 exec(STAR_SPEC)  # the same stars here and in the kernel
 
@@ -98,7 +99,7 @@ def timed(stars, workers, batch_size=None):
             raise RuntimeError(f"the cluster did not settle at {workers} workers")
         time.sleep(0.2)
     # every worker imports the module and loads the compiled kernels before the clock starts
-    client.run(tr.search_star, tr.kepler_like_lightcurve(0, years=0.5, snr=20), max_period_days=10)
+    client.run(tr.search_star, kepler_like_lightcurve(0, years=0.5, snr=20), max_period_days=10)
     t0 = time.perf_counter()
     table = tr.search_many(star, client=client, star_ids=list(stars), batch_size=batch_size, **SEARCH)
     print("workers", workers, "threads per worker", set(client.nthreads().values()))

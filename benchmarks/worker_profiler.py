@@ -33,6 +33,7 @@ def efficiency(stars: int, env: dict) -> tuple[float, float]:
     from distributed import Client, LocalCluster
 
     from spacehub.analysis import transits as tr
+    from spacehub.samples.lightcurves import kepler_like_lightcurve
 
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # worker processes inherit it; dask reads it at their start
@@ -42,7 +43,7 @@ def efficiency(stars: int, env: dict) -> tuple[float, float]:
             with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
                     Client(cluster) as client:
                 # every worker imports the module and loads the compiled kernels before the clock starts
-                client.run(tr.search_star, tr.kepler_like_lightcurve(0, years=0.5, snr=20), max_period_days=10)
+                client.run(tr.search_star, kepler_like_lightcurve(0, years=0.5, snr=20), max_period_days=10)
                 t0 = time.perf_counter()
                 tr.search_many(star, client=client, star_ids=list(range(stars)), progress=False, **SEARCH)
                 times.append(time.perf_counter() - t0)

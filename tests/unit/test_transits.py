@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from spacehub.analysis import transits as tr
+from spacehub.samples.lightcurves import kepler_like_lightcurve
 
 HALF_YEAR = dict(years=0.5, ingress_fraction=0.01)  # ~8,000 points with Kepler's kinds of gaps; box-like
 SEARCH = dict(min_period_days=1.0, max_period_days=10.0)
@@ -21,7 +22,7 @@ def detrended(lc):
 
 @pytest.mark.parametrize("seed, period, duration", [(1, 3.71, 0.12), (2, 6.05, 0.2), (3, 1.37, 0.09)])
 def test_injected_transit_recovered(seed, period, duration):
-    lc = tr.kepler_like_lightcurve(seed, period_days=period, duration_days=duration, snr=25, **HALF_YEAR)
+    lc = kepler_like_lightcurve(seed, period_days=period, duration_days=duration, snr=25, **HALF_YEAR)
     r = tr.search_star(lc, window_days=1.5, **SEARCH)
     truth = lc.attrs
     assert r["flags"] == "detected"
@@ -63,13 +64,13 @@ def test_agrees_with_astropy_bls():
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_no_detection_in_noise(seed):
     """Pure noise (white + red, variability, gaps) stays under the Kepler threshold of 7.1."""
-    lc = tr.kepler_like_lightcurve(seed, **HALF_YEAR)
+    lc = kepler_like_lightcurve(seed, **HALF_YEAR)
     r = tr.bls_search(*detrended(lc), **SEARCH)
     assert r.snr < tr.KEPLER_THRESHOLD_SNR
 
 
 def test_detrending_keeps_transit_depth():
-    lc = tr.kepler_like_lightcurve(4, period_days=4.2, duration_days=0.25, depth_ppm=800, **HALF_YEAR)
+    lc = kepler_like_lightcurve(4, period_days=4.2, duration_days=0.25, depth_ppm=800, **HALF_YEAR)
     t = lc.time.values
     inside = np.abs(tr.fold(t, 4.2, lc.attrs["t0_days"])) < 0.1
     flux_rel, _ = tr.detrend(t, lc.flux, lc.quality, window_days=1.5,
@@ -85,7 +86,7 @@ def test_detrending_keeps_transit_depth():
 
 
 def test_detrend_masks_flags_edges_and_outliers():
-    lc = tr.kepler_like_lightcurve(5, **HALF_YEAR)
+    lc = kepler_like_lightcurve(5, **HALF_YEAR)
     flux_rel, _ = tr.detrend(lc.time, lc.flux, lc.quality)
     flagged = lc.quality.values != 0
     assert np.isnan(flux_rel[flagged]).all()
@@ -136,8 +137,8 @@ def test_durations_must_fit_the_periods():
 def load(star_id):
     """Stars 0-2 transit (periods 2.2, 3.2, 4.2 d); star 3 is noise only."""
     if star_id == 3:
-        return tr.kepler_like_lightcurve(star_id, **HALF_YEAR)
-    return tr.kepler_like_lightcurve(star_id, period_days=2.2 + star_id, duration_days=0.15, snr=30, **HALF_YEAR)
+        return kepler_like_lightcurve(star_id, **HALF_YEAR)
+    return kepler_like_lightcurve(star_id, period_days=2.2 + star_id, duration_days=0.15, snr=30, **HALF_YEAR)
 
 
 def check_table(table):
@@ -191,3 +192,12 @@ def test_snr_does_not_trust_understated_errors(scale):
         assert given["snr"] == pytest.approx(from_scatter["snr"], rel=0.15)
     else:
         assert given["snr"] == pytest.approx(from_scatter["snr"] / scale, rel=0.15)
+
+
+def test_batches_per_thread_set_on_the_package_takes_effect(monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setattr(tr, "BATCHES_PER_THREAD", 1)  # 4 stars on 2 threads: 2 batches of 2 (16 would give 4 of 1)
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client:
+        with distributed.get_task_stream(client) as tasks:
+            tr.search_many(load, client=client, star_ids=[0, 1, 2, 3], progress=False, **SEARCH)
+    assert len(tasks.data) == 2

@@ -8,8 +8,9 @@ Content: quarters 1-4 (about a year) of eight stars at 29.4-min cadence, with th
 gaps (cadences with NaN TIME, as the real files have), reaction-wheel desaturations flagged in
 SAP_QUALITY, red (AR(1)) stellar noise, and SAP flux carrying the systematics PDC removes (per-quarter
 level, drift, thermal settling after each gap). Six stars have one injected transiting planet
-(trapezoid transit, recorded in ``TARGETS``), two have none. The targets carry the KIC numbers of
-well-known Kepler stars for a realistic layout; their light curves and planets are synthetic.
+(trapezoid transit, recorded in ``TARGETS``), two have none; the noise and the transits are those of
+:mod:`spacehub.samples.lightcurves`. The targets carry the KIC numbers of well-known Kepler stars for a
+realistic layout; their light curves and planets are synthetic.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import json
 from pathlib import Path
 
 import numpy as np
+
+from .lightcurves import red_noise, transit_shape
 
 BKJD_REF = 2454833.0
 CADENCE_D = 0.0204335793  # 29.4244 min: 270 frames of 6.54 s
@@ -55,31 +58,15 @@ def path_for(kic: int, timestamp: str) -> str:
 
 def transit_model(t: np.ndarray, period_d: float, t0: float, depth_ppm: float, duration_h: float,
                   exposure_d: float = 0.0) -> np.ndarray:
-    """Relative flux (1 out of transit) of a trapezoid transit, averaged over ``exposure_d`` (days).
+    """Relative flux (1 out of transit) of a trapezoid transit, averaged over ``exposure_d`` (days), in
+    the units of the truth tables (:func:`spacehub.samples.lightcurves.transit_shape`).
 
     Examples
     --------
     >>> float(transit_model(np.array([10.0]), 2.0, 10.0, 1000.0, 3.0)[0])
     0.999
     """
-    def at(x):
-        phase = np.abs((x - t0 + 0.5 * period_d) % period_d - 0.5 * period_d) * 24.0  # hours from mid-transit
-        half, ingress = duration_h / 2, duration_h * INGRESS_FRACTION
-        frac = np.clip((half - phase) / ingress, 0.0, 1.0)  # 0 outside, 1 on the flat bottom
-        return 1.0 - depth_ppm * 1e-6 * frac
-
-    if exposure_d <= 0:
-        return at(t)
-    offsets = (np.arange(5) - 2) / 5 * exposure_d  # the integration smooths ingress and egress
-    return np.mean([at(t + o) for o in offsets], axis=0)
-
-
-def red_noise(rng, n: int, sigma: float, tau_cadences: float) -> np.ndarray:
-    """AR(1) noise of standard deviation ``sigma`` and correlation time ``tau_cadences``: white noise
-    through the AR(1) impulse response a**k, cut where it has decayed to 1e-6."""
-    a = np.exp(-1.0 / tau_cadences)
-    kernel = a ** np.arange(int(np.ceil(14 * tau_cadences)))
-    return np.convolve(rng.normal(0.0, sigma * np.sqrt(1 - a * a), n + len(kernel)), kernel, "valid")[:n]
+    return 1.0 - depth_ppm * 1e-6 * transit_shape(t, period_d, t0, duration_h / 24, INGRESS_FRACTION, exposure_d)
 
 
 def star_flux_e_s(kepmag: float) -> float:
@@ -95,7 +82,7 @@ def _quarter(target: dict, quarter: tuple, rng) -> dict:
     cadenceno = 1105 + np.round((time - QUARTERS[0][2]) / CADENCE_D).astype(np.int32)
     f0 = star_flux_e_s(target["kepmag"])
     white = 1.2 / np.sqrt(f0 * CADENCE_D * 86400 * 0.92)  # shot noise plus read noise, relative
-    signal = 1.0 + red_noise(rng, n, 60e-6 if target["planet"] else 90e-6, 20.0)
+    signal = 1.0 + red_noise(time, 20 * CADENCE_D, 60e-6 if target["planet"] else 90e-6, rng)
     planet = target["planet"]
     if planet:
         signal *= transit_model(time, planet["period_d"], planet["t0_bkjd"], planet["depth_ppm"],

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from . import kepler
+from .lightcurves import red_noise
 
 BTJD_REF = 2457000.0
 CADENCE_D = 2.0 / 1440
@@ -42,7 +43,7 @@ def columns(seed: int = 2018206) -> dict:
     time = START_BTJD + CADENCE_D * np.arange(n)
     f0 = 1.5e4 * 10 ** (-0.4 * (TMAG - 10.0))  # e-/s in the aperture, TESS Instrument Handbook scale
     white = 1.1 / np.sqrt(f0 * CADENCE_D * 86400 * 0.8)
-    signal = (1.0 + kepler.red_noise(rng, n, 150e-6, 60.0)) * kepler.transit_model(
+    signal = (1.0 + red_noise(time, 60 * CADENCE_D, 150e-6, rng)) * kepler.transit_model(
         time, PLANET["period_d"], PLANET["t0_btjd"], PLANET["depth_ppm"], PLANET["duration_h"], CADENCE_D)
     gap = (time >= GAP_BTJD[0]) & (time < GAP_BTJD[1])
     quality = np.zeros(n, np.int32)
