@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import write_catalog, write_cdf  # noqa: E402
+from synthetic import write_catalog, write_cdf
 
 NAMES = [f"V{i}" for i in range(12)]
 

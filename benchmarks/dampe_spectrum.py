@@ -36,10 +36,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from hubtools import RunningHub  # noqa: E402
+from hubtools import RunningHub
 
-from spacehub.analysis._histogram import histogram_log  # noqa: E402
-from spacehub.analysis.spectra import log_edges, smoothly_broken_power_law  # noqa: E402
+from spacehub.analysis._histogram import histogram_log
+from spacehub.analysis.spectra import log_edges, smoothly_broken_power_law
 
 DAMPE = {"phi0": 1.62e-4, "gamma1": 3.09, "gamma2": 3.92, "e_break_GeV": 914.0, "delta": 0.1}
 EMIN_GEV, EMAX_GEV = 25.0, 1e5

@@ -34,8 +34,8 @@ import urllib3
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hubtools import free_port, wait_for  # noqa: E402
-from synthetic import write_catalog, write_cdf  # noqa: E402
+from hubtools import free_port, wait_for
+from synthetic import write_catalog, write_cdf
 
 NAMES = ["Bx", "By", "Bz"]
 START = "2015-01-01T00:00:00Z"

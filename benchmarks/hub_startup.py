@@ -22,8 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from hubtools import Kernel, RunningHub, wait_for  # noqa: E402
-
+from hubtools import Kernel, RunningHub, wait_for
 
 STOCK = {
     "spawner": {"cmd": [str(Path(sys.executable).parent / "jupyterhub-singleuser")]},

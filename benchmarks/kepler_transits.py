@@ -33,9 +33,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from hubtools import RunningHub  # noqa: E402
+from hubtools import RunningHub
 
-from spacehub.analysis import transits as tr  # noqa: E402
+from spacehub.analysis import transits as tr
 
 SEARCH = dict(min_period_days=1.0, max_period_days=50.0)
 CHUNK = 250  # stars per search_many call in the kernel

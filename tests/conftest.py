@@ -11,7 +11,7 @@ os.environ.setdefault("SPACEHUB_OFFLINE", "1")
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from hubtools import RunningHub, free_port, wait_for  # noqa: E402
+from hubtools import RunningHub, free_port, wait_for
 
 
 @pytest.fixture(scope="session")

@@ -191,7 +191,7 @@ class RunningHub:
         r.raise_for_status()
         return r.json()["token"]
 
-    def user_kernel(self, username: str, password: str, timeout: float = 120) -> "Kernel":
+    def user_kernel(self, username: str, password: str, timeout: float = 120) -> Kernel:
         """Log ``username`` in through the form, start their server and open a kernel in it."""
         session = self.login(username, password)
         token = self.token_for(username)
@@ -200,7 +200,7 @@ class RunningHub:
                  timeout, what=f"{username}'s server ready")
         return Kernel(self.url + f"user/{username}/", token)
 
-    def gateway(self, token: str) -> "GatewayAPI":
+    def gateway(self, token: str) -> GatewayAPI:
         return GatewayAPI(self.gateway_url, token)
 
 

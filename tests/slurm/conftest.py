@@ -13,7 +13,6 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
 from hubtools import RunningHub
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -69,7 +69,7 @@ def test_lookup_errors_suggest(cat):
     with pytest.raises(KeyError, match="did you mean omni_hro_1min"):
         cat["omni_hro"]
     with pytest.raises(AttributeError):
-        cat.not_a_dataset
+        cat.not_a_dataset  # noqa: B018 - the attribute lookup itself is what must fail
 
 
 def test_overlaps_open_ended():

@@ -1,4 +1,13 @@
-from spacehub.gateway.quota import GIB, Quota, Usage, cluster_usage, max_workers, new_cluster_refusal, scale_refusal, total_usage
+from spacehub.gateway.quota import (
+    GIB,
+    Quota,
+    Usage,
+    cluster_usage,
+    max_workers,
+    new_cluster_refusal,
+    scale_refusal,
+    total_usage,
+)
 
 CONFIG = {"scheduler_cores": 1, "scheduler_memory": GIB, "worker_cores": 1, "worker_memory": 2 * GIB}
 QUOTA = Quota(cores=4, memory=8 * GIB, clusters=2)

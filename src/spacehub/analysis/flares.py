@@ -330,7 +330,7 @@ class LogisticModel:
     coef: np.ndarray  # intercept first
 
     @classmethod
-    def fit(cls, X, y, l2: float = 1e-2) -> "LogisticModel":
+    def fit(cls, X, y, l2: float = 1e-2) -> LogisticModel:
         """Maximum-likelihood fit with a small L2 penalty (keeps separable data finite)."""
         X, y = np.asarray(X, float), np.asarray(y, float)
         mean, scale = X.mean(axis=0), X.std(axis=0)

@@ -25,8 +25,8 @@ not rescaled by χ²/ndf.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import xarray as xr

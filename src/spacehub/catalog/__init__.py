@@ -20,7 +20,7 @@ from .files import CATALOG_DIR, CatalogError, read_catalog_dir, read_catalog_fil
 from .model import Entry, Variable
 
 
-def open(folder: str | Path | None = None) -> Catalog:  # noqa: A001 - mirrors intake.open_catalog
+def open(folder: str | Path | None = None) -> Catalog:
     """The catalog of all datasets in ``folder`` (default: the project's ``catalogs/``)."""
     return Catalog.from_dir(folder or CATALOG_DIR)
 

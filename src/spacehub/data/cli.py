@@ -6,8 +6,8 @@ from pathlib import Path
 
 
 def cmd_sample(args) -> int:
-    from . import sample_dir
     from ..samples import GENERATORS, generate
+    from . import sample_dir
 
     dest = Path(args.dest) if args.dest else sample_dir()
     if args.if_missing and all((dest / ".complete" / name).exists() for name in GENERATORS):

@@ -6,13 +6,10 @@ Every sample says it is synthetic in its own metadata and records the injected t
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-import shutil
-
-from . import ace, dst, goes, kp, omni
-from . import goes_legacy, meridian, wind
-from . import dampe_events, gecam, hxmt, kepler, tess
+from . import ace, dampe_events, dst, gecam, goes, goes_legacy, hxmt, kepler, kp, meridian, omni, tess, wind
 
 PUBLISHED = Path(__file__).resolve().parent / "published"
 

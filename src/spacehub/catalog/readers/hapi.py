@@ -83,7 +83,7 @@ def _times(column: np.ndarray, where: str) -> np.ndarray:
         if np.isnat(times).any():
             raise ValueError("empty time values")
         return times
-    except Exception as e:  # noqa: BLE001 - whatever the bytes were, they were not HAPI times
+    except Exception as e:
         raise CorruptFile(where, f"malformed HAPI response: unreadable Time values ({str(column[:1])[:60]}...: {e})"
                         ) from None
 

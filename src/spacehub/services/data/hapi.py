@@ -9,8 +9,8 @@ with a readable route is served; its parameters are the catalog's variables plus
 from __future__ import annotations
 
 import json
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
