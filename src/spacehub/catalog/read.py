@@ -88,6 +88,7 @@ def _read_hapi(entry: Entry, t0, t1, names: list[str]):
     from .readers.hapi import read_hapi
 
     route = entry.route("hapi")
+    assert route is not None  # read_entry asks only entries with a HAPI route
     if _offline():
         raise NoData(route["server"], f"no local data of {entry.id} for {format_range(t0, t1, 's')} and "
                                          "remote reads are off (SPACEHUB_OFFLINE): run `spacehub data sample`, or "
@@ -172,6 +173,7 @@ def read_entry(entry: Entry, start=None, stop=None, variables: list[str] | None 
         where = used.get("path") or used.get("url")
         raise NoData(where, f"no data of {entry.id} for [{start}, {stop})"
                         + (": run `spacehub data sample`" if kind == "sample" else " in the archive"))
+    assert used is not None  # a route was read: the checks above raise otherwise
     if ds is None:
         parts = [open_file(f, used["format"], names, lazy=lazy, layout=used.get("layout"),
                            default_variables=not variables) for f in files]

@@ -190,8 +190,8 @@ def default_cache() -> SharedCache:
         from ..config import load_settings
 
         settings = load_settings()
-        root = root or str(Path(settings.state_dir) / settings["cache"]["dir"])
-        gib = gib or str(settings["cache"]["size_gib"])
+        root = root or str(settings.cache.dir)
+        gib = gib or str(settings.cache.size / 2**30)
     return _cache_for(root, float(gib))
 
 

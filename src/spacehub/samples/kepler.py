@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ CADENCE_D = 0.0204335793  # 29.4244 min: 270 frames of 6.54 s
 QUARTERS = [(1, "2009166043257", 131.512, 164.983, 0), (2, "2009259160929", 169.765, 258.467, 1),
             (3, "2009350155506", 260.225, 349.494, 2), (4, "2010078095331", 352.376, 442.203, 3)]
 #: the targets: KIC, Kepler magnitude, RA/Dec (deg), Teff (K), and the injected planet (None: no planet)
-TARGETS = [
+TARGETS: list[dict[str, Any]] = [
     {"kic": 11904151, "kepmag": 10.96, "ra": 285.679, "dec": 50.241, "teff": 5627,
      "planet": {"period_d": 0.837495, "t0_bkjd": 131.5748, "depth_ppm": 152.0, "duration_h": 1.81}},
     {"kic": 11446443, "kepmag": 11.34, "ra": 286.808, "dec": 49.316, "teff": 5850,

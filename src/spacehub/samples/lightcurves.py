@@ -127,7 +127,8 @@ def kepler_like_lightcurve(seed: int, *, years: float = 4.0, period_days: float 
         t0 = float(t0_days if t0_days is not None else t[0] + rng.uniform(0, period))
         shape = transit_shape(t, period, t0, duration, ingress_fraction)
         sigma = math.hypot(white, red_sigma)
-        depth = depth_ppm * 1e-6 if depth_ppm is not None else snr * sigma / math.sqrt(np.sum(shape ** 2))
+        depth = (depth_ppm * 1e-6 if depth_ppm is not None
+                 else float(snr or 0) * sigma / math.sqrt(np.sum(shape ** 2)))  # snr is given when depth is not
         shape *= depth
         truth.update(period_days=period, t0_days=t0, duration_days=duration, depth_ppm=1e6 * depth,
                      snr_injected=round(depth * math.sqrt(np.sum((shape / depth) ** 2)) / sigma, 6))

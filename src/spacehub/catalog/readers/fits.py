@@ -247,7 +247,10 @@ def _hdu_key(hdu):
 
 
 def _detector(hdu) -> int:
-    return int(re.search(r"\d+$", hdu.name).group())
+    number = re.search(r"\d+$", hdu.name)
+    if number is None:
+        raise CorruptFile(hdu.name, "an EVENTS extension without a detector number (EVENTS01 .. EVENTS25)")
+    return int(number.group())
 
 
 def _keywords(header) -> dict:
@@ -278,7 +281,8 @@ def _time_keywords(path, primary, header) -> dict:
     if unit not in _UNIT_S:
         raise ReadError(path, f"TIMEUNIT {unit!r} is not one of {', '.join(_UNIT_S)}")
     if get("BJDREFI") is not None or get("BJDREF") is not None:
-        ref = ("jd", float(get("BJDREFI", get("BJDREF", 0.0))), float(get("BJDREFF", 0.0)))
+        ref: tuple[str, str | float, float] = ("jd", float(get("BJDREFI", get("BJDREF", 0.0))),
+                                               float(get("BJDREFF", 0.0)))
         reference = str(get("TIMEREF", "SOLARSYSTEM"))
     elif get("MJDREFI") is not None or get("MJDREF") is not None:
         ref = ("mjd", float(get("MJDREFI", get("MJDREF", 0.0))), float(get("MJDREFF", 0.0)))

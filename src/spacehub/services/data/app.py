@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from typing import Any
 from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubOAuthenticated
@@ -95,7 +96,7 @@ class HAPIHandler(HubOAuthenticated, web.RequestHandler):
             for piece in body.chunks():
                 if sending is not None:
                     await sending
-                sending = connection.write(piece)
+                sending = connection.write(piece)  # type: ignore[union-attr,arg-type]  # see the comment above
             if sending is not None:
                 await sending
         except iostream.StreamClosedError:  # the client went away: nothing left to answer
@@ -117,8 +118,8 @@ def make_app(prefix: str = "/services/data/", public: bool = False, catalog=None
 
     server = HAPIServer(catalog or spacehub.catalog.open(), time_cache_bytes=time_cache_bytes)
     kw = {"server": server, "public": public}
-    settings = {"log_function": _log_request}
-    handlers = [
+    settings: dict[str, Any] = {"log_function": _log_request}
+    handlers: list[Any] = [
         (rf"{prefix}t/(?P<token>[^/]+)/hapi/(?P<endpoint>[a-z]+)", HAPIHandler, kw),
         (rf"{prefix}hapi/(?P<endpoint>[a-z]+)", HAPIHandler, kw),
         (rf"{prefix}?", LandingHandler),
@@ -147,7 +148,7 @@ def main(argv=None) -> int:
     url = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", os.environ.get("SPACEHUB_DATA_URL", "http://127.0.0.1:8003")))
     public = os.environ.get("SPACEHUB_DATA_PUBLIC", "") not in ("", "0")
     app = make_app(prefix, public)
-    app.listen(url.port, url.hostname)
+    app.listen(url.port or 8003, url.hostname)
     log.info("HAPI service at %s%shapi (%s)", url.geturl().rstrip("/"), prefix, "public" if public else "hub login")
     try:
         ioloop.IOLoop.current().start()
