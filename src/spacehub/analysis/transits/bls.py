@@ -175,7 +175,7 @@ def transit_stats(time, flux, flux_err=None, *, period_days: float, t0_days: flo
     return dict(zip(("depth_ppm", "depth_err_ppm", "snr", "n_transits"), values))
 
 
-def _box_stats(t, y, w, period, t0, duration):
+def _box_stats(t, y, w, period, t0, duration) -> tuple[float, float, float, int]:
     """Depth and error (ppm), SNR and number of transits of the box (period, t0, duration).
 
     The error is the white-noise one times the red-noise factor of the out-of-transit flux on
