@@ -358,8 +358,8 @@ def test_missing_column_bad_timesys_missing_reference(tmp_path, sample_dir):
 def test_live_time_of_event_files_whole_and_cut(sample_dir):
     """Live time from the GTI and LIVETIME of a DAMPE day file: whole, cut to 06-18 UTC (where the
     generator's good time says), across the 2016 leap second, and the clear errors."""
+    from spacehub.analysis.exposure import live_time
     from spacehub.catalog.readers import ReadError
-    from spacehub.catalog.readers.fits import live_time
 
     for day in dampe_events.DAYS:
         path = sample_dir / "dampe" / "events" / f"{day.replace('-', '')}.fits"

@@ -4,6 +4,8 @@ Modules
 -------
 bursts
     Gamma-ray bursts in photon event lists or binned light curves: Bayesian blocks, T90.
+exposure
+    Good time and live time of event files in a UTC range (GTI and LIVETIME).
 flares
     GOES XRS solar flares: event detection, flare classes, a forecast baseline.
 shocks
@@ -16,5 +18,6 @@ storms
 substorms
     Substorm onsets from an AL/SML-like index or a chain of ground magnetometers.
 transits
-    Exoplanet transits in light curves: detrending, box-least-squares search, folding.
+    Exoplanet transits in light curves: detrending, box-least-squares search, folding, batch search
+    (a package: detrend, bls, bls_kernels, fold, batch).
 """

@@ -7,7 +7,8 @@ FITS time standard (FITS 4.0 section 9; Rots et al. 2015, A&A 574, A36): ``TIMES
 ``TIMEUNIT``, the reference ``MJDREF``/``MJDREFI``+``MJDREFF``, ``JDREF``/``JDREFI``+``JDREFF``,
 ``BJDREFI``+``BJDREFF`` (Kepler BKJD = BJD - 2454833, TESS BTJD = BJD - 2457000) or ``DATEREF``,
 and ``TIMEZERO``; the ``time`` coordinate is UTC as datetime64[ns], converted with astropy.time
-(TT/TDB offsets and leap seconds included), and the file's own time column is kept as a variable.
+(TT/TDB offsets and leap seconds included; :mod:`.fits_time`), and the file's own time column is kept
+as a variable.
 Rows without a time (Kepler's NaN cadences) are dropped and counted in the attrs. ``TNULLn`` and NaN
 fills become NaN, ``TUNITn`` the units. Images (``layout="image"``) are DataArrays ``(y, x)`` with
 their WCS keywords kept.
@@ -22,16 +23,14 @@ from pathlib import Path
 import numpy as np
 
 from . import CorruptFile, ReadError, UnknownVariable
+from .fits_time import SCALES as _SCALES
+from .fits_time import UNIT_SECONDS as _UNIT_S
+from .fits_time import GoodTimeIntervals, TimeSystem
 
-#: TIMESYS values of the FITS standard (table 30) -> astropy scale; GPS is TAI - 19 s
-_SCALES = {"UTC": "utc", "TAI": "tai", "TT": "tt", "TDT": "tt", "ET": "tt", "TDB": "tdb", "TCG": "tcg",
-           "TCB": "tcb", "UT1": "ut1", "GPS": "tai"}
-_UNIT_S = {"s": 1.0, "d": 86400.0, "min": 60.0, "h": 3600.0, "a": 365.25 * 86400.0, "cy": 36525 * 86400.0}
 #: project keywords of the sample files -> the attrs names every reader uses
 _PROJECT_KEYS = {"SYNTHET": "synthetic", "INJTRUTH": "spacehub_injected_truth"}
 _STRUCTURAL = re.compile(r"^(SIMPLE|BITPIX|NAXIS\d*|EXTEND|XTENSION|PCOUNT|GCOUNT|TFIELDS|EXTNAME|CHECKSUM|DATASUM"
                          r"|T(TYPE|FORM|UNIT|NULL|DISP|DIM|SCAL|ZERO|LMIN|LMAX|DMIN|DMAX)\d+|COMMENT|HISTORY|)$")
-_ANCHOR_STEP_S = 3600.0  # exact conversions this far apart; TDB-TT is linear to < 1 ns over an hour
 
 
 def open_fits(path: str | Path, variables: list[str] | None = None, lazy: bool = False, layout: str | None = None):
@@ -269,7 +268,7 @@ def _keywords(header) -> dict:
 
 
 # -- time -------------------------------------------------------------------------------------------
-def _time_keywords(path, primary, header) -> dict:
+def _time_keywords(path, primary, header) -> TimeSystem:
     def get(key, default=None):
         return header.get(key, primary.get(key, default))
 
@@ -296,7 +295,7 @@ def _time_keywords(path, primary, header) -> dict:
     else:
         raise ReadError(path, "the time column has no reference time (MJDREF, MJDREFI+MJDREFF, JDREF, "
                               "BJDREFI+BJDREFF or DATEREF): the header is incomplete")
-    return {"sys": sys_, "unit": unit, "ref": ref, "reference": reference, "zero": float(get("TIMEZERO", 0.0))}
+    return TimeSystem(sys_, unit, ref, reference, float(get("TIMEZERO", 0.0)))
 
 
 def _times(path, primary, hdus, tcol):
@@ -306,113 +305,23 @@ def _times(path, primary, hdus, tcol):
         raise ReadError(path, f"the tables {', '.join(h.name for h in hdus)} have different time keywords")
     k = keys[0]
     values = np.concatenate([_native(np.asarray(h.data[tcol], dtype=np.float64)) for h in hdus])
-    seconds = (values + k["zero"]) * _UNIT_S[k["unit"]]
+    seconds = k.seconds(values)
     utc = np.full(len(values), np.datetime64("NaT"), "datetime64[ns]")
     ok = np.isfinite(seconds)
     if ok.any():
         try:
-            utc[ok] = seconds_to_utc(seconds[ok], k["ref"], _SCALES[k["sys"]], gps=k["sys"] == "GPS")
+            utc[ok] = k.to_utc(seconds[ok])
         except ValueError as e:
             raise ReadError(path, f"times cannot be converted to UTC ({e})") from None
-    fmt, a, b = k["ref"]
-    meta = {"time_scale": _SCALES[k["sys"]] if k["sys"] != "GPS" else "gps", "time_reference": k["reference"],
-            "time_unit": k["unit"], "time_origin": f"{fmt.upper()} {a}" + (f" + {b}" if b else "") + f" ({k['sys']})",
-            "time_zero": k["zero"]}
-    return utc, meta
+    return utc, k.attrs()
 
 
-def seconds_to_utc(seconds: np.ndarray, ref: tuple, scale: str, gps: bool = False) -> np.ndarray:
-    """Instants given as SI seconds after a reference epoch in ``scale`` -> UTC datetime64[ns].
+def read_gti(path: str | Path) -> GoodTimeIntervals:
+    """The good time intervals of an OGIP event file (its ``GTI`` table, ``START``/``STOP`` in the file's
+    time system: ``TIMESYS``, ``MJDREF`` ..., as for its events) and its recorded live time (the
+    ``LIVETIME`` keyword, else ``EXPOSURE``, of the primary, ``EVENTS`` or ``GTI`` header).
 
-    astropy converts exactly at anchors an hour apart (only in the hours that hold data); between
-    anchors the offset (scale - UTC) is interpolated, which is exact for TT, TAI and GPS (constant
-    between leap seconds) and good to a nanosecond for TDB, TCG and TCB. An interval holding a leap
-    second is converted exactly; an instant inside a leap second (23:59:60.x UTC) cannot be a
-    datetime64 and is given as 23:59:59.999999999.
-
-    Parameters
-    ----------
-    seconds : ndarray
-        Finite SI seconds after the reference epoch.
-    ref : tuple
-        (astropy format, value 1, value 2) of the epoch: ``("mjd", MJDREFI, MJDREFF)``,
-        ``("jd", BJDREFI, BJDREFF)`` or ``("isot", DATEREF, 0.0)``.
-    scale : str
-        astropy time scale of the epoch and of the seconds ("tt", "tdb", "utc", "tai", ...).
-    gps : bool
-        The times are GPS time (TIMESYS = GPS): TAI - 19 s.
-
-    Examples
-    --------
-    >>> str(seconds_to_utc(np.array([0.0]), ("mjd", 55927.0, 0.0), "tt")[0])  # HXMT's MET zero
-    '2011-12-31T23:58:53.816000000'
-    """
-    from astropy.time import Time, TimeDelta
-
-    fmt, a, b = ref
-    epoch = Time(a, format=fmt, scale=scale) if fmt == "isot" else Time(a, b, format=fmt, scale=scale)
-    if gps:
-        epoch = epoch + TimeDelta(19.0, format="sec")  # a GPS reading is the TAI reading less 19 s
-    lo = float(seconds.min())
-    steps = np.unique(np.floor((seconds - lo) / _ANCHOR_STEP_S))  # only the hours that hold data
-    anchors = lo + np.unique(np.concatenate([steps, steps + 1])) * _ANCHOR_STEP_S
-    whole = np.floor(anchors)
-    at = _utc_ns(epoch + TimeDelta(whole, anchors - whole, format="sec"))
-    base = at[0] - np.int64(whole[0]) * 1_000_000_000  # UTC ns at "zero seconds", to keep numbers small
-    offset = (at - base - whole.astype(np.int64) * 1_000_000_000).astype(np.float64) - (anchors - whole) * 1e9
-    sec_whole = np.floor(seconds)
-    out = base + sec_whole.astype(np.int64) * 1_000_000_000 + np.round(
-        (seconds - sec_whole) * 1e9 + np.interp(seconds, anchors, offset)).astype(np.int64)
-    jumps = np.flatnonzero(np.abs(np.diff(offset)) > 1e8)  # a leap second between these anchors
-    for j in jumps:
-        inside = (seconds >= anchors[j]) & (seconds <= anchors[j + 1])
-        s = seconds[inside]
-        out[inside] = _utc_ns(epoch + TimeDelta(np.floor(s), s - np.floor(s), format="sec"))
-    return out.astype("datetime64[ns]")
-
-
-def utc_to_seconds(times, ref: tuple, scale: str, gps: bool = False) -> np.ndarray:
-    """UTC instants (datetime64) -> SI seconds after a reference epoch in ``scale``: the inverse of
-    :func:`seconds_to_utc`, e.g. a UTC time range in a file's mission elapsed time.
-
-    Examples
-    --------
-    >>> round(float(utc_to_seconds(np.array(["2011-12-31T23:58:53.816"], "datetime64[ns]"), ("mjd", 55927.0, 0.0),
-    ...                            "tt")[0]), 6)
-    0.0
-    """
-    from astropy.time import Time, TimeDelta
-
-    fmt, a, b = ref
-    epoch = Time(a, format=fmt, scale=scale) if fmt == "isot" else Time(a, b, format=fmt, scale=scale)
-    if gps:
-        epoch = epoch + TimeDelta(19.0, format="sec")
-    t = Time(np.atleast_1d(np.asarray(times, "datetime64[ns]")), scale="utc")
-    return np.asarray((getattr(t, scale) - epoch).sec, dtype=np.float64)
-
-
-def live_time(path: str | Path, start=None, stop=None) -> dict:
-    """Good time and live time of an OGIP event file, whole or in [start, stop) (UTC).
-
-    The good time is the overlap of [start, stop) with the file's ``GTI`` table (``START``/``STOP`` in
-    the file's time system: ``TIMESYS``, ``MJDREF`` ..., as for its events). The live time is the
-    file's ``LIVETIME`` keyword (else ``EXPOSURE``) times the fraction of its good time inside the
-    range, i.e. the dead time is taken as spread evenly over the good time; a file with neither
-    keyword has live time = good time (``"dead_time_corrected": False``). This is what a time range
-    that cuts a file needs and a multi-file read cannot keep (each file has its own ``LIVETIME``).
-
-    Parameters
-    ----------
-    path : str or Path
-        An event file with a ``GTI`` extension (OGIP/GSFC, as HEASoft writes them).
-    start, stop : str or datetime64, optional
-        The range in UTC; the whole file when left out.
-
-    Returns
-    -------
-    dict
-        ``good_time_s``, ``live_time_s``, ``file_good_time_s`` (all of the file's GTI),
-        ``dead_time_corrected`` and ``keyword`` (``LIVETIME``, ``EXPOSURE`` or None).
+    :func:`spacehub.analysis.exposure.live_time` turns them into the live time of a UTC range.
     """
     from astropy.io import fits
 
@@ -428,52 +337,14 @@ def live_time(path: str | Path, start=None, stop=None) -> dict:
         if "START" not in cols or "STOP" not in cols:
             raise ReadError(path, f"its GTI table has no START/STOP columns (it has: {', '.join(gti.columns.names)})")
         k = _time_keywords(path, primary, gti.header)
-        unit = _UNIT_S[k["unit"]]
-        lo = (_native(np.asarray(gti.data[cols["START"]], np.float64)) + k["zero"]) * unit
-        hi = (_native(np.asarray(gti.data[cols["STOP"]], np.float64)) + k["zero"]) * unit
+        lo = k.seconds(_native(np.asarray(gti.data[cols["START"]], np.float64)))
+        hi = k.seconds(_native(np.asarray(gti.data[cols["STOP"]], np.float64)))
         if np.any(hi < lo) or not np.all(np.isfinite(lo) & np.isfinite(hi)):
             raise ReadError(path, "its GTI table has intervals that end before they start, or no times")
         headers = [primary] + [h.header for h in hdul[1:] if h.name.upper() in ("EVENTS", "GTI")]
         keyword = next((key for key in ("LIVETIME", "EXPOSURE") if any(key in h for h in headers)), None)
         recorded = None if keyword is None else float(next(h[keyword] for h in headers if keyword in h))
-    t0, t1 = -np.inf, np.inf
-    if start is not None or stop is not None:
-        bounds = [np.datetime64(x, "ns") for x in (start, stop) if x is not None]
-        secs = utc_to_seconds(np.array(bounds), k["ref"], _SCALES[k["sys"]], gps=k["sys"] == "GPS")
-        t0 = secs[0] if start is not None else -np.inf
-        t1 = secs[-1] if stop is not None else np.inf
-        if not t1 > t0:
-            raise ValueError(f"stop {stop} must be after start {start}")
-    total = float(np.sum(hi - lo))
-    inside = float(np.clip(np.minimum(hi, t1) - np.maximum(lo, t0), 0.0, None).sum())
-    live = inside if recorded is None else (recorded * inside / total if total > 0 else 0.0)
-    return {"good_time_s": inside, "live_time_s": live, "file_good_time_s": total,
-            "dead_time_corrected": recorded is not None, "keyword": keyword}
-
-
-def _utc_ns(t) -> np.ndarray:
-    """astropy Times -> int64 ns since 1970 (UTC, leap seconds clamped to :59.999999999)."""
-    import erfa
-
-    u = t.utc
-    iy, im, iday, ihmsf = erfa.d2dtf("UTC", 9, np.atleast_1d(u.jd1), np.atleast_1d(u.jd2))
-    days = _days_since_1970(iy, im, iday)
-    leap = ihmsf["s"] >= 60
-    sec = np.where(leap, 59, ihmsf["s"]).astype(np.int64)
-    frac = np.where(leap, 999_999_999, ihmsf["f"]).astype(np.int64)
-    return (days * 86400 + ihmsf["h"].astype(np.int64) * 3600 + ihmsf["m"].astype(np.int64) * 60 + sec) \
-        * 1_000_000_000 + frac
-
-
-def _days_since_1970(y, m, d) -> np.ndarray:
-    """Civil date -> days since 1970-01-01 (proleptic Gregorian; H. Hinnant's days_from_civil)."""
-    y = y.astype(np.int64) - (m <= 2)
-    era = np.floor_divide(y, 400)
-    yoe = y - era * 400
-    mp = (m.astype(np.int64) + 9) % 12
-    doy = (153 * mp + 2) // 5 + d.astype(np.int64) - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
+    return GoodTimeIntervals(lo, hi, k, keyword, recorded)
 
 
 # -- images -----------------------------------------------------------------------------------------
