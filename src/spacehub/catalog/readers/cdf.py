@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import CorruptFile, ReadError, UnknownVariable
+from ..errors import CorruptFile, ReadError, UnknownVariable
 
 _TIME_TYPES = {"CDF_TIME_TT2000", "CDF_EPOCH", "CDF_EPOCH16"}
 _ATTRS = {"UNITS": "units", "CATDESC": "description", "FIELDNAM": "long_name", "LABLAXIS": "label"}

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import CorruptFile, ReadError, UnknownVariable
+from ..errors import CorruptFile, ReadError, UnknownVariable
 from .fits_time import SCALES as _SCALES
 from .fits_time import UNIT_SECONDS as _UNIT_S
 from .fits_time import GoodTimeIntervals, TimeSystem

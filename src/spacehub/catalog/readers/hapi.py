@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from ...timerange import format_time, require_time
-from . import CorruptFile, ReadError, RemoteUnavailable, UnknownVariable
+from ..errors import CorruptFile, ReadError, RemoteUnavailable, UnknownVariable
 
 RETRIES = 3
 

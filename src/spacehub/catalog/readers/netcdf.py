@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import CorruptFile, UnknownVariable
+from ..errors import CorruptFile, UnknownVariable
 
 
 def open_netcdf(path, variables=None, lazy: bool = False):

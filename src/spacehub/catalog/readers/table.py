@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import CorruptFile, UnknownVariable
+from ..errors import CorruptFile, UnknownVariable
 
 
 def open_csv(path, variables=None):

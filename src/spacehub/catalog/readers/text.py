@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import CorruptFile, ReadError, UnknownVariable
+from ..errors import CorruptFile, ReadError, UnknownVariable
 
 MONTHS = {m: i + 1 for i, m in enumerate(
     ["JANUARY", "FEBRUARY", "MARCH", "APRIL", "MAY", "JUNE", "JULY", "AUGUST", "SEPTEMBER", "OCTOBER", "NOVEMBER",
