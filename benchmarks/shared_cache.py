@@ -24,12 +24,11 @@ from pathlib import Path
 USER = """
 import os, sys, time, spacehub.catalog
 from spacehub.catalog.readers import open_file
-from spacehub.data.cache import SharedCache, route_patterns
+from spacehub.data.cache import SharedCache
 # warm-up on a local copy: imports and first-call costs, paid once per kernel whatever the cache does
 open_file(sys.argv[3], "cdf", ["SYM_H"]).sel(time=slice("2015-04-02", "2015-04-03"))
 cat = spacehub.catalog.open(sys.argv[1])
-patterns = route_patterns(cat)
-cache = SharedCache(sys.argv[2], allowed=lambda u: any(p.match(u) for p in patterns))
+cache = SharedCache(sys.argv[2], allowed=cat.allows)
 t0 = time.perf_counter()
 ds = cat.omni_hro_1min.read("2015-02-01", "2015-05-01", ["SYM_H", "BZ_GSM", "flow_speed"], cache=cache)
 print(time.perf_counter() - t0, ds.time.size)

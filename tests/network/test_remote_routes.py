@@ -21,7 +21,7 @@ def online(monkeypatch):
 
 @pytest.fixture
 def cache(tmp_path):
-    return SharedCache(tmp_path / "cache")  # fetches only URLs that match a catalog route
+    return SharedCache(tmp_path / "cache", allowed=spacehub.catalog.open().allows)  # the catalog's routes only
 
 
 @pytest.mark.parametrize("dataset_id, variable", [("omni_hro_1min", "SYM_H"), ("ac_h0_mfi", "Magnitude")])

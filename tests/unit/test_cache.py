@@ -9,7 +9,8 @@ from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, Thread
 import pytest
 
 import spacehub.catalog
-from spacehub.data.cache import FetchError, SharedCache, route_patterns
+from spacehub.catalog.templates import route_patterns
+from spacehub.data.cache import FetchError, SharedCache
 
 
 class Archive(BaseHTTPRequestHandler):
@@ -110,7 +111,7 @@ def test_not_found_is_not_retried(cache, archive):
 
 
 def test_no_open_proxy(tmp_path, archive):
-    cache = SharedCache(tmp_path / "c")  # allowed: the catalog's routes
+    cache = SharedCache(tmp_path / "c", allowed=spacehub.catalog.open().allows)  # the catalog's routes only
     with pytest.raises(PermissionError, match="not a route of the catalog"):
         cache.fetch(f"{archive}/files/anything.cdf")
     assert Archive.counts == {}
@@ -156,12 +157,16 @@ def test_entry_read_through_cache(tmp_path, monkeypatch):
         (tmp_path / "catalogs" / "omni.yaml").write_text((spacehub.catalog.CATALOG_DIR / "omni.yaml").read_text().replace(
             "https://spdf.gsfc.nasa.gov/pub/data/omni/omni_cdaweb/hro_1min/{time:%Y}/omni_hro_1min_{time:%Y%m}01_v01.cdf",
             archive))
-        cat = spacehub.catalog.open(tmp_path / "catalogs")
-        cache = SharedCache(tmp_path / "cache", allowed=lambda u: any(p.match(u) for p in route_patterns(cat)))
-        monkeypatch.delenv("SPACEHUB_OFFLINE")
-        monkeypatch.setenv("SPACEHUB_SAMPLE_DATA", str(tmp_path / "no-samples"))
-        first = cat.omni_hro_1min.read("2015-03-17", "2015-03-18", ["SYM_H"], cache=cache)
-        second = cat.omni_hro_1min.read("2015-03-17", "2015-03-18", ["SYM_H"], cache=cache)
+        # a catalog of one's own folder reads through the hub's cache, which fetches what its routes name
+        monkeypatch.setenv("SPACEHUB_CACHE_DIR", str(tmp_path / "cache"))
+        monkeypatch.setenv("SPACEHUB_CACHE_GIB", "1")
+        cat = spacehub.catalog.open(tmp_path / "catalogs", samples=tmp_path / "no-samples", offline=False)
+        first = cat.omni_hro_1min.read("2015-03-17", "2015-03-18", ["SYM_H"])
+        second = cat.omni_hro_1min.read("2015-03-17", "2015-03-18", ["SYM_H"])
+        cache = cat.context.shared_cache()
+        assert cache is not None and cache.root == tmp_path / "cache"
+        with pytest.raises(PermissionError):  # an archive of no route of this catalog is not fetched
+            cache.fetch(f"http://127.0.0.1:{server.server_port}/omni/elsewhere.cdf")
     finally:
         server.shutdown()
         server.server_close()
@@ -189,10 +194,8 @@ def test_latest_version_from_archive_listing(tmp_path, sample_dir, monkeypatch):
             f"http://127.0.0.1:{server.server_port}/goes16")
         (tmp_path / "catalogs").mkdir()
         (tmp_path / "catalogs" / "goes.yaml").write_text(src)
-        cat = spacehub.catalog.open(tmp_path / "catalogs")
-        cache = SharedCache(tmp_path / "cache", allowed=lambda u: any(p.match(u) for p in route_patterns(cat)))
-        monkeypatch.delenv("SPACEHUB_OFFLINE")
-        monkeypatch.setenv("SPACEHUB_SAMPLE_DATA", str(tmp_path / "no-samples"))
+        cat = spacehub.catalog.open(tmp_path / "catalogs", samples=tmp_path / "no-samples", offline=False)
+        cache = SharedCache(tmp_path / "cache", allowed=cat.allows)
         ds = cat.goes_xrs_flx1s.read("2017-09-06T12:00", "2017-09-06T12:10", ["xrsb_flux"], cache=cache)
         with pytest.raises(PermissionError):  # folders outside the catalog's routes are not listed
             cache.listing(f"http://127.0.0.1:{server.server_port}/")
@@ -204,13 +207,28 @@ def test_latest_version_from_archive_listing(tmp_path, sample_dir, monkeypatch):
     assert CountingFiles.counts[f"/{rel}/"] == 1  # one listing, then one file
 
 
-def test_default_cache_built_once_per_folder(tmp_path, monkeypatch):
-    from spacehub.data.cache import default_cache
-
+def test_hub_cache_built_once_per_folder_and_catalog(tmp_path, monkeypatch):
     monkeypatch.setenv("SPACEHUB_CACHE_DIR", str(tmp_path / "hub-cache"))
     monkeypatch.setenv("SPACEHUB_CACHE_GIB", "2")
-    first = default_cache()
-    assert default_cache() is first and first.max_bytes == 2 * 2**30
+    first = spacehub.catalog.open().context.shared_cache()
+    assert first is not None and first.max_bytes == 2 * 2**30
+    assert spacehub.catalog.open().context.shared_cache() is first  # the same routes: the same cache
     assert first.allowed("https://spdf.gsfc.nasa.gov/pub/data/omni/omni_cdaweb/hro_1min/2015/omni_hro_1min_20150301_v01.cdf")
     monkeypatch.setenv("SPACEHUB_CACHE_DIR", str(tmp_path / "other"))
-    assert default_cache() is not first
+    assert spacehub.catalog.open().context.shared_cache() is not first
+
+
+def test_opening_a_catalog_touches_nothing(tmp_path, monkeypatch):
+    """The sample folder and the cache are found at the first read that needs them, not at open."""
+    monkeypatch.setenv("SPACEHUB_CACHE_DIR", str(tmp_path / "lazy-cache"))
+    monkeypatch.setenv("SPACEHUB_CACHE_GIB", "1")
+    spacehub.catalog.open()
+    assert not (tmp_path / "lazy-cache").exists()
+
+
+def test_bare_catalog_says_how_to_get_a_cache():
+    from spacehub.catalog import Catalog, NoData
+
+    bare = Catalog.from_dir()
+    with pytest.raises(NoData, match="no shared cache"):
+        bare.omni_hro_1min.read("2015-03-17", "2015-03-18", route="files")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from ..timerange import TimeRange, parse_time
+from .context import ReadContext
 from .errors import UnknownDataset
 from .files import CATALOG_DIR, read_catalog_dir
 from .model import Entry
+from .templates import URLAllowlist, route_patterns
 
 QUANTITIES = ("magnetic_field", "velocity", "density", "temperature", "pressure", "electric_field", "flux",
               "counts", "energy", "index", "position", "time", "other")
@@ -22,12 +25,23 @@ class Catalog:
     >>> cat.search(text="solar wind", quantity="magnetic_field")  # doctest: +SKIP
     """
 
-    def __init__(self, entries: list[Entry]):
-        self._entries = {e.id: e for e in entries}
+    def __init__(self, entries: list[Entry], context: ReadContext | None = None):
+        self.context = context or ReadContext()
+        self._entries = {e.id: replace(e, context=self.context) for e in entries}
 
     @classmethod
-    def from_dir(cls, folder: str | Path = CATALOG_DIR) -> Catalog:
-        return cls(read_catalog_dir(Path(folder)))
+    def from_dir(cls, folder: str | Path = CATALOG_DIR, context: ReadContext | None = None) -> Catalog:
+        """The entries of the catalog files in ``folder``, read with ``context`` (default: none)."""
+        return cls(read_catalog_dir(Path(folder)), context)
+
+    def with_context(self, context: ReadContext) -> Catalog:
+        """The same entries, read with ``context``."""
+        return Catalog(list(self), context)
+
+    @property
+    def allows(self) -> URLAllowlist:
+        """Which remote URLs this catalog's routes name: the allowlist of a cache it reads through."""
+        return URLAllowlist(tuple(p.pattern for p in route_patterns(self)))
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..timerange import TimeRange, format_time
+from .context import ReadContext
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class Entry:
     data_policy: str = ""
     homepage: str = ""
     source: Path | None = field(default=None, compare=False)  #: the catalog file
+    #: where reads find samples and the shared cache: the context of the catalog the entry came from
+    context: ReadContext = field(default_factory=ReadContext, compare=False, repr=False)
 
     def variable(self, name: str) -> Variable:
         for v in self.variables:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import SpacehubWarning, __version__
 from ..timerange import TimeError, format_range, format_span, parse_time, resolve_open_end
 from .errors import BadRange, NoData, OutsideCoverage
-from .model import Entry
 from .readers import ReadError, open_file
 from .templates import files_for, latest_version
+
+if TYPE_CHECKING:  # Entry.read calls this module: the type alone, no import back
+    from .model import Entry
 
 
 def check_range(entry: Entry, start, stop) -> tuple[np.datetime64, np.datetime64]:
@@ -32,18 +34,13 @@ def check_range(entry: Entry, start, stop) -> tuple[np.datetime64, np.datetime64
     return t0, t1
 
 
-def _offline() -> bool:
-    return os.environ.get("SPACEHUB_OFFLINE", "") not in ("", "0")
-
-
 def _local_files(entry: Entry, t0, t1, sample_dir: Path | None, station: str | None = None):
     route = entry.route("sample")
     if route is None:
         return None, []
+    sample_dir = sample_dir or entry.context.samples()
     if sample_dir is None:
-        from ..data import sample_dir as default_sample_dir
-
-        sample_dir = default_sample_dir()
+        return route, []
     template = route["path"].replace("{station}", station) if station else route["path"]
     wanted = [Path(sample_dir) / f for f in files_for(template, route.get("period", "once"), t0, t1)]
     found = [f for f in wanted if f.exists()]
@@ -59,13 +56,16 @@ def _remote_files(entry: Entry, t0, t1, cache, station: str | None = None):
     route = entry.route("files")
     if route is None:
         return None, []
-    if _offline():
+    if entry.context.is_offline():
         raise NoData(route["url"], f"no local data of {entry.id} for {format_range(t0, t1, 's')} and remote "
                                       "reads are off (SPACEHUB_OFFLINE): run `spacehub data sample`, or unset "
                                       "SPACEHUB_OFFLINE to read from the archive")
-    from ..data.cache import FetchError, default_cache
+    from ..data.cache import FetchError
 
-    cache = cache or default_cache()
+    cache = cache or entry.context.shared_cache()
+    if cache is None:
+        raise NoData(route["url"], f"{entry.id}: no shared cache to fetch the archive's files through: open "
+                                   "the catalog with spacehub.catalog.open() (the hub's cache) or pass cache=")
     files = []
     latest = route.get("version") == "latest"
     template = route["url"].replace("{station}", station) if station else route["url"]
@@ -89,7 +89,7 @@ def _read_hapi(entry: Entry, t0, t1, names: list[str]):
 
     route = entry.route("hapi")
     assert route is not None  # read_entry asks only entries with a HAPI route
-    if _offline():
+    if entry.context.is_offline():
         raise NoData(route["server"], f"no local data of {entry.id} for {format_range(t0, t1, 's')} and "
                                          "remote reads are off (SPACEHUB_OFFLINE): run `spacehub data sample`, or "
                                          "unset SPACEHUB_OFFLINE to read from the HAPI server")

@@ -6,7 +6,11 @@ A template names one file per period with strftime codes inside ``{time:...}``, 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 import numpy as np
 
@@ -61,7 +65,6 @@ def files_for(template: str, period: str, start: np.datetime64, stop: np.datetim
 def latest_version(file_url: str, listing: str) -> str | None:
     """The highest ``{version}`` of ``file_url`` (time already filled in) among the file names in a
     folder's HTML ``listing``, or None if the folder has no such file."""
-    import re
 
     name = file_url.rsplit("/", 1)[-1]
     before, _, after = name.partition("{version}")
@@ -75,3 +78,52 @@ def latest_version(file_url: str, listing: str) -> str | None:
 
 def _to_datetime(t: np.datetime64) -> datetime:
     return np.asarray(t).astype("datetime64[us]").item()
+
+
+def route_patterns(entries: Iterable) -> list[re.Pattern]:
+    """Regexes of every remote URL the catalog's routes can name (file templates, HAPI servers)."""
+    patterns = []
+    for entry in entries:
+        for route in entry.routes:
+            if route["kind"] == "files":
+                patterns.append(re.compile(_template_regex(route["url"]) + r"\Z"))
+                if "{version}" in route["url"]:  # its folder: listed to find the latest version
+                    patterns.append(re.compile(_template_regex(route["url"].rsplit("/", 1)[0] + "/") + r"\Z"))
+            elif route["kind"] == "hapi":
+                patterns.append(re.compile(re.escape(route["server"].rstrip("/")) + r"/.*\Z"))
+    return patterns
+
+
+def _template_regex(template: str) -> str:
+    out, pos = [], 0
+    for m in re.finditer(r"\{(time:[^}]*|version)\}", template):
+        out.append(re.escape(template[pos:m.start()]))
+        out.append(r"[A-Za-z0-9._-]+?" if m.group(1) == "version" else _strftime_regex(m.group(1)[5:]))
+        pos = m.end()
+    out.append(re.escape(template[pos:]))
+    return "".join(out)
+
+
+def _strftime_regex(fmt: str) -> str:
+    codes = {"Y": r"\d{4}", "y": r"\d{2}", "m": r"\d{2}", "d": r"\d{2}", "H": r"\d{2}", "M": r"\d{2}",
+             "S": r"\d{2}", "j": r"\d{3}", "b": r"[A-Za-z]{3}", "B": r"[A-Za-z]+", "e": r"[ \d]\d", "%": "%"}
+    return re.sub(r"%-?(.)|([^%]+)", lambda m: codes.get(m.group(1), ".+?") if m.group(1) else re.escape(m.group(2)), fmt)
+
+
+@dataclass(frozen=True)
+class URLAllowlist:
+    """A predicate on URLs: whether one of ``patterns`` (regexes of a catalog's routes) matches it.
+
+    A value (hashable, equal for the same routes), so one cache per folder serves every opening of
+    the same catalog.
+    """
+
+    patterns: tuple[str, ...]
+
+    def __call__(self, url: str) -> bool:
+        return any(p.match(url) for p in _compiled(self.patterns))
+
+
+@cache
+def _compiled(patterns: tuple[str, ...]) -> list[re.Pattern]:
+    return [re.compile(p) for p in patterns]

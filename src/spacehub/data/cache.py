@@ -16,9 +16,8 @@ import hashlib
 import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 
 import requests
@@ -34,36 +33,6 @@ class FetchError(OSError):
         super().__init__(f"{url}: {why}")
 
 
-def route_patterns(entries: Iterable) -> list[re.Pattern]:
-    """Regexes of every remote URL the catalog's routes can name (file templates, HAPI servers)."""
-    patterns = []
-    for entry in entries:
-        for route in entry.routes:
-            if route["kind"] == "files":
-                patterns.append(re.compile(_template_regex(route["url"]) + r"\Z"))
-                if "{version}" in route["url"]:  # its folder: listed to find the latest version
-                    patterns.append(re.compile(_template_regex(route["url"].rsplit("/", 1)[0] + "/") + r"\Z"))
-            elif route["kind"] == "hapi":
-                patterns.append(re.compile(re.escape(route["server"].rstrip("/")) + r"/.*\Z"))
-    return patterns
-
-
-def _template_regex(template: str) -> str:
-    out, pos = [], 0
-    for m in re.finditer(r"\{(time:[^}]*|version)\}", template):
-        out.append(re.escape(template[pos:m.start()]))
-        out.append(r"[A-Za-z0-9._-]+?" if m.group(1) == "version" else _strftime_regex(m.group(1)[5:]))
-        pos = m.end()
-    out.append(re.escape(template[pos:]))
-    return "".join(out)
-
-
-def _strftime_regex(fmt: str) -> str:
-    codes = {"Y": r"\d{4}", "y": r"\d{2}", "m": r"\d{2}", "d": r"\d{2}", "H": r"\d{2}", "M": r"\d{2}",
-             "S": r"\d{2}", "j": r"\d{3}", "b": r"[A-Za-z]{3}", "B": r"[A-Za-z]+", "e": r"[ \d]\d", "%": "%"}
-    return re.sub(r"%-?(.)|([^%]+)", lambda m: codes.get(m.group(1), ".+?") if m.group(1) else re.escape(m.group(2)), fmt)
-
-
 class SharedCache:
     """A folder of remote files shared by every user of the hub.
 
@@ -71,10 +40,11 @@ class SharedCache:
     ----------
     root : the cache folder (``data/``, ``tmp/``, ``locks/`` inside).
     max_bytes : size above which the least recently used files are evicted.
-    allowed : predicate on a URL; by default every URL matching a route of the catalog.
+    allowed : predicate on a URL: the catalog that reads through the cache hands over its own
+        (``Catalog.allows``), so the cache fetches only what that catalog's routes name.
     """
 
-    def __init__(self, root: str | Path, max_bytes: int = 20 * 2**30, allowed: Callable[[str], bool] | None = None,
+    def __init__(self, root: str | Path, max_bytes: int = 20 * 2**30, *, allowed: Callable[[str], bool],
                  timeout: float = 60.0, retries: int = 3, session: requests.Session | None = None):
         self.root = Path(root)
         for sub in ("data", "tmp", "locks"):
@@ -82,11 +52,6 @@ class SharedCache:
         self.max_bytes = max_bytes
         self.timeout, self.retries = timeout, retries
         self.session = session or requests.Session()
-        if allowed is None:
-            import spacehub.catalog
-
-            patterns = route_patterns(spacehub.catalog.open())
-            allowed = lambda url: any(p.match(url) for p in patterns)  # noqa: E731
         self.allowed = allowed
 
     def path_for(self, url: str) -> Path:
@@ -180,22 +145,3 @@ class SharedCache:
 
 class _Retry(Exception):
     pass
-
-
-def default_cache() -> SharedCache:
-    """The hub's cache: ``$SPACEHUB_CACHE_DIR`` / ``$SPACEHUB_CACHE_GIB`` (set for servers and the data
-    service from the settings' ``cache`` section), else that section of the hub's settings."""
-    root, gib = os.environ.get("SPACEHUB_CACHE_DIR"), os.environ.get("SPACEHUB_CACHE_GIB")
-    if not root or not gib:
-        from ..config import load_settings
-
-        settings = load_settings()
-        root = root or str(settings.cache.dir)
-        gib = gib or str(settings.cache.size / 2**30)
-    return _cache_for(root, float(gib))
-
-
-@cache
-def _cache_for(root: str, gib: float) -> SharedCache:
-    # once per process: building the allowed routes opens the whole catalog (~0.2 s)
-    return SharedCache(root, max_bytes=int(gib * 2**30))

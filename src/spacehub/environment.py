@@ -1,0 +1,67 @@
+"""The edge: what the hub published to this process (a user's server, a service, the CLI).
+
+The deployment plan (:mod:`spacehub.deploy`) puts the sample folder, the shared cache and its size,
+the offline switch and the HAPI service's URL into the environment of servers and services; outside
+a hub the settings file says the same. This module is the one place that reads them; the catalog,
+its readers and the cache are handed what they need.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
+
+from .deploy.names import CACHE_DIR_ENV, CACHE_GIB_ENV, HAPI_URL_ENV, OFFLINE_ENV, SAMPLE_DATA_ENV
+
+
+def offline(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether remote reads are off (``SPACEHUB_OFFLINE``)."""
+    return environ.get(OFFLINE_ENV, "") not in ("", "0")
+
+
+def sample_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """Folder of the offline sample data: ``$SPACEHUB_SAMPLE_DATA``, else the settings' state dir."""
+    if environ.get(SAMPLE_DATA_ENV):
+        return Path(environ[SAMPLE_DATA_ENV])
+    from .config import load_settings
+
+    return load_settings().state_dir / "sample-data"
+
+
+def cache_location(environ: Mapping[str, str] = os.environ) -> tuple[Path, int]:
+    """The shared cache's folder and size in bytes: ``$SPACEHUB_CACHE_DIR`` / ``$SPACEHUB_CACHE_GIB``
+    (published to servers and the data service), else the settings' ``cache`` section."""
+    root, gib = environ.get(CACHE_DIR_ENV), environ.get(CACHE_GIB_ENV)
+    if root and gib:
+        return Path(root), int(float(gib) * 2**30)
+    from .config import load_settings
+
+    settings = load_settings()
+    return Path(root) if root else settings.cache.dir, int(float(gib) * 2**30) if gib else settings.cache.size
+
+
+@cache
+def shared_cache(root: Path, max_bytes: int, allowed: Callable[[str], bool]):
+    """One :class:`~spacehub.data.cache.SharedCache` per folder, size and allowlist in this process."""
+    from .data.cache import SharedCache
+
+    return SharedCache(root, max_bytes=max_bytes, allowed=allowed)
+
+
+def hapi_server(environ: Mapping[str, str] = os.environ) -> str:
+    """The hub's HAPI server URL for a HAPI client in a notebook of this hub.
+
+    hapiclient cannot send headers, so the server's own token (``JUPYTERHUB_API_TOKEN``) travels as
+    a path segment, which the data service accepts in place of the header:
+
+    >>> from hapiclient import hapi                                   # doctest: +SKIP
+    >>> data, meta = hapi(spacehub.data.hapi_server(), "omni_hro_1min", "SYM_H",
+    ...                   "2015-03-17T00:00:00Z", "2015-03-19T00:00:00Z")  # doctest: +SKIP
+    """
+    base = environ.get(HAPI_URL_ENV)
+    if not base:
+        raise RuntimeError(f"{HAPI_URL_ENV} is not set: this is not a notebook server of a spacehub")
+    token = environ.get("JUPYTERHUB_API_TOKEN")
+    return base[: -len("/hapi")] + f"/t/{token}/hapi" if token and base.endswith("/hapi") else base
