@@ -238,7 +238,7 @@ def test_lazy_read_reads_nothing_until_computed(omni_entry, monkeypatch):
 def test_partial_sample_coverage_warns(omni_entry):
     from spacehub import SpacehubWarning
 
-    with pytest.warns(SpacehubWarning, match="covers only part of .* missing: omni_hro_1min_20150101_v01.cdf"):
+    with pytest.warns(SpacehubWarning, match="covers 1 of 2 files .* first missing: omni_hro_1min_20150101_v01.cdf"):
         ds = omni_entry.read("2015-01-31T23:00", "2015-02-01T01:00", ["SYM_H"])
     assert ds.time.size == 60  # what there is: February's first hour
 

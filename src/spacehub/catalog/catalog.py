@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-from ..timerange import TimeRange, parse_time
+from ..timerange import TimeRange, format_time, parse_time
 from .context import ReadContext
+from .display import html_table, names, plural, text_table
 from .errors import UnknownDataset
 from .files import CATALOG_DIR, read_catalog_dir
 from .model import Entry
@@ -18,25 +19,74 @@ QUANTITIES = ("magnetic_field", "velocity", "density", "temperature", "pressure"
               "counts", "energy", "index", "position", "time", "other")
 
 
+class SearchResults(list[Entry]):
+    """The entries a search found, best first: a list, shown as a table.
+
+    Everything a list does works (index, iterate, ``len``, compare with a list); ``repr`` is a header
+    saying how many matched and one line per entry (id, mission, cadence, coverage, title), and a
+    notebook shows an HTML table. ``query`` says what was searched for.
+
+    >>> cat.search("solar wind", mission="OMNI")      # doctest: +SKIP
+    2 datasets match 'solar wind', mission='OMNI'
+    omni2_h0_mrg1hr  OMNI  PT1H  1963-01-01 .. now  OMNI 2 hourly merged solar wind, IMF, indices and e…
+    omni_hro_1min    OMNI  PT1M  1981-01-01 .. now  OMNI 1-min high-resolution solar wind and indices (…
+    """
+
+    def __init__(self, entries=(), query: str = ""):
+        super().__init__(entries)
+        self.query = query
+
+    @property
+    def header(self) -> str:
+        """``3 datasets match 'solar wind', mission='OMNI'``; ``no dataset matches ...`` when empty."""
+        what = f" {self.query}" if self.query else " (no criteria: every dataset)"
+        if not self:
+            return f"no dataset matches{what}"
+        return f"{plural(len(self), 'dataset')} match{'es' if len(self) == 1 else ''}{what}"
+
+    def __repr__(self) -> str:
+        return text_table(self, self.header)
+
+    def _repr_html_(self) -> str:
+        return html_table(self, self.header)
+
+
 class Catalog:
     """All datasets of the catalog files, by id.
+
+    ``repr`` is one line (how many datasets, from where, which missions); a notebook shows a table of
+    every entry.
 
     >>> cat = Catalog.from_dir()                      # doctest: +SKIP
     >>> cat.search(text="solar wind", quantity="magnetic_field")  # doctest: +SKIP
     """
 
-    def __init__(self, entries: list[Entry], context: ReadContext | None = None):
+    def __init__(self, entries: list[Entry], context: ReadContext | None = None, folder: Path | None = None):
         self.context = context or ReadContext()
+        self.folder = folder  #: the folder of the catalog files, where known (for display)
         self._entries = {e.id: replace(e, context=self.context) for e in entries}
 
     @classmethod
     def from_dir(cls, folder: str | Path = CATALOG_DIR, context: ReadContext | None = None) -> Catalog:
         """The entries of the catalog files in ``folder``, read with ``context`` (default: none)."""
-        return cls(read_catalog_dir(Path(folder)), context)
+        return cls(read_catalog_dir(Path(folder)), context, Path(folder))
 
     def with_context(self, context: ReadContext) -> Catalog:
         """The same entries, read with ``context``."""
-        return Catalog(list(self), context)
+        return Catalog(list(self), context, self.folder)
+
+    @property
+    def header(self) -> str:
+        """``52 datasets from /srv/spacehub/catalogs/``."""
+        where = f" from {self.folder}/" if self.folder is not None else ""
+        return f"{plural(len(self), 'dataset')}{where}"
+
+    def __repr__(self) -> str:
+        missions = self.missions()
+        return f"<Catalog: {self.header} — missions: {names(missions, 60)}>"
+
+    def _repr_html_(self) -> str:
+        return html_table(list(self), f"Catalog: {self.header}, missions: {', '.join(self.missions())}")
 
     @property
     def allows(self) -> URLAllowlist:
@@ -85,8 +135,9 @@ class Catalog:
 
     def search(self, text: str = "", *, mission: str | None = None, domain: str | None = None,
                quantity: str | None = None, variable: str | None = None, start=None, stop=None,
-               kind: str | None = None) -> list[Entry]:
-        """Entries matching every given criterion, best text matches first.
+               kind: str | None = None) -> SearchResults:
+        """Entries matching every given criterion, best text matches first, as a list (`SearchResults`)
+        that shows as a table.
 
         Parameters
         ----------
@@ -121,7 +172,11 @@ class Catalog:
             if score is None:
                 continue
             hits.append((-score, e.id, e))
-        return [e for *_, e in sorted(hits, key=lambda h: h[:2])]
+        given = {"mission": mission, "domain": domain, "kind": kind, "quantity": quantity, "variable": variable,
+                 "start": t0 if t0 is None else format_time(t0), "stop": t1 if t1 is None else format_time(t1)}
+        query = ", ".join([*([repr(text.strip())] if words else []),
+                           *(f"{k}={v!r}" for k, v in given.items() if v is not None)])
+        return SearchResults([e for *_, e in sorted(hits, key=lambda h: h[:2])], query)
 
 
 def _text_score(entry: Entry, words: list[str]) -> int | None:

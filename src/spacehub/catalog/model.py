@@ -9,6 +9,7 @@ import numpy as np
 
 from ..timerange import TimeRange, format_time
 from .context import ReadContext
+from .display import entry_html, entry_repr
 
 
 @dataclass(frozen=True)
@@ -22,9 +23,13 @@ class Variable:
     frame: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Entry:
-    """One dataset of the catalog, as written in ``catalogs/<mission>.yaml`` (defaults merged in)."""
+    """One dataset of the catalog, as written in ``catalogs/<mission>.yaml`` (defaults merged in).
+
+    Its ``repr`` is one line (id, mission, cadence, coverage, variables, title); in a notebook it shows
+    as a small table (``_repr_html_``).
+    """
 
     id: str
     title: str
@@ -94,6 +99,12 @@ class Entry:
         for v in self.variables:
             parts += [v.name, v.description, v.quantity or ""]
         return " ".join(parts).lower()
+
+    def __repr__(self) -> str:
+        return entry_repr(self)
+
+    def _repr_html_(self) -> str:
+        return entry_html(self)
 
     def summary(self) -> str:
         start, stop = format_time(self.start, "D"), format_time(self.stop, "D")

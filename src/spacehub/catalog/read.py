@@ -34,21 +34,33 @@ def check_range(entry: Entry, start, stop) -> tuple[np.datetime64, np.datetime64
     return t0, t1
 
 
+class PartialSampleCoverage(SpacehubWarning):
+    """The sample data hold only some of the files of a read's range: one line, naming the count and the
+    first missing file; the full list is ``missing_files`` here and in the dataset's attrs."""
+
+    def __init__(self, dataset_id: str, t0: np.datetime64, t1: np.datetime64, wanted: int, missing: list[str]):
+        self.dataset_id, self.missing_files = dataset_id, missing
+        super().__init__(f"sample data covers {wanted - len(missing)} of {wanted} files of {dataset_id} in "
+                         f"{format_range(t0, t1, 'auto')}; first missing: {Path(missing[0]).name}; the "
+                         f"{len(missing)} missing are listed in ds.attrs['missing_files']")
+
+
 def _local_files(entry: Entry, t0, t1, sample_dir: Path | None, station: str | None = None):
+    """The sample route, the sample files of [t0, t1) there are, and those missing (paths in the sample folder)."""
     route = entry.route("sample")
     if route is None:
-        return None, []
+        return None, [], []
     sample_dir = sample_dir or entry.context.samples()
     if sample_dir is None:
-        return route, []
+        return route, [], []
     template = route["path"].replace("{station}", station) if station else route["path"]
-    wanted = [Path(sample_dir) / f for f in files_for(template, route.get("period", "once"), t0, t1)]
-    found = [f for f in wanted if f.exists()]
-    if found and len(found) < len(wanted):
-        missing = ", ".join(f.name for f in wanted if not f.exists())
-        warnings.warn(f"{entry.id}: the sample data covers only part of {format_range(t0, t1, 's')}; "
-                      f"missing: {missing}", SpacehubWarning, stacklevel=4)
-    return route, found
+    wanted = files_for(template, route.get("period", "once"), t0, t1)
+    there = {f: (Path(sample_dir) / f).exists() for f in wanted}
+    found = [Path(sample_dir) / f for f in wanted if there[f]]
+    missing = [f for f in wanted if not there[f]]
+    if found and missing:
+        warnings.warn(PartialSampleCoverage(entry.id, t0, t1, len(wanted), missing), stacklevel=4)
+    return route, found, missing if found else []
 
 
 def _remote_files(entry: Entry, t0, t1, cache, station: str | None = None):
@@ -123,6 +135,10 @@ def _read_stations(entry: Entry, start, stop, variables, stations, **options):
     for name in ds.data_vars:  # concat keeps only what all stations agree on
         ds[name].attrs = {**parts[0][name].attrs, **ds[name].attrs}
     ds.attrs["provenance_files"] = [f for p in parts for f in p.attrs["provenance_files"]]
+    missing = [f for p in parts for f in p.attrs.get("missing_files", [])]
+    ds.attrs.pop("missing_files", None)
+    if missing:
+        ds.attrs["missing_files"] = missing
     return ds
 
 
@@ -156,10 +172,10 @@ def read_entry(entry: Entry, start=None, stop=None, variables: list[str] | None 
     names = list(variables) if variables else [v.name for v in entry.variables]
     for n in names:
         entry.variable(n)  # KeyError naming the dataset and its variables
-    used, files, kind, ds = None, [], None, None
+    used, files, missing, kind, ds = None, [], [], None, None
     for kind in ([route] if route else ROUTE_ORDER):
         if kind == "sample":
-            used, files = _local_files(entry, t0, t1, sample_dir, station)
+            used, files, missing = _local_files(entry, t0, t1, sample_dir, station)
         elif kind == "files" and entry.route("files") is not None:
             used, files = _remote_files(entry, t0, t1, cache, station)
         elif kind == "hapi" and entry.route("hapi") is not None:
@@ -202,4 +218,6 @@ def read_entry(entry: Entry, start=None, stop=None, variables: list[str] | None 
         "provenance_versions": f"spacehub {__version__}",
         "time_range": f"{format_range(t0, t1, 'us')}",
     })
+    if missing:  # the files of the range the sample data lack (the warning names the first)
+        ds.attrs["missing_files"] = missing
     return ds
