@@ -11,7 +11,7 @@ os.environ.setdefault("SPACEHUB_OFFLINE", "1")
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from hubtools import RunningHub, free_port, wait_for
+from hubtools import ReadyLineHub, free_port, wait_for
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +27,7 @@ def sample_dir(tmp_path_factory):
 @pytest.fixture(scope="session")
 def hub(tmp_path_factory, sample_dir):
     """One real spacehub for the whole test session (hub, proxy, gateway, data service, culler)."""
-    running = RunningHub(tmp_path_factory.mktemp("hub"), sample_dir=sample_dir).start()
+    running = ReadyLineHub(tmp_path_factory.mktemp("hub"), sample_dir=sample_dir).start()
     yield running
     running.stop()
     left = running.survivors()

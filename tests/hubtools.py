@@ -292,3 +292,29 @@ class Kernel:
             requests.delete(self.server_url + f"api/kernels/{self.id}", headers=self.headers, timeout=10)
         except Exception:
             pass
+
+
+READY = "spacehub is ready at "  #: how `spacehub up`'s line saying the hub can be used starts
+
+
+class ReadyLineHub(RunningHub):
+    """A RunningHub started as a person starts one: nothing is asked through the proxy before
+    `spacehub up` says the hub is ready. (Asked earlier, the proxy has no route yet: it answers 404
+    and logs an error.) The log of a normal life cycle then holds no error at all."""
+
+    def ready_line(self) -> str | None:
+        return next((line for line in self.log().splitlines() if line.startswith(READY)), None)
+
+    def _healthy(self):
+        if self.proc.poll() is None and self.ready_line() is None:
+            return False
+        return super()._healthy()
+
+    def report_activity(self, username: str, token: str) -> None:
+        """Tell the hub ``username``'s server is in use, as JupyterLab does: a short culler leaves it be."""
+        from datetime import UTC, datetime
+
+        now = datetime.now(UTC).isoformat()
+        r = self.api("POST", f"users/{username}/activity", token=token,
+                     json={"last_activity": now, "servers": {"": {"last_activity": now}}})
+        r.raise_for_status()

@@ -18,6 +18,32 @@ NOTE: demo mode. Every user's server and Dask cluster runs as this Unix account 
       use `mode: isolated` (as root) to give each user their own account."""
 
 
+def _shown(path) -> str:
+    """``path`` as a person finds it from here: relative to the working directory when under it."""
+    from pathlib import Path
+
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _login_hint(settings) -> str:
+    """How to log in, in a few words: who, and the file that holds the password (never the password)."""
+    from .config.secrets import secrets_dir
+
+    auth = settings.auth
+    admin = auth.admin_users[0] if auth.admin_users else None
+    where = secrets_dir(settings.state_dir)
+    if auth.type == "local":
+        if admin:
+            return f"log in as {admin} with the password in {_shown(where / 'admin_password')}"
+        return "log in as a user an admin created"
+    if auth.type == "shared-password":
+        return f"log in with any name and the password in {_shown(where / 'shared_password')}"
+    return f"log in through {auth.type}"
+
+
 def _banner(settings) -> str:
     from .config.secrets import secrets_dir
     from .hub import public_url
@@ -42,6 +68,15 @@ def _banner(settings) -> str:
         import getpass
         lines.append(DEMO_WARNING.format(user=getpass.getuser()))
     return "\n".join(lines)
+
+
+def ready_line(settings) -> str:
+    """What ``spacehub up`` says once the hub can be used: the URL and how to log in, again
+    (the start-up banner has scrolled away by then)."""
+    from .hub import public_url
+
+    # ASCII only: a terminal in a non-UTF-8 locale prints it too
+    return f"spacehub is ready at {public_url(settings)} - {_login_hint(settings)}"
 
 
 def cmd_up(args) -> int:
@@ -69,7 +104,7 @@ def cmd_up(args) -> int:
         print(f"spacehub: warning: {c.name}: {c.detail}\n  -> {c.fix}", file=sys.stderr)
     prepare_state(settings)
     print(_banner(settings), flush=True)
-    return run_hub(settings, log=lambda m: print(m, flush=True))
+    return run_hub(settings, log=lambda m: print(m, flush=True), ready_message=ready_line(settings))
 
 
 def cmd_doctor(args) -> int:

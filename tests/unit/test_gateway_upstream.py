@@ -6,7 +6,10 @@ relies on it: read that piece's docstring, then adapt it (or its bound in pyproj
 
 import asyncio
 import inspect
+import logging
 import os
+import sys
+import time
 from importlib.metadata import version
 from types import SimpleNamespace
 
@@ -21,7 +24,7 @@ from traitlets.config import Config
 
 from spacehub.gateway.backend import DemoBackend, IsolatedBackend, SlurmQuotaBackend
 from spacehub.gateway.quota import GIB
-from spacehub.gateway.upstream import sbatch_option
+from spacehub.gateway.upstream import PromptStop, QuietStaleRouteWatches, StaleRouteWatchFilter, sbatch_option
 
 UPSTREAM = f"dask-gateway-server {version('dask-gateway-server')}"
 CONFIG = {"scheduler_cores": 1, "scheduler_memory": GIB, "worker_cores": 1, "worker_memory": GIB}
@@ -275,6 +278,129 @@ def test_cluster_files_are_given_to_the_user_whole(tmp_path, monkeypatch):
                                       os.path.join(certs, "dask.crt"), os.path.join(certs, "dask.pem")]), changed(
         "LocalBackend.setup_working_directory", "UserProcesses",
         "the working, certs and logs directories passed to set_file_permissions, the TLS files in them")
+
+
+# --- a prompt, quiet stop -----------------------------------------------------------------------------
+
+def test_local_clusters_are_stopped_through_stop_process():
+    for hook in (LocalBackend.do_stop_cluster, LocalBackend.do_stop_worker):
+        assert "await self.stop_process(pid)" in inspect.getsource(hook), changed(
+            f"LocalBackend.{hook.__name__}", "PromptStop", "awaiting self.stop_process(pid)")
+    for trait in ("sigint_timeout", "sigterm_timeout", "sigkill_timeout"):
+        assert LocalBackend.class_traits().get(trait) is not None, changed("LocalBackend", "PromptStop", trait)
+    source = inspect.getsource(DBBackendBase.cleanup)
+    for relied_on in ("self.stop_clusters_on_shutdown", "c.shutdown"):
+        assert relied_on in source, changed("DBBackendBase.cleanup", "PromptStop",
+                                            "stopping the active clusters before it returns")
+    assert issubclass(DemoBackend, PromptStop) and issubclass(IsolatedBackend, PromptStop)
+
+
+async def child_exiting_on_sigint(after: float):
+    """A child process made as upstream makes a cluster's (asyncio reaps it as it exits)."""
+    code = ("import signal, sys, time\n"
+            f"signal.signal(signal.SIGINT, lambda *a: (time.sleep({after}), sys.exit(0)))\n"
+            "print('ready', flush=True)\n"
+            "time.sleep(60)\n")
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", code, stdout=asyncio.subprocess.PIPE)
+    assert await proc.stdout.readline() == b"ready\n"
+    return proc
+
+
+@pytest.mark.parametrize("killing, seconds", [(False, 0.6), (True, 0.3)])
+def test_cluster_processes_seen_gone_at_once_and_killed_when_the_gateway_stops(killing, seconds):
+    backend = DemoBackend()
+    backend._killing = killing
+
+    async def stop():
+        proc = await child_exiting_on_sigint(after=0.4)
+        t0 = time.monotonic()
+        await backend.stop_process(proc.pid)
+        return await proc.wait(), time.monotonic() - t0
+
+    status, took = asyncio.run(stop())
+    # asked (SIGINT), it exits after 0.4 s: seen then, not at upstream's next look (0.7 s); killed, at once
+    assert (status, took < seconds) == ((-9 if killing else 0), True), (status, took)
+
+
+async def until(condition, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not reached in time"
+        await asyncio.sleep(0.01)
+
+
+async def route_watch_left_by_its_proxy(filtered: bool) -> list[logging.LogRecord]:
+    """Upstream's own routes handler, watched by a client that goes away, then a route added."""
+    from aiohttp import ClientSession, web
+    from dask_gateway_server.proxy.core import Proxy
+
+    records: list[logging.LogRecord] = []
+    server_log = logging.getLogger("aiohttp.server")
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    server_log.addHandler(handler)
+    quiet = StaleRouteWatchFilter()
+    if filtered:
+        server_log.addFilter(quiet)
+    proxy = Proxy(externally_managed=True, gateway_address="127.0.0.1:8000", log=logging.getLogger("test"))
+    app = web.Application()
+    await proxy.setup(app)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        async with ClientSession() as session:
+            resp = await session.get(f"http://127.0.0.1:{port}/api/v1/routes?watch=1",
+                                     headers={"Authorization": f"token {proxy.api_token}"})
+            await resp.content.readline()  # the routes so far: the proxy is watching
+            resp.close()  # its client timed out: it watches anew elsewhere
+        # the server has seen the connection go (its handler is still on it)
+        await until(lambda: all(h.transport is None for h in runner.server.connections))
+        assert proxy._watchers  # and its handler still waits for the next event
+        await proxy.add_route(kind="SNI", sni="c0ffee", target="tls://127.0.0.1:8786")  # a cluster starts
+        await until(lambda: not proxy._watchers)  # the old handler has written, failed and ended
+        return records
+    finally:
+        server_log.removeHandler(handler)
+        server_log.removeFilter(quiet)
+        await proxy.cleanup()
+        await runner.cleanup()
+
+
+def test_route_watch_left_by_the_proxy_is_not_logged_as_an_error():
+    logged = asyncio.run(route_watch_left_by_its_proxy(filtered=False))
+    errors = [r for r in logged if r.exc_info and isinstance(r.exc_info[1], ConnectionResetError)]
+    assert errors, changed("Proxy.routes_handler", "StaleRouteWatchFilter",
+                           "a write to a watch whose client went away logging a ConnectionResetError traceback")
+    assert not asyncio.run(route_watch_left_by_its_proxy(filtered=True))
+
+
+def test_other_connection_resets_are_still_logged():
+    try:
+        raise ConnectionResetError("elsewhere")
+    except ConnectionResetError:
+        record = logging.LogRecord("aiohttp.server", logging.ERROR, __file__, 1, "Error handling request", (),
+                                   sys.exc_info())
+    assert StaleRouteWatchFilter().filter(record)
+
+
+def test_database_backends_quiet_the_route_watch(monkeypatch):
+    async def no_setup(self, app):
+        pass
+
+    monkeypatch.setattr(DBBackendBase, "setup", no_setup)
+    server_log = logging.getLogger("aiohttp.server")
+    before = list(server_log.filters)
+    try:
+        for backend in (DemoBackend(config=Config({"DemoBackend": {"stop_with_server": False}})),) * 2:
+            asyncio.run(backend.setup(None))
+        added = [f for f in server_log.filters if f not in before]
+        assert len(added) == 1 and isinstance(added[0], StaleRouteWatchFilter)  # once, however many setups
+    finally:
+        server_log.filters[:] = before
+    assert all(issubclass(b, QuietStaleRouteWatches) for b in (DemoBackend, IsolatedBackend, SlurmQuotaBackend))
 
 
 # --- Slurm -----------------------------------------------------------------------------------------

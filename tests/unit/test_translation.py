@@ -33,6 +33,7 @@ def test_demo_local_defaults():
     assert c.Authenticator.admin_users == {"admin"}
     assert c.ConfigurableHTTPProxy.command == ["/chp"]
     assert c.ConfigurableHTTPProxy.pid_file == "/srv/state/proxy.pid"
+    assert c.ConfigurableHTTPProxy.log_level == "warn"  # its API requests at info would fill the log
     assert c.Spawner.cmd == ["/env/bin/python", "-m", "spacehub.hub.launch", "jupyterhub-singleuser"]
     assert "--allow-root" not in c.Spawner.args
     assert c.Spawner.default_url == "/lab"

@@ -9,6 +9,9 @@ What stock dask-gateway does not do:
 * **No zombie clusters.** A cluster survives the stopping or culling of the JupyterLab server that
   made it. With ``stop_with_server`` the gateway asks the hub which users still have a running
   server and stops the clusters of those who have none.
+* **A prompt, quiet stop.** A local cluster's processes are seen gone as soon as they exit, and
+  the one harmless traceback of the gateway (a routing event written to a watch its proxy had
+  already left) is not logged.
 
 The classes here are what the gateway's configuration names (``spacehub.gateway.backend.<Name>``).
 They are built from the pieces of :mod:`spacehub.gateway.upstream`, the one module that touches
@@ -29,7 +32,15 @@ from dask_gateway_server.backends.base import Backend
 from dask_gateway_server.models import User
 from traitlets import Bool, Float
 
-from .upstream import DBUserQuota, KubeUserQuota, LoopbackDemoProcesses, PublicException, SlurmJobs, UserProcesses
+from .upstream import (
+    DBUserQuota,
+    KubeUserQuota,
+    LoopbackDemoProcesses,
+    PublicException,
+    QuietStaleRouteWatches,
+    SlurmJobs,
+    UserProcesses,
+)
 
 
 class StopWithServer(Backend):
@@ -83,15 +94,15 @@ class StopWithServer(Backend):
                 await self.stop_cluster(cluster.name)
 
 
-class DemoBackend(StopWithServer, DBUserQuota, LoopbackDemoProcesses):
+class DemoBackend(StopWithServer, DBUserQuota, QuietStaleRouteWatches, LoopbackDemoProcesses):
     """Clusters as local processes of the gateway's own Unix account (demo mode)."""
 
 
-class IsolatedBackend(StopWithServer, DBUserQuota, UserProcesses):
+class IsolatedBackend(StopWithServer, DBUserQuota, QuietStaleRouteWatches, UserProcesses):
     """Clusters as local processes of each user's own Unix account (isolated mode, needs root)."""
 
 
-class SlurmQuotaBackend(StopWithServer, DBUserQuota, SlurmJobs):
+class SlurmQuotaBackend(StopWithServer, DBUserQuota, QuietStaleRouteWatches, SlurmJobs):
     """Each cluster's scheduler and workers as Slurm jobs of the cluster's user (slurm target).
 
     Jobs are submitted through ``sudo -nHu USER dask-gateway-jobqueue-launcher``, so the user must

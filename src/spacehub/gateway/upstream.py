@@ -16,9 +16,12 @@ Read in dask-gateway-server 2024.1.0 to 2026.3.0, in which these parts did not c
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import signal
 import time
 from collections.abc import Mapping
+from types import TracebackType
 from typing import Any
 
 from dask_gateway_server.backends.base import Backend, PublicException
@@ -26,6 +29,7 @@ from dask_gateway_server.backends.db_base import DBBackendBase, JobStatus
 from dask_gateway_server.backends.jobqueue.slurm import SlurmBackend
 from dask_gateway_server.backends.local import LocalBackend, UnsafeLocalBackend
 from dask_gateway_server.models import Cluster, User
+from dask_gateway_server.proxy.core import Proxy
 from traitlets import Float, Integer, Unicode
 
 from ..config import validate_settings
@@ -34,8 +38,9 @@ from .quota import Quota, Usage, max_workers, new_cluster_refusal, scale_refusal
 #: the settings' own defaults (gateway.user_quota in the schema): one home for the numbers
 _DEFAULT_QUOTA = validate_settings({}).gateway.user_quota
 
-__all__ = ["DBUserQuota", "KubeUserQuota", "LoopbackDemoProcesses", "PublicException", "SlurmJobs",
-           "UserProcesses", "UserQuota", "sbatch_option"]
+__all__ = ["DBUserQuota", "KubeUserQuota", "LoopbackDemoProcesses", "PromptStop", "PublicException",
+           "QuietStaleRouteWatches", "SlurmJobs", "StaleRouteWatchFilter", "UserProcesses", "UserQuota",
+           "sbatch_option"]
 
 
 class UserQuota(Backend):
@@ -185,7 +190,109 @@ class KubeUserQuota(UserQuota):
         self._just_created[cluster_name] = (username, config, time.monotonic())
 
 
-class LoopbackDemoProcesses(UnsafeLocalBackend):
+#: seconds between checks that a cluster's process being stopped has exited
+STOP_POLL = 0.05
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, as another user
+        return True
+    return True
+
+
+class PromptStop(LocalBackend):
+    """A local cluster's processes seen gone as soon as they exit, and killed when the gateway stops.
+
+    Upstream's ``stop_process`` sends SIGINT (then SIGTERM, then SIGKILL, after ``sigint_timeout``
+    and ``sigterm_timeout``) and looks for the process again after 0.1, 0.3, 0.7, 1.5, 3.1 s; a
+    cluster's workers are stopped first, then its scheduler, and each takes 0.5-1.3 s to exit, so
+    a cluster took 1.5-3 s to stop. Here the same signals, and a look every ``STOP_POLL``.
+
+    When the gateway itself stops (its ``cleanup``: Ctrl-C on ``spacehub up``), the clusters'
+    processes are killed instead of asked: they hold nothing that outlives the cluster, and asked
+    they spend 0.5-1 s of CPU each exiting, seconds of a Ctrl-C on a busy machine. (A worker's
+    nanny, if configured, is killed too; its worker process exits when it sees its parent gone.)
+
+    Relies on (2024.1.0 to 2026.3.0): ``LocalBackend.do_stop_cluster`` and ``do_stop_worker``
+    awaiting ``self.stop_process(pid)`` with the pid of the process (a child of the gateway, reaped
+    by asyncio's child watcher as it exits); the ``sigint_timeout``, ``sigterm_timeout`` and
+    ``sigkill_timeout`` traits; ``DBBackendBase.cleanup`` stopping the active clusters (with
+    ``stop_clusters_on_shutdown``, the default) through those hooks before it returns.
+    """
+
+    _killing = False
+
+    async def cleanup(self) -> None:
+        self._killing = True
+        await super().cleanup()
+
+    async def stop_process(self, pid: int) -> None:
+        signals = [(signal.SIGINT, self.sigint_timeout), (signal.SIGTERM, self.sigterm_timeout)]
+        for sig, timeout in ([] if self._killing else signals) + [(signal.SIGKILL, self.sigkill_timeout)]:
+            self.log.debug("Sending %s to process %d", sig.name, pid)
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                return
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                await asyncio.sleep(STOP_POLL)
+                if not _running(pid):
+                    return
+        self.log.warning("Failed to stop process %d", pid)
+
+
+def _raised_in(exc: BaseException, code: Any) -> bool:
+    """Whether ``exc``'s traceback passes through the function whose code object is ``code``."""
+    tb: TracebackType | None = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code is code:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+class StaleRouteWatchFilter(logging.Filter):
+    """Drops the one benign traceback of the gateway: a routing event written to a watch its proxy left.
+
+    The gateway's proxy (``dask-gateway-proxy``, in Go) follows the routing table with a long
+    ``GET /api/v1/routes?watch=1`` through an HTTP client whose timeout is 60 s
+    (``cmd/dask-gateway-proxy/main.go``, ``NewApiClient``); when it expires the proxy opens a new
+    watch from the last event it saw. The gateway's handler of the old one is not told (aiohttp
+    does not cancel a handler whose client went away) and waits for the next routing event, a
+    cluster starting or stopping; writing it, it finds the connection closed, and aiohttp logs
+    "Error handling request" with a ``ClientConnectionResetError`` traceback: one for each minute
+    the gateway had run, all at once when a cluster starts, and again at shutdown. Nothing is lost:
+    the proxy reads the same event on its new watch, and the old handler ends there.
+
+    Every other record passes, a connection reset anywhere else included.
+
+    Relies on (2024.1.0 to 2026.3.0; aiohttp 3.14): ``Proxy.routes_handler`` writing the watch's
+    events with ``StreamResponse.write`` (and ``write_eof`` when cancelled); aiohttp raising a
+    ``ConnectionResetError`` (``ClientConnectionResetError`` since 3.10) for a write to a closed
+    connection and logging a handler's exception on the ``aiohttp.server`` logger with ``exc_info``.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(exc, ConnectionResetError) and _raised_in(exc, Proxy.routes_handler.__code__))
+
+
+class QuietStaleRouteWatches(DBBackendBase):
+    """A database backend (its gateway runs the Go proxy) with :class:`StaleRouteWatchFilter` on aiohttp's log."""
+
+    async def setup(self, app: Any) -> None:
+        server_log = logging.getLogger("aiohttp.server")
+        if not any(isinstance(f, StaleRouteWatchFilter) for f in server_log.filters):
+            server_log.addFilter(StaleRouteWatchFilter())
+        await super().setup(app)
+
+
+class LoopbackDemoProcesses(PromptStop, UnsafeLocalBackend):
     """Clusters as processes of the gateway's own account, listening on loopback only.
 
     Relies on (2024.1.0 to 2026.3.0): ``DBBackendBase.default_host`` being the address the
@@ -195,7 +302,7 @@ class LoopbackDemoProcesses(UnsafeLocalBackend):
     default_host = "127.0.0.1"
 
 
-class UserProcesses(LocalBackend):
+class UserProcesses(PromptStop, LocalBackend):
     """Clusters as processes of each user's own account, listening on loopback only.
 
     Relies on (0.9 to 2026.3.0): ``LocalBackend.setup_working_directory`` creating the cluster's

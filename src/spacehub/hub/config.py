@@ -37,9 +37,23 @@ class Runtime:
         return f"{self.bin_dir}:/usr/local/bin:/usr/bin:/bin"
 
 
+#: files in the state dir naming the pid of the hub and of its proxy while they run
+HUB_PID_FILE, PROXY_PID_FILE = "jupyterhub.pid", "proxy.pid"
+
+
 def public_url(settings: Settings) -> str:
     """The URL users open, ending in '/'."""
     return settings.hub.public_url
+
+
+def hub_api_url(settings: Settings) -> str:
+    """Where the hub itself listens (loopback; the proxy routes the public URL here)."""
+    return f"http://127.0.0.1:{settings.hub.api_port}"
+
+
+def proxy_api_url(settings: Settings) -> str:
+    """configurable-http-proxy's REST API (loopback; the hub and ``spacehub up`` ask it for its routes)."""
+    return f"http://127.0.0.1:{settings.hub.proxy_api_port}"
 
 
 def hub_config(settings: Settings, secrets: Mapping[str, str], runtime: Runtime) -> Config:
@@ -50,18 +64,21 @@ def hub_config(settings: Settings, secrets: Mapping[str, str], runtime: Runtime)
     hub = settings.hub
 
     c.JupyterHub.bind_url = f"http://{hub.ip}:{hub.port}{hub.base_url}"
-    c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{hub.api_port}"
+    c.JupyterHub.hub_bind_url = hub_api_url(settings)
     c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
     c.JupyterHub.cookie_secret = bytes.fromhex(secrets["jupyterhub_cookie_secret"])
     c.JupyterHub.cleanup_servers = True
     c.JupyterHub.cleanup_proxy = True
-    c.JupyterHub.pid_file = str(state / "jupyterhub.pid")
+    c.JupyterHub.pid_file = str(state / HUB_PID_FILE)
 
     c.ConfigurableHTTPProxy.command = [runtime.proxy_cmd]
-    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{hub.proxy_api_port}"
+    c.ConfigurableHTTPProxy.api_url = proxy_api_url(settings)
     c.ConfigurableHTTPProxy.auth_token = secrets["proxy_auth_token"]
-    c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
+    c.ConfigurableHTTPProxy.pid_file = str(state / PROXY_PID_FILE)
     c.ConfigurableHTTPProxy.should_start = True
+    # warnings and errors only: at info it logs each request to its API (route changes, which the
+    # hub logs too, and `spacehub up` asking whether the routes are there yet: spacehub.hub.process)
+    c.ConfigurableHTTPProxy.log_level = "warn"
 
     c.JupyterHub.authenticator_class = p.auth.authenticator_class
     for section, traits in p.auth.config.items():

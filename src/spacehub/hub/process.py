@@ -3,6 +3,11 @@
 ``spacehub up`` makes itself a *child subreaper* (Linux): processes whose parent dies (the proxy
 when the hub crashes, a user server, a Dask worker) are re-parented to it instead of to init, so
 on exit it can find and stop every one of them. Nothing is left behind, whatever failed.
+
+It says the hub is ready only once the proxy routes to the hub and its services, and it asks
+neither through the public port before then: a request there before the hub has added its routes
+is a 404 the proxy logs as an error, and before the hub listens its error page fails with an
+``ECONNREFUSED`` stack. The hub is asked on its own port, the proxy on its API port.
 """
 
 from __future__ import annotations
@@ -21,9 +26,20 @@ import requests
 
 from ..config import Settings
 from ..config.paths import HUB_DIR
-from .config import public_url
+from ..config.secrets import ensure_secrets
+from ..deploy import plan
+from .config import HUB_PID_FILE, PROXY_PID_FILE, hub_api_url, proxy_api_url, public_url
 
 PR_SET_CHILD_SUBREAPER = 36
+UP_PID_FILE = "spacehub-up.pid"
+
+#: seconds the hub gets to stop its services, servers and clusters before what is left is stopped
+#: here. Locally every process is ours to end, and the hub needs 1.5-3 s: with the SIGTERM-to-SIGKILL
+#: grace of what is left, a Ctrl-C ends within 5 s whatever hangs. On Slurm the gateway must cancel
+#: its jobs itself (they are not processes of this machine), so it gets longer.
+HUB_GRACE = {"local": 3.5, "slurm": 20.0}
+#: seconds between SIGTERM and SIGKILL for what the hub left behind (a kernel whose server exited)
+STRAGGLER_GRACE = 1.0
 
 
 def become_subreaper() -> bool:
@@ -40,13 +56,13 @@ def _default_sigint():
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def wait_healthy(url: str, deadline: float, proc: subprocess.Popen | None = None) -> bool:
-    """Poll ``url`` until it answers 200, the deadline passes, or ``proc`` exits."""
-    while time.monotonic() < deadline:
+def _poll(check, deadline: float, proc: subprocess.Popen | None, stop: threading.Event | None) -> bool:
+    """Call ``check`` every 0.2 s until it is true; False once the deadline passes, ``proc`` exits or ``stop`` is set."""
+    while time.monotonic() < deadline and not (stop is not None and stop.is_set()):
         if proc is not None and proc.poll() is not None:
             return False
         try:
-            if requests.get(url, timeout=2).status_code == 200:
+            if check():
                 return True
         except requests.RequestException:
             pass
@@ -54,70 +70,136 @@ def wait_healthy(url: str, deadline: float, proc: subprocess.Popen | None = None
     return False
 
 
-def stop_all(hub: subprocess.Popen, timeout: float = 20.0, log=print) -> list[int]:
+def wait_healthy(url: str, deadline: float, proc: subprocess.Popen | None = None,
+                 stop: threading.Event | None = None) -> bool:
+    """Poll ``url`` until it answers 200, the deadline passes, ``proc`` exits or ``stop`` is set."""
+    return _poll(lambda: requests.get(url, timeout=2).status_code == 200, deadline, proc, stop)
+
+
+def routed_prefixes(settings: Settings) -> list[str]:
+    """The proxy's routes that make the hub usable: the hub's, and each service's with a web endpoint."""
+    base = settings.hub.base_url
+    return [base] + [f"{base}services/{s.name}/" for s in plan(settings).services if s.url]
+
+
+def wait_ready(settings: Settings, deadline: float, proc: subprocess.Popen | None = None,
+               stop: threading.Event | None = None) -> bool:
+    """Wait until the hub answers on its own port and the proxy routes to it and to its services.
+
+    The hub logs health checks at debug level, the proxy its API requests at info level (which
+    :func:`spacehub.hub.config.hub_config` leaves out); the routes come 1-3 s after the hub
+    answers, once it has started its services.
+    """
+    health = f"{hub_api_url(settings)}{settings.hub.base_url}hub/health"
+    if not wait_healthy(health, deadline, proc, stop):
+        return False
+    token = ensure_secrets(settings.state_dir)["proxy_auth_token"]
+    wanted = {p.rstrip("/") or "/" for p in routed_prefixes(settings)}
+
+    def routed() -> bool:
+        r = requests.get(proxy_api_url(settings) + "/api/routes", headers={"Authorization": f"token {token}"},
+                         timeout=2)
+        return r.status_code == 200 and wanted <= set(r.json())
+
+    return _poll(routed, deadline, proc, stop)
+
+
+def stop_all(hub: subprocess.Popen, timeout: float = HUB_GRACE["local"], log=print) -> list[int]:
     """Stop the hub (it stops servers, services and proxy itself), then anything still alive.
 
-    Returns the pids that had to be killed after the hub had gone.
+    Returns the pids that had to be stopped after the hub had gone.
     """
     if hub.poll() is None:
         hub.send_signal(signal.SIGTERM)
         try:
             hub.wait(timeout)
         except subprocess.TimeoutExpired:
-            log(f"hub did not stop in {timeout:g} s; killing it")
+            log(f"spacehub: the hub did not stop in {timeout:g} s; stopping what it started")
             hub.kill()
             hub.wait()
     left = psutil.Process().children(recursive=True)
-    for p in left:
+    running = [p for p in left if _running(p)]  # the rest exited already: orphans of ours, only to reap
+    for p in running:
         try:
             p.terminate()
         except psutil.NoSuchProcess:
             pass
-    _, alive = psutil.wait_procs(left, timeout=5)
+    _, alive = psutil.wait_procs(left, timeout=STRAGGLER_GRACE)
     for p in alive:
         try:
             p.kill()
         except psutil.NoSuchProcess:
             pass
-    psutil.wait_procs(alive, timeout=5)
-    return [p.pid for p in left]
+    psutil.wait_procs(alive, timeout=STRAGGLER_GRACE)
+    return [p.pid for p in running]
 
 
-def run_hub(settings: Settings, log=print) -> int:
-    """Start JupyterHub for ``settings`` and block until it exits or we are told to stop."""
+def _running(p: psutil.Process) -> bool:
+    try:
+        return p.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def remove_pid_files(state: Path, names=(UP_PID_FILE, HUB_PID_FILE, PROXY_PID_FILE)) -> list[Path]:
+    """Remove the pid files in ``state`` whose process no longer runs; return those removed.
+
+    The hub removes its own and its proxy's when it stops cleanly, but not when it crashes or is
+    killed; a stale one would make the next start look for (and signal) a process that is gone.
+    """
+    removed = []
+    for name in names:
+        path = state / name
+        try:
+            pid = int(path.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            pid = None
+        if path.exists() and (pid is None or pid == os.getpid() or not psutil.pid_exists(pid)):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def run_hub(settings: Settings, log=print, ready_message: str | None = None) -> int:
+    """Start JupyterHub for ``settings`` and block until it exits or we are told to stop.
+
+    ``ready_message`` is logged once the hub can be used (default: "spacehub is ready at URL").
+    """
     become_subreaper()
     state = Path(settings.state_dir)
+    url = public_url(settings)
+    ready_message = ready_message or f"spacehub is ready at {url}"
     env = {**os.environ, "SPACEHUB_CONFIG": str(settings.source)}
     cmd = [sys.executable, "-m", "spacehub.hub.launch", "jupyterhub", "-f", str(HUB_DIR / "jupyterhub_config.py")]
-    hub = subprocess.Popen(cmd, cwd=state, env=env, start_new_session=True, preexec_fn=_default_sigint)
-    (state / "spacehub-up.pid").write_text(f"{os.getpid()}\n")
-
     stopping = threading.Event()
 
     def on_signal(signum, frame):
         stopping.set()
 
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
-    url = public_url(settings)
-
-    def announce():
-        if wait_healthy(url + "hub/health", time.monotonic() + 120, hub):
-            log(f"\nspacehub is ready at {url}\n")
-
-    threading.Thread(target=announce, daemon=True).start()
+    hub = None
     try:
+        hub = subprocess.Popen(cmd, cwd=state, env=env, start_new_session=True, preexec_fn=_default_sigint)
+        (state / UP_PID_FILE).write_text(f"{os.getpid()}\n")
+
+        def announce():
+            if wait_ready(settings, time.monotonic() + 120, hub, stopping) and not stopping.is_set():
+                log(f"\n{ready_message}\n")
+
+        threading.Thread(target=announce, daemon=True).start()
         while not stopping.is_set() and hub.poll() is None:
             stopping.wait(0.5)
         if hub.poll() is not None and not stopping.is_set():
             log(f"spacehub: the hub exited by itself (status {hub.returncode}); see the log above")
-        log("spacehub: stopping the hub, its servers, services and clusters ...")
-        t0 = time.monotonic()
-        killed = stop_all(hub, log=log)
-        if killed:
-            log(f"spacehub: stopped {len(killed)} process(es) the hub left behind: {killed}")
-        log(f"spacehub: stopped in {time.monotonic() - t0:.1f} s")
     finally:
+        if hub is not None:
+            log("spacehub: stopping the hub, its servers, services and clusters ...")
+            t0 = time.monotonic()
+            killed = stop_all(hub, timeout=HUB_GRACE.get(settings.target, HUB_GRACE["local"]), log=log)
+            if killed:
+                log(f"spacehub: stopped {len(killed)} process(es) the hub left behind: {killed}")
+            log(f"spacehub: stopped in {time.monotonic() - t0:.1f} s")
         for s, h in old.items():
             signal.signal(s, h)
-        (state / "spacehub-up.pid").unlink(missing_ok=True)
+        remove_pid_files(state)
     return 0 if stopping.is_set() else (hub.returncode or 1)
