@@ -51,17 +51,13 @@ def shared_cache(root: Path, max_bytes: int, allowed: Callable[[str], bool]):
 
 
 def hapi_server(environ: Mapping[str, str] = os.environ) -> str:
-    """The hub's HAPI server URL for a HAPI client in a notebook of this hub.
-
-    hapiclient cannot send headers, so the server's own token (``JUPYTERHUB_API_TOKEN``) travels as
-    a path segment, which the data service accepts in place of the header:
-
-    >>> from hapiclient import hapi                                   # doctest: +SKIP
-    >>> data, meta = hapi(spacehub.data.hapi_server(), "omni_hro_1min", "SYM_H",
-    ...                   "2015-03-17T00:00:00Z", "2015-03-19T00:00:00Z")  # doctest: +SKIP
-    """
+    """The URL of this hub's HAPI service, as the hub published it to a notebook server (no token)."""
     base = environ.get(HAPI_URL_ENV)
     if not base:
         raise RuntimeError(f"{HAPI_URL_ENV} is not set: this is not a notebook server of a spacehub")
-    token = environ.get("JUPYTERHUB_API_TOKEN")
-    return base[: -len("/hapi")] + f"/t/{token}/hapi" if token and base.endswith("/hapi") else base
+    return base
+
+
+def server_token(environ: Mapping[str, str] = os.environ) -> str | None:
+    """The token JupyterHub gave this notebook server (``JUPYTERHUB_API_TOKEN``), None outside a hub."""
+    return environ.get("JUPYTERHUB_API_TOKEN") or None

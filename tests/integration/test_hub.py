@@ -132,7 +132,7 @@ def test_cluster_panel_against_the_real_gateway(alice, alice_kernel):
         timeout=180,
     )
     values = dict(line.split(" ", 1) for line in out.strip().splitlines())
-    assert values["QUOTA"] == "4 cores, 8.0 GiB, 2 cluster(s)"  # the test hub's gateway.user_quota
+    assert values["QUOTA"] == "4 cores, 8.0 GiB, 2 clusters"  # the test hub's gateway.user_quota
     assert values["RUNNING"] == "running 2 True"
     failed, message = values["REFUSED"].split(" ", 1)
     assert failed == "True" and "scaling to 20 workers failed" in message and "4" in message, message
@@ -229,10 +229,13 @@ def test_data_service_through_hub(hub, alice, bob_token):
 
 
 def test_hapiclient_through_hub(hub, alice, tmp_path):
-    """hapiclient cannot send headers: the token travels in the path, and values match read()."""
+    """hapiclient sends the token as a header (spacehub.data.hapi_client), and values match read()."""
     from hapiclient import hapi as hapi_client
 
-    server = f"{hub.url}services/data/t/{alice['token']}/hapi"
+    from spacehub.data.hapi_client import authorize
+
+    server = f"{hub.url}services/data/hapi"
+    authorize(server, alice["token"])
     data, _ = hapi_client(server, "omni_hro_1min", "SYM_H", "2015-03-17T00:00:00Z", "2015-03-18T00:00:00Z",
                           format="binary", cachedir=str(tmp_path), usecache=False, logging=False)
     assert len(data) == 1440

@@ -1,0 +1,100 @@
+"""hapiclient sends this hub's token as a header, never in a URL; other servers are untouched.
+
+A real HAPI service (tests/conftest.py's ``hapi_service``, public) behind a real loopback HTTP proxy
+that records each request's path and Authorization header.
+"""
+
+import http.server
+import threading
+import urllib.request
+
+import numpy as np
+import pytest
+
+START, STOP = "2015-03-17T00:00:00Z", "2015-03-17T06:00:00Z"
+
+
+@pytest.fixture
+def recording_proxy(hapi_service):
+    """Forwards to the HAPI service; answers 401 without the expected header; records what came."""
+    seen = []
+    upstream = hapi_service.rsplit("/services/", 1)[0]
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            auth = self.headers.get("Authorization")
+            seen.append((self.path, auth))
+            if auth != "token s3cret":
+                self.send_response(401)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"HAPI": "3.1", "status": {"code": 1401, "message": "login needed"}}')
+                return
+            with urllib.request.urlopen(upstream + self.path) as r:
+                body = r.read()
+                self.send_response(r.status)
+                self.send_header("Content-Type", r.headers["Content-Type"])
+                self.end_headers()
+                self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/services/data/hapi", seen
+    server.shutdown()
+
+
+def test_token_goes_in_a_header_and_nowhere_else(recording_proxy, hapi_service, tmp_path, monkeypatch):
+    from hapiclient import hapi
+
+    import spacehub.data
+
+    url, seen = recording_proxy
+    monkeypatch.setenv("SPACEHUB_HAPI_URL", url)
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "s3cret")
+    server = spacehub.data.hapi_server()
+    assert server == url and "s3cret" not in server
+    for fmt, cache in (("binary", False), ("csv", True)):
+        data, meta = hapi(server, "omni_hro_1min", "BZ_GSM,SYM_H", START, STOP, format=fmt,
+                          cache=cache, usecache=False, cachedir=str(tmp_path), logging=False)
+        assert len(data) == 360 and np.isfinite(data["SYM_H"]).all()
+    assert seen and all(auth == "token s3cret" for _, auth in seen)
+    assert all("s3cret" not in path for path, _ in seen)
+    written = [str(p) for p in tmp_path.rglob("*")]
+    assert written and not any("s3cret" in p for p in written)  # hapiclient's cache names carry no token
+    # another server gets hapiclient's own request: no header of ours
+    data, _ = hapi(hapi_service, "omni_hro_1min", "SYM_H", START, STOP, cache=False, logging=False)
+    assert len(data) == 360
+
+
+def test_refusal_reads_as_hapiclient_reports_it(recording_proxy, monkeypatch):
+    from hapiclient import hapi
+    from hapiclient.util import HAPIError
+
+    from spacehub.catalog.readers.hapi import http_status
+    from spacehub.data.hapi_client import authorize
+
+    url, seen = recording_proxy
+    authorize(url, "wrong")
+    with pytest.raises(HAPIError) as err:
+        hapi(url, "omni_hro_1min", "SYM_H", START, STOP, cache=False, logging=False)
+    assert http_status(err.value) == 401 and "login needed" in str(err.value)
+    authorize(url, "s3cret")  # the last token given for a server is the one sent
+
+
+def test_hapiclient_still_calls_the_hooked_names():
+    """The contract the hook relies on (hapiclient 0.2.6 – 0.3.x): requests go through the module
+    global ``urlopen`` of hapiclient.util and hapiclient.get."""
+    import inspect
+
+    import hapiclient.get
+    import hapiclient.info
+    import hapiclient.util
+
+    assert list(inspect.signature(hapiclient.util.urlopen).parameters) == ["url", "parse_json"]
+    assert "urlopen" in hapiclient.get.get_binary.__code__.co_names
+    assert "urlopen" in hapiclient.get.get_csv.__code__.co_names
+    assert "urlopen" in hapiclient.util.urlretrieve.__code__.co_names
+    assert "urlopen" in inspect.getsource(hapiclient.info.info)
