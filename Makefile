@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PROXY  := hub/proxy/node_modules/.bin/configurable-http-proxy
 
-.PHONY: install up test test-fast lint doctor clean slurm-deps
+.PHONY: install up test test-fast lint doctor clean slurm-deps browser-deps test-deps
 
 install: $(STAMP) $(PROXY)
 
@@ -29,24 +29,36 @@ up: install
 doctor: install
 	$(BIN)/spacehub doctor
 
-# the slurm tests' single-node Slurm (apt) and the environment its jobs run in; root only
-# (elsewhere the slurm tests are skipped)
+# test-only system packages, as root only (elsewhere those tests are skipped, saying why):
+# the slurm tests' single-node Slurm, munge and sudo (apt) and the environment its jobs run in
+# (JOB_ENV, under /opt/spacehub); the browser tests' Chromium (apt; Playwright drives it)
 JOB_ENV ?= /opt/spacehub/job-env
 slurm-deps: install
-	@if [ "$$(id -u)" -eq 0 ]; then hub/slurm/devslurm.sh install && hub/slurm/job-env.sh $(JOB_ENV) $(BIN)/python; \
+	@if [ "$$(id -u)" -eq 0 ]; then \
+	   echo "test set-up (root): Slurm, munge and sudo from apt; the Slurm jobs' Python environment in $(JOB_ENV)"; \
+	   hub/slurm/devslurm.sh install && hub/slurm/job-env.sh $(JOB_ENV) $(BIN)/python; \
 	 else echo "not root: Slurm not installed, the slurm tests will be skipped"; fi
+
+browser-deps:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	 elif [ "$$(id -u)" -eq 0 ]; then echo "test set-up (root): Chromium from apt, for the browser tests"; \
+	   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	   || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; \
+	 else echo "not root: Chromium not installed, the browser tests will be skipped (apt-get install chromium)"; fi
+
+test-deps: slurm-deps browser-deps
 
 # lint and type checks (configured in pyproject.toml), then every test
 lint: install
 	$(BIN)/ruff check src tests benchmarks hub
 	$(BIN)/mypy
 
-test: install slurm-deps lint
+test: install test-deps lint
 	$(BIN)/python -m pytest
 
 # unit tests only: no hub, no processes
 test-fast: install
-	$(BIN)/python -m pytest -m "not integration"
+	$(BIN)/python -m pytest -m "not integration and not network"
 
 clean:
 	rm -rf $(VENV) hub/proxy/node_modules .pytest_cache

@@ -65,6 +65,8 @@ def test_every_target_publishes_the_same_quota_to_servers(target):
     assert env["DASK_GATEWAY__AUTH__TYPE"] == "jupyterhub"
     assert env["SPACEHUB_HAPI_URL"].endswith("/services/data/hapi")
     assert env["SPACEHUB_CACHE_GIB"] == "20"
+    # plots carry their JavaScript: no CDN needed on any target
+    assert env["BOKEH_RESOURCES"] == "inline" and env["PANEL_INLINE"] == "1"
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -108,7 +110,7 @@ def test_kubernetes_cluster_panel_shows_the_published_quota(monkeypatch):
     monkeypatch.setenv("SPACEHUB_USER_QUOTA", env["SPACEHUB_USER_QUOTA"])
     panel = ClusterPanel(gateway=object(), background=False)
     assert panel.model.limits is not None and panel.model.limits_error == ""
-    assert "Quota 20 cores, 64.0 GiB, 2 cluster(s)" in panel.quota.value
+    assert "Quota 20 cores, 64.0 GiB, 2 clusters" in panel.quota.value
 
 
 @pytest.mark.parametrize("text, why", [

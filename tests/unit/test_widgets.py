@@ -288,7 +288,7 @@ def test_cluster_start_scale_refuse_stop():
     assert model.workers == 2 and gateway.clusters["spacehub.1"].count == 2
     assert "running</b> spacehub.1: 2 worker(s) (2 asked for)" in panel.status.value
     assert (model.usage.cores, model.usage.memory) == (3, 3 * GIB)  # scheduler + 2 workers of 1 core, 1 GiB
-    assert "In use: 3 cores, 3.0 GiB in 1 cluster(s); this cluster may have up to 8 worker(s)" in panel.quota.value
+    assert "In use: 3 cores and 3.0 GiB in 1 cluster. This cluster may have up to 8 workers." in panel.quota.value
     assert not model.scale(20)
     assert model.message == ("scaling to 20 workers failed: Scaling to 20 workers would exceed alice's quota of "
                              "12 cores, 24.0 GiB across all clusters (0 cores, 0.0 GiB in 0 cluster(s) held by "

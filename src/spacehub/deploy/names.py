@@ -19,3 +19,7 @@ CACHE_GIB_ENV = "SPACEHUB_CACHE_GIB"
 OFFLINE_ENV = "SPACEHUB_OFFLINE"
 #: the data service serves anyone, logged in or not
 DATA_PUBLIC_ENV = "SPACEHUB_DATA_PUBLIC"
+
+#: plots in notebooks carry their JavaScript (bokeh, panel, holoviews) in the notebook's output
+#: instead of loading it from a CDN, so they render on networks without internet access
+OFFLINE_PLOTS = {"BOKEH_RESOURCES": "inline", "PANEL_INLINE": "1"}

@@ -30,6 +30,7 @@ from .names import (
     GATEWAY_ROLE,
     GATEWAY_SERVICE,
     HAPI_URL_ENV,
+    OFFLINE_PLOTS,
     QUOTA_ENV,
     SAMPLE_DATA_ENV,
 )
@@ -113,7 +114,7 @@ def plan(settings: Settings) -> Plan:
     network = _network(settings)
     data_env = _data_env(settings)
     limits = _limits(settings) if settings.gateway.enabled else None
-    server_env = {**data_env}
+    server_env = {**data_env, **OFFLINE_PLOTS}
     if settings.gateway.enabled and limits is not None:
         server_env.update({
             "DASK_GATEWAY__ADDRESS": network.gateway_api,

@@ -121,8 +121,8 @@ def _singleuser(p: Plan) -> dict:
         "extraEnv": dict(p.server_env),
         "storage": storage,
     }
-    if sp.cmd:
-        single["cmd"] = list(sp.cmd)
+    # the image has spacehub: its launcher gives kernels the startup file (plots without a CDN)
+    single["cmd"] = list(sp.cmd) or ["spacehub-singleuser"]
     if settings.profiles:
         single["profileList"] = [{
             "display_name": profile.display_name,

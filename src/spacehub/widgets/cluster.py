@@ -64,7 +64,7 @@ class UserLimits:
 
     def describe(self) -> str:
         q = self.quota
-        return f"{q.cores:g} cores, {q.memory / GIB:.1f} GiB, {q.clusters} cluster(s)"
+        return f"{q.cores:g} cores, {q.memory / GIB:.1f} GiB, {q.clusters} cluster" + ("" if q.clusters == 1 else "s")
 
 
 def gateway_reason(error: Exception) -> str:

@@ -113,7 +113,14 @@ def quota_html(m: ClusterControl) -> str:
             "The quota is not published on this server (SPACEHUB_USER_QUOTA)"
         return f"<small>{m.others} other cluster(s) of yours. {why}; the gateway still enforces it.</small>"
     use = m.usage
-    unknown = f" (+ the workers of {m.others} other cluster(s))" if m.others else ""
-    most = "" if m.most_workers is None else f"; this cluster may have up to {m.most_workers} worker(s)"
-    return (f"<small>Quota {html.escape(m.limits.describe())}. In use: {use.cores:g} cores, "
-            f"{use.memory / GIB:.1f} GiB in {use.clusters} cluster(s){unknown}{most}.</small>")
+    unknown = ""
+    if m.others:
+        unknown = (" (not counting the workers of your other cluster)" if m.others == 1 else
+                   f" (not counting the workers of your {m.others} other clusters)")
+    most = "" if m.most_workers is None else f" This cluster may have up to {_count(m.most_workers, 'worker')}."
+    return (f"<small>Quota {html.escape(m.limits.describe())}. In use: {use.cores:g} cores and "
+            f"{use.memory / GIB:.1f} GiB in {_count(use.clusters, 'cluster')}{unknown}.{most}</small>")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")

@@ -147,13 +147,30 @@ def _matplotlib(panels: list[xr.DataArray], marks: list[tuple], logy, title: str
     return fig
 
 
+def _load_hvplot():
+    """Import ``hvplot.xarray`` once per kernel (it registers ``.hvplot`` on xarray objects).
+
+    hvplot takes its module out of ``sys.modules`` after each cell, so that importing it again
+    re-sends the plotting JavaScript to the page; with that JavaScript inline (spacehub's kernels,
+    :mod:`spacehub.notebook`) every plot would carry ~3 MB more. The first import's load output
+    stays in the notebook, and JupyterLab runs it again when the notebook is reopened.
+    """
+    global _hvplot_loaded
+    if not _hvplot_loaded:
+        try:
+            import hvplot.xarray  # noqa: F401 - registers .hvplot on xarray objects
+        except ImportError as e:
+            raise ImportError(f"the hvplot backend needs hvplot and holoviews ({e}): pip install hvplot, "
+                              "or use backend='matplotlib'") from None
+        _hvplot_loaded = True
+
+
+_hvplot_loaded = False
+
+
 def _hvplot(panels: list[xr.DataArray], marks: list[tuple], logy, title: str):
-    try:
-        import holoviews as hv
-        import hvplot.xarray  # noqa: F401 - registers .hvplot on xarray objects
-    except ImportError as e:
-        raise ImportError(f"the hvplot backend needs hvplot and holoviews ({e}): pip install hvplot, "
-                          "or use backend='matplotlib'") from None
+    _load_hvplot()
+    import holoviews as hv
     plots = []
     for da in panels:
         by = [d for d in da.dims if d != "time"]

@@ -179,8 +179,10 @@ class TimeRangePicker(widgets.VBox):
     def __init__(self, entry: Entry | None = None, start=None, stop=None, *, presets=None, dataset=None,
                  model: TimeRange | None = None):
         self.model = model or TimeRange(entry, start, stop, presets=presets)
-        self.start = widgets.Text(description="Start", continuous_update=False, placeholder="2015-03-17T04:45")
-        self.stop = widgets.Text(description="Stop", continuous_update=False, placeholder="2015-03-18")
+        # sized to fit side by side in a notebook's output at any common window width
+        fit = {"style": {"description_width": "initial"}, "layout": widgets.Layout(width="16em")}
+        self.start = widgets.Text(description="Start", continuous_update=False, placeholder="2015-03-17T04:45", **fit)
+        self.stop = widgets.Text(description="Stop", continuous_update=False, placeholder="2015-03-18", **fit)
         self.preset = widgets.Dropdown(description="Presets")
         self.coverage = widgets.HTML()
         self.message = MessageLine()
