@@ -198,3 +198,24 @@ def lab_session(hub, browser, user: str):
         shut_down_kernels(page, hub, user)
     finally:
         context.close()
+
+
+def cut_off_widgets(page) -> list[str]:
+    """Widgets a person cannot read in full: a label or readout cut short (shown with an
+    ellipsis), or a control reaching past the right edge of its output."""
+    return page.evaluate(f"""() => {{
+        const nb = document.querySelector('{NOTEBOOK}');
+        const out = [];
+        for (const e of nb.querySelectorAll('.widget-label, .widget-readout, .widget-inline-hbox > label')) {{
+            if (e.offsetParent && e.scrollWidth > e.clientWidth + 1) out.push('label cut: ' + e.textContent);
+        }}
+        for (const area of nb.querySelectorAll('.jp-OutputArea-output')) {{
+            const edge = area.getBoundingClientRect().right;
+            for (const w of area.querySelectorAll('.widget-inline-hbox, .widget-button, .widget-dropdown')) {{
+                const r = w.getBoundingClientRect();
+                if (w.offsetParent && r.width > 0 && r.right > edge + 1)
+                    out.push('past the edge: ' + (w.textContent || w.className).trim().slice(0, 60));
+            }}
+        }}
+        return out;
+    }}""")

@@ -16,8 +16,10 @@ import pytest
 
 CHROMIUM = os.environ.get("SPACEHUB_CHROMIUM", "/usr/bin/chromium")
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright_browser():
+    """Chromium for the browser tests only: Playwright's sync API runs an event loop in this
+    thread while it is open, which would break the later tests that call ``asyncio.run``."""
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         pytest.skip(f"no Chromium at {CHROMIUM}: `make test` installs Debian's chromium when run as root "
                     "(apt-get install chromium), or set SPACEHUB_CHROMIUM")

@@ -9,6 +9,7 @@ import pytest
 from browsing import (
     NOTEBOOK,
     bokeh_figures,
+    cut_off_widgets,
     lab_session,
     open_notebook,
     plots_on_page,
@@ -62,6 +63,7 @@ def test_template_runs_and_shows_its_plots(hub, lab, name, screenshots):
     figures = bokeh_figures(outputs)  # in cell outputs; plots inside widgets come on top
     assert sum(p["kind"] == "bokeh" for p in plots) >= figures, (figures, plots)
     assert page.locator(f"{NOTEBOOK} :text('Error displaying widget')").count() == 0
+    assert not cut_off_widgets(page), cut_off_widgets(page)  # at 1600 px wide
     assert page.locator(f"{NOTEBOOK} :text('Unable to run Panel code')").count() == 0
     page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
     page.locator(NOTEBOOK).screenshot(path=str(screenshots / f"{name}-notebook.png"))

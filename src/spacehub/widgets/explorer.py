@@ -16,7 +16,9 @@ class Explorer(widgets.VBox):
 
     def __init__(self, dataset: DatasetPicker, time_range: TimeRangePicker, plot: PlotPane):
         self.dataset, self.time_range, self.plot = dataset, time_range, plot
-        super().__init__([widgets.HBox([dataset, time_range]), plot])
+        # side by side where there is room, the time range below the dataset where there is not
+        row = widgets.HBox([dataset, time_range], layout=widgets.Layout(flex_flow="row wrap"))
+        super().__init__([row, plot])
 
 
 def explorer(catalog: Catalog | None = None, *, dataset_id: str | None = None, variables=None,
