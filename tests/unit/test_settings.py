@@ -1,5 +1,7 @@
 """Settings files: valid ones load with defaults, broken ones name the file, key, line and why."""
 
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -52,6 +54,14 @@ def test_env_var_selects_file(tmp_path, monkeypatch):
     ("gateway:\n  worker_cores: {default: 4, min: 1, max: 2}\n", "gateway.worker_cores", 2, "min <= default <= max"),
     ("gateway:\n  user_quota: {cores: 1}\n", "gateway.user_quota.cores", 2, "cannot hold one scheduler"),
     ("auth:\n  type: oidc\n", "auth.type", 2, "auth.oidc settings (client id, secret, ...) are missing"),
+    # guard rails: what would validate by the schema and hurt at start
+    ("state_dir: /\n", "state_dir", 1, "/ is a system folder"),
+    ("state_dir: /etc\n", "state_dir", 1, "/etc is a system folder"),
+    ("templates:\n  folder: ../victim\n", "templates.folder", 2, "must be a folder inside each user's home"),
+    ("templates:\n  folder: /srv/x\n", "templates.folder", 2, "must be a folder inside each user's home"),
+    ("hub: {port: 8000}\ngateway: {port: 8000}\n", "gateway.port", 2, "port 8000 is already hub.port's"),
+    ("gateway:\n  worker_memory_gib: {max: .inf}\n", "gateway.worker_memory_gib.max", 2, "finite numbers only"),
+    ("gateway:\n  user_quota: {memory_gib: .nan}\n", "gateway.user_quota.memory_gib", 2, "finite numbers only"),
 ])
 def test_invalid_settings_name_file_key_line(tmp_path, text, key, line, why):
     path = write(tmp_path, text)
@@ -108,3 +118,10 @@ def test_settings_are_immutable(tmp_path):
     s = load_settings(write(tmp_path, ""))
     with pytest.raises(dataclasses.FrozenInstanceError):
         s.gateway.user_quota.cores = 100  # type: ignore[misc]  # the point of the test
+
+
+def test_state_dir_may_not_be_a_home_but_a_folder_in_it(tmp_path):
+    home = Path.home()
+    with pytest.raises(SettingsError, match="is a home folder|is a system folder"):
+        load_settings(write(tmp_path, f"state_dir: {home}\n"))
+    assert load_settings(write(tmp_path, f"state_dir: {home}/spacehub-state\n")).state_dir == home / "spacehub-state"

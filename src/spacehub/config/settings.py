@@ -8,6 +8,7 @@ can fix the file without reading code.
 from __future__ import annotations
 
 import copy
+import math
 import os
 from functools import cache
 from pathlib import Path
@@ -75,6 +76,7 @@ def validate_settings(raw: dict, path: str | os.PathLike = "<settings>", text: s
     """Validate a settings mapping (as read from ``path``) and return the typed settings, defaults filled
     in and units parsed; relative paths are relative to ``path``'s folder (the working directory for
     a mapping that comes from no file)."""
+    _check_finite(raw, [], path, text)  # first: a schema's "number" takes .inf and .nan
     validator = Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(raw), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
@@ -95,7 +97,45 @@ def validate_settings(raw: dict, path: str | os.PathLike = "<settings>", text: s
     base = Path(path).parent if str(path) != "<settings>" else Path.cwd()
     # shipped folders (the templates) relative to the file, or to hub/ for a mapping from no file
     shipped = Path(path).parent if Path(path).is_file() else DEFAULT_SETTINGS_FILE.parent
-    return build_settings(filled, Path(path), base, shipped)
+    settings = build_settings(filled, Path(path), base, shipped)
+    _check_state_dir(settings.state_dir, path, text)
+    return settings
+
+
+#: folders of the system that the hub must never take as its state folder (it makes it 0700)
+SYSTEM_FOLDERS = ("/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/media", "/mnt",
+                  "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/usr/local", "/var",
+                  "/var/lib", "/var/tmp")
+
+
+def _check_finite(value: Any, where: list, path, text) -> None:
+    """YAML's .inf and .nan pass a JSON schema's number type; no setting means either."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, [*where, key], path, text)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_finite(item, [*where, i], path, text)
+    elif isinstance(value, float) and not math.isfinite(value):
+        key = _dotted(where)
+        raise SettingsError(path, key, f"{value} is not a number a setting can take (finite numbers only)",
+                            _line_of(text, [str(k) for k in where]))
+
+
+def _check_state_dir(state_dir: Path, path, text) -> None:
+    """The state folder is made private (0700) at start: never a system folder nor someone's home."""
+    homes = set()
+    try:
+        import pwd
+
+        homes = {Path(entry.pw_dir) for entry in pwd.getpwall() if entry.pw_dir not in ("", "/")}
+    except ImportError:  # not a Unix system
+        pass
+    if str(state_dir) in SYSTEM_FOLDERS or state_dir in homes or state_dir == Path.home():
+        what = "a system folder" if str(state_dir) in SYSTEM_FOLDERS else "a home folder"
+        raise SettingsError(path, "state_dir", f"{state_dir} is {what}; the hub makes its state folder private "
+                            "(mode 0700) and keeps secrets there: give it a folder of its own, e.g. "
+                            f"{state_dir / 'spacehub-state'}", _line_of(text, ["state_dir"]))
 
 
 def _with_defaults(value: Any, sub: dict, root: dict) -> Any:
@@ -131,6 +171,20 @@ def _check_consistency(s: dict, path, text) -> None:
              f"{quota['cores']} cores cannot hold one scheduler ({gw['scheduler_cores']}) and one worker")
     if limits.get("cores") is not None and limits["cores"] < gw["scheduler_cores"] + gw["worker_cores"]["min"]:
         fail("gateway.cluster_limits.cores", "too small for one scheduler and one worker")
+    folder = Path(s["templates"]["folder"])
+    if folder.is_absolute() or ".." in folder.parts or str(folder) in ("", "."):
+        fail("templates.folder", f"{str(folder)!r} must be a folder inside each user's home (a relative path "
+                                 "without '..', e.g. templates)")
+    ports: dict[int, str] = {}
+    for key, port in (("hub.port", s["hub"]["port"]), ("hub.api_port", s["hub"]["api_port"]),
+                      ("hub.proxy_api_port", s["hub"]["proxy_api_port"]),
+                      ("gateway.port", s["gateway"]["port"] if s["gateway"]["enabled"] else None),
+                      ("data_service.port", s["data_service"]["port"] if s["data_service"]["enabled"] else None)):
+        if port is None:
+            continue
+        if port in ports:
+            fail(key, f"port {port} is already {ports[port]}'s: every service needs a port of its own")
+        ports[port] = key
     if s["mode"] == "isolated" and s["auth"]["type"] == "shared-password":
         fail("auth.type", "shared-password logins cannot be mapped to Unix accounts in isolated mode")
     if s["auth"]["type"] in ("github", "oidc") and s["auth"]["type"] not in s["auth"]:
