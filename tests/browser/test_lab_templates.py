@@ -64,6 +64,7 @@ def test_template_runs_and_shows_its_plots(hub, lab, name, screenshots):
     assert sum(p["kind"] == "bokeh" for p in plots) >= figures, (figures, plots)
     assert page.locator(f"{NOTEBOOK} :text('Error displaying widget')").count() == 0
     assert not cut_off_widgets(page), cut_off_widgets(page)  # at 1600 px wide
+    assert page.get_by_text("official Jupyter news").count() == 0  # JupyterLab asks nothing of the internet
     assert page.locator(f"{NOTEBOOK} :text('Unable to run Panel code')").count() == 0
     page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
     page.locator(NOTEBOOK).screenshot(path=str(screenshots / f"{name}-notebook.png"))

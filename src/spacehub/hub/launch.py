@@ -24,6 +24,7 @@ import importlib
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from ..config.jsonschema_ import import_jsonschema
@@ -51,9 +52,11 @@ def main(argv: list[str] | None = None):
     return importlib.import_module(PROGRAMS[name]).main()
 
 
-#: JupyterLab asks nothing of the internet: no news feed (and no pop-up asking about it), no
-#: check for a newer JupyterLab (the hub's operator updates the environment)
-OFFLINE_LAB = ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+#: JupyterLab asks nothing of the internet: no news feed, no check for a newer JupyterLab (the
+#: hub's operator updates the environment), and its users' defaults (``notebook/lab-settings``)
+#: say so, which keeps JupyterLab from asking each new user whether to fetch news
+OFFLINE_LAB = ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+               f"--LabApp.app_settings_dir={Path(__file__).parents[1] / 'notebook' / 'lab-settings'}"]
 
 #: seconds between looks at a process being stopped on shutdown
 STOP_POLL = 0.05
