@@ -7,7 +7,7 @@ names in a Kubernetes namespace), never what they are: the same settings give th
 logins and server environment everywhere (``tests/unit/test_plan.py`` holds them side by side).
 
 >>> from spacehub.config import validate_settings
->>> p = plan(validate_settings({"target": "kubernetes", "state_dir": "/srv"}))
+>>> p = plan(validate_settings({"target": "kubernetes", "state_dir": "/srv/spacehub"}))
 >>> p.network.gateway_proxy, "SPACEHUB_USER_QUOTA" in p.server_env
 ('gateway://traefik-dask-gateway:80', True)
 """
