@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"))
 
-from browsing import NOTEBOOK, Offline, add_user, log_in, new_context
+from browsing import NOTEBOOK, Offline, add_user, click_run_all, log_in, new_context, put_notebook, wait_notebook_ready
 from hubtools import RunningHub, wait_for
 
 BOKEH_DRAWN = f"""() => [...document.querySelectorAll('{NOTEBOOK} .jp-OutputArea-output [data-root-id]')]
@@ -42,19 +42,13 @@ IMAGE_DRAWN = f"""() => [...document.querySelectorAll('{NOTEBOOK} .jp-OutputArea
 
 def matplotlib_copy(page, hub, user: str) -> str:
     """getting-started with ``plot_backend = "matplotlib"``, beside the shipped one."""
-    import json
-
     r = page.request.get(hub.url + f"user/{user}/api/contents/templates/getting-started.ipynb?content=1")
     notebook = r.json()["content"]
     cell = next(c for c in notebook["cells"] if "parameters" in c["metadata"].get("tags", []))
     cell["source"] = cell["source"].replace('plot_backend = "hvplot"', 'plot_backend = "matplotlib"')
     assert 'plot_backend = "matplotlib"' in cell["source"]
     name = "getting-started-matplotlib.ipynb"
-    xsrf = next(c["value"] for c in page.context.cookies() if c["name"] == "_xsrf" and c["path"].startswith("/user"))
-    r = page.request.put(hub.url + f"user/{user}/api/contents/templates/{name}",
-                         data=json.dumps({"type": "notebook", "format": "json", "content": notebook}),
-                         headers={"X-XSRFToken": xsrf, "Content-Type": "application/json"})
-    assert r.ok, r.text()
+    put_notebook(page, hub, user, f"templates/{name}", notebook)
     return name
 
 
@@ -70,12 +64,9 @@ def first_plot(browser, hub, user: str, backend: str) -> dict:
     t_copy = time.perf_counter()  # not counted: the baseline's own preparation
     page.dblclick(".jp-DirListing-item[title^='Name: templates']")
     page.dblclick(f".jp-DirListing-item[title^='Name: {name}']")
-    page.wait_for_selector(f"{NOTEBOOK} .jp-Cell", timeout=60_000)
-    page.wait_for_function("() => /\\| Idle/.test(document.querySelector('#jp-main-statusbar')?.textContent || '')",
-                           timeout=120_000)
+    wait_notebook_ready(page)
     t_open = time.perf_counter()
-    page.click("li.lm-MenuBar-item:has-text('Run')")
-    page.click("li.lm-Menu-item:has-text('Run All Cells')")
+    click_run_all(page)
     # the first plot drawn inside an output (windowing renders the cells in view; the first plot
     # is the 7th cell, brought into view as the notebook runs)
     page.wait_for_function(BOKEH_DRAWN if backend == "hvplot" else IMAGE_DRAWN, timeout=300_000, polling=100)

@@ -318,3 +318,13 @@ class ReadyLineHub(RunningHub):
         r = self.api("POST", f"users/{username}/activity", token=token,
                      json={"last_activity": now, "servers": {"": {"last_activity": now}}})
         r.raise_for_status()
+
+
+def exits_after_sigint(after: float) -> str:
+    """Python code for a child process that says 'ready', then waits for a signal and exits
+    ``after`` seconds after SIGINT (a service or cluster process finishing its shutdown)."""
+    return ("import signal, sys, time\n"
+            f"signal.signal(signal.SIGINT, lambda *a: (time.sleep({after}), sys.exit(0)))\n"
+            "print('ready', flush=True)\n"
+            "while True:\n"
+            "    signal.pause()\n")

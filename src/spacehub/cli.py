@@ -51,19 +51,12 @@ def _banner(settings) -> str:
     auth = settings.auth
     admin = auth.admin_users[0] if auth.admin_users else None
     lines = [f"spacehub starting: {public_url(settings)}", f"  settings:  {settings.source}",
-             f"  state dir: {settings.state_dir}"]
-    where = secrets_dir(settings.state_dir)
+             f"  state dir: {settings.state_dir}", f"  {_login_hint(settings)}"]
     if auth.type == "local":
-        if admin:
-            lines.append(f"  log in as '{admin}' with the password in {where / 'admin_password'}")
         lines.append("  other users: list them in auth.allowed_users or create them in the admin panel;"
                      " each sets a password at first login")
-    elif auth.type == "shared-password":
-        lines.append(f"  users: any name, password in {where / 'shared_password'}")
-        if admin:
-            lines.append(f"  admin '{admin}': password in {where / 'admin_password'}")
-    else:
-        lines.append(f"  log in through {auth.type}")
+    elif auth.type == "shared-password" and admin:
+        lines.append(f"  admin '{admin}': password in {_shown(secrets_dir(settings.state_dir) / 'admin_password')}")
     if settings.mode == "demo":
         import getpass
         lines.append(DEMO_WARNING.format(user=getpass.getuser()))

@@ -67,7 +67,7 @@ def show_every_cell(page, hub, name: str) -> None:
     output can be checked without scrolling; a person scrolling sees the same outputs."""
     r = page.request.put(hub.url + f"user/{name}/lab/api/settings/@jupyterlab/notebook-extension:tracker",
                          data=json.dumps({"raw": json.dumps({"windowingMode": "none"})}),
-                         headers={"X-XSRFToken": _xsrf(page), "Content-Type": "application/json"})
+                         headers={"X-XSRFToken": xsrf(page), "Content-Type": "application/json"})
     assert r.status == 204, r.text()
 
 
@@ -76,16 +76,26 @@ NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 
 def open_notebook(page, hub, user: str, path: str) -> None:
     page.goto(hub.url + f"user/{user}/lab/tree/{path}?reset")  # this notebook alone, not the last session's tabs
+    wait_notebook_ready(page)
+
+
+def wait_notebook_ready(page) -> None:
+    """The opened notebook shows its cells, and its kernel is connected and idle (the status bar
+    reads "Python 3 (ipykernel) | Idle")."""
     page.wait_for_selector(f"{NOTEBOOK} .jp-Cell", timeout=60_000)
-    # the kernel is connected and idle (the status bar reads "Python 3 (ipykernel) | Idle")
     page.wait_for_function("() => /\\| Idle/.test(document.querySelector('#jp-main-statusbar')?.textContent || '')",
                            timeout=120_000)
 
 
-def run_all(page, timeout_s: float = 300) -> None:
-    """Run > Run All Cells, then wait until every code cell has run (or one failed, which stops the rest)."""
+def click_run_all(page) -> None:
+    """Run > Run All Cells, as a person does."""
     page.click("li.lm-MenuBar-item:has-text('Run')")
     page.click("li.lm-Menu-item:has-text('Run All Cells')")
+
+
+def run_all(page, timeout_s: float = 300) -> None:
+    """Run > Run All Cells, then wait until every code cell has run (or one failed, which stops the rest)."""
+    click_run_all(page)
     page.wait_for_function(f"""() => {{
         const nb = document.querySelector('{NOTEBOOK}');
         const prompts = [...nb.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent);
@@ -166,9 +176,14 @@ def write_notebook(page, hub, user: str, path: str, *cells: str) -> None:
         "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}},
         "cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None,
                    "id": f"cell{i}"} for i, c in enumerate(cells)]}
+    put_notebook(page, hub, user, path, notebook)
+
+
+def put_notebook(page, hub, user: str, path: str, notebook: dict) -> None:
+    """Save ``notebook`` (nbformat JSON) at ``path`` in the user's home through the contents API."""
     r = page.request.put(hub.url + f"user/{user}/api/contents/{path}",
                          data=json.dumps({"type": "notebook", "format": "json", "content": notebook}),
-                         headers={"X-XSRFToken": _xsrf(page), "Content-Type": "application/json"})
+                         headers={"X-XSRFToken": xsrf(page), "Content-Type": "application/json"})
     assert r.status in (200, 201), r.text()
 
 
@@ -176,10 +191,10 @@ def shut_down_kernels(page, hub, user: str) -> None:
     """Stop every kernel of the user's server (what closing the notebooks would do)."""
     r = page.request.get(hub.url + f"user/{user}/api/kernels")
     for kernel in r.json():
-        page.request.delete(hub.url + f"user/{user}/api/kernels/{kernel['id']}", headers={"X-XSRFToken": _xsrf(page)})
+        page.request.delete(hub.url + f"user/{user}/api/kernels/{kernel['id']}", headers={"X-XSRFToken": xsrf(page)})
 
 
-def _xsrf(page) -> str:
+def xsrf(page) -> str:
     return next(c["value"] for c in page.context.cookies() if c["name"] == "_xsrf" and c["path"].startswith("/user"))
 
 

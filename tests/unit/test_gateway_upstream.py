@@ -20,6 +20,7 @@ from dask_gateway_server.backends.jobqueue.slurm import SlurmBackend, SlurmClust
 from dask_gateway_server.backends.local import LocalBackend
 from dask_gateway_server.models import Cluster, ClusterStatus, User
 from dask_gateway_server.workqueue import WorkQueue
+from hubtools import exits_after_sigint
 from traitlets.config import Config
 
 from spacehub.gateway.backend import DemoBackend, IsolatedBackend, SlurmQuotaBackend
@@ -297,11 +298,8 @@ def test_local_clusters_are_stopped_through_stop_process():
 
 async def child_exiting_on_sigint(after: float):
     """A child process made as upstream makes a cluster's (asyncio reaps it as it exits)."""
-    code = ("import signal, sys, time\n"
-            f"signal.signal(signal.SIGINT, lambda *a: (time.sleep({after}), sys.exit(0)))\n"
-            "print('ready', flush=True)\n"
-            "time.sleep(60)\n")
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", code, stdout=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", exits_after_sigint(after),
+                                                stdout=asyncio.subprocess.PIPE)
     assert await proc.stdout.readline() == b"ready\n"
     return proc
 

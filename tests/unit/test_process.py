@@ -16,6 +16,7 @@ from importlib.metadata import version
 from types import SimpleNamespace
 
 import pytest
+from hubtools import exits_after_sigint
 from jupyterhub.app import JupyterHub
 from jupyterhub.services.service import Service
 from jupyterhub.spawner import LocalProcessSpawner, Spawner
@@ -62,7 +63,7 @@ def test_ready_waits_for_the_routes_of_the_hub_and_its_web_services():
 def test_pid_files_of_gone_processes_are_removed(tmp_path):
     gone = subprocess.Popen(["true"])
     gone.wait()
-    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    alive = subprocess.Popen([sys.executable, "-c", "import signal; signal.pause()"])  # runs until killed
     try:
         (tmp_path / "jupyterhub.pid").write_text(f"{gone.pid}\n")  # the hub, killed or crashed
         (tmp_path / "proxy.pid").write_text("not a pid\n")
@@ -106,11 +107,7 @@ def test_local_spawner_stop_waits_through_wait_for_death():
 
 def process_exiting_on_sigint(after: float) -> subprocess.Popen:
     """A process that exits ``after`` seconds after SIGINT (as a service finishing its shutdown)."""
-    code = ("import signal, sys, time\n"
-            f"signal.signal(signal.SIGINT, lambda *a: (time.sleep({after}), sys.exit(0)))\n"
-            "print('ready', flush=True)\n"
-            "time.sleep(60)\n")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", exits_after_sigint(after)], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline() == "ready\n"
     return proc
 

@@ -130,7 +130,7 @@ def _hub_class() -> Any:
 
 
 def singleuser() -> int:
-    """``spacehub-singleuser``: a user's server (the command Slurm jobs and Kubernetes pods run)."""
+    """``spacehub-singleuser``: a user's server (the command the user image and Kubernetes pods run)."""
     return main(["jupyterhub-singleuser", *sys.argv[1:]])
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from traitlets import Bool, Enum, HasTraits, Instance, Int, Tuple, Unicode
 
+from ..catalog.display import plural
 from ..deploy.published import PublishedLimits
 from ..gateway.quota import GIB, Quota, Usage, cluster_usage, max_workers, total_usage
 
@@ -64,7 +65,7 @@ class UserLimits:
 
     def describe(self) -> str:
         q = self.quota
-        return f"{q.cores:g} cores, {q.memory / GIB:.1f} GiB, {q.clusters} cluster" + ("" if q.clusters == 1 else "s")
+        return f"{q.cores:g} cores, {q.memory / GIB:.1f} GiB, {plural(q.clusters, 'cluster')}"
 
 
 def gateway_reason(error: Exception) -> str:

@@ -7,6 +7,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import ipywidgets as widgets
 
+from ..catalog.display import plural
 from ..gateway.quota import GIB
 from .cluster import ClusterControl
 from .feedback import MessageLine, message_html
@@ -117,10 +118,7 @@ def quota_html(m: ClusterControl) -> str:
     if m.others:
         unknown = (" (not counting the workers of your other cluster)" if m.others == 1 else
                    f" (not counting the workers of your {m.others} other clusters)")
-    most = "" if m.most_workers is None else f" This cluster may have up to {_count(m.most_workers, 'worker')}."
+    most = "" if m.most_workers is None else f" This cluster may have up to {plural(m.most_workers, 'worker')}."
     return (f"<small>Quota {html.escape(m.limits.describe())}. In use: {use.cores:g} cores and "
-            f"{use.memory / GIB:.1f} GiB in {_count(use.clusters, 'cluster')}{unknown}.{most}</small>")
+            f"{use.memory / GIB:.1f} GiB in {plural(use.clusters, 'cluster')}{unknown}.{most}</small>")
 
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
