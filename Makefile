@@ -5,9 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PROXY  := hub/proxy/node_modules/.bin/configurable-http-proxy
 
-.PHONY: install up test test-fast lint doctor clean slurm-deps browser-deps test-deps
+.PHONY: install up test test-fast lint doctor clean slurm-deps browser-deps test-deps users-env
 
-install: $(STAMP) $(PROXY)
+install: $(STAMP) $(PROXY) users-env
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 $(PROXY): hub/proxy/package.json hub/proxy/package-lock.json
 	cd hub/proxy && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
+
+# as root: the environment users' servers and Dask processes run from in isolated mode, built from
+# the system's python3 so that every account can read it (USERS_ENV; rebuilt when the checkout changes)
+USERS_ENV ?= /opt/spacehub/env
+users-env: $(STAMP)
+	@if [ "$$(id -u)" -eq 0 ]; then hub/users-env.sh $(USERS_ENV) $(BIN)/python; fi
 
 up: install
 	$(BIN)/spacehub data sample --if-missing

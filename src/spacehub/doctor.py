@@ -103,10 +103,6 @@ def run_checks(config: str | None = None, check_ports: bool = True) -> list[Chec
     writable = os.access(probe, os.W_OK)
     checks.append(Check("state dir writable", writable, str(state),
                         f"make {probe} writable for this user, or set state_dir in {settings.source}"))
-    if settings.mode == "isolated":
-        checks.append(Check("isolated mode runs as root", os.geteuid() == 0,
-                            f"running as uid {os.geteuid()}",
-                            "start the hub as root, or set `mode: demo`"))
     checks += target_checks(settings)
     if check_ports:
         busy = busy_ports(settings)
@@ -125,10 +121,11 @@ def target_checks(settings: Settings) -> list[Check]:
     ``spacehub up`` refuses to start when one fails, so an operator reads what to do instead of a
     traceback from deep inside the gateway at the first cluster.
     """
+    checks = _mode_checks(settings)
     if settings.target != "slurm":
-        return []
+        return checks
     slurm = settings.slurm
-    checks = [Check("slurm target runs in isolated mode", settings.mode == "isolated",
+    checks += [Check("slurm target runs in isolated mode", settings.mode == "isolated",
                     f"mode is {settings.mode}",
                     f"Slurm runs each user's jobs under their own Unix account: set `mode: isolated` in "
                     f"{settings.source} and start the hub as root")]
@@ -142,6 +139,64 @@ def target_checks(settings: Settings) -> list[Check]:
         checks.append(_partition_check(settings))
     checks.append(_accounts_check(settings))
     return checks
+
+
+def _mode_checks(settings: Settings) -> list[Check]:
+    """No user code as root; in isolated mode, what each user's account must be able to reach."""
+    from .hub.config import DEMO_AS_ROOT
+
+    if settings.target == "kubernetes":
+        return []
+    root = os.geteuid() == 0
+    if settings.mode == "demo":
+        if root and not settings.unsafe_demo_as_root:
+            return [Check("no user code as root", False, "demo mode, started as root", DEMO_AS_ROOT)]
+        return []
+    checks = [Check("isolated mode runs as root", root, f"running as uid {os.geteuid()}",
+                    "start the hub as root, or set `mode: demo` (users then share one account)")]
+    checks.append(_users_env_check(settings.isolated.users_env, root))
+    private = _private_folders(settings.state_dir.parent)
+    checks.append(Check("users reach the state dir", not private,
+                        f"{', '.join(private)} (mode without o+x) hide(s) the sample data and the clusters' folders"
+                        if private else str(settings.state_dir),
+                        f"set state_dir in {settings.source} to a folder outside private homes, e.g. "
+                        "/var/lib/spacehub", blocking=False))
+    if settings.isolated.accounts == "create":
+        missing = [c for c in ("useradd", "groupadd") if shutil.which(c) is None]
+        checks.append(Check("account tools", not missing, "missing: " + ", ".join(missing) if missing else "found",
+                            "apt-get install passwd, or set isolated.accounts: existing"))
+    return checks
+
+
+def _private_folders(path: Path) -> list[str]:
+    """The folders on the way to ``path`` (itself included) that other users cannot pass through."""
+    real = Path(os.path.realpath(path))
+    return [str(p) for p in [*reversed(real.parents), real] if p.exists() and not os.stat(p).st_mode & 0o001]
+
+
+def _users_env_check(env: Path, root: bool) -> Check:
+    """The users' environment: there, reachable by everyone, and (as root) importable by an ordinary account."""
+    name = "users' environment"
+    fix = f"build it as root with `hub/users-env.sh {env}` (`make install` does, as root), or set isolated.users_env"
+    needed = [env / "bin" / prog for prog in ("python", "jupyterhub-singleuser", "dask")]
+    absent = [str(p) for p in needed if not p.exists()]
+    if absent:
+        return Check(name, False, "missing: " + ", ".join(absent), fix)
+    private = _private_folders(needed[0]) + _private_folders(env)
+    if private:
+        return Check(name, False, f"not usable by other users: {', '.join(sorted(set(private)))} (mode without o+x)",
+                     f"{fix}; it must not live under a private folder such as /root")
+    if root:  # the proof: an account with no rights of its own imports what servers and workers import
+        try:
+            run = subprocess.run([str(needed[0]), "-c", "import spacehub, jupyterhub, distributed, dask_gateway"],
+                                 capture_output=True, text=True, timeout=120, user="nobody", group="nogroup",
+                                 extra_groups=[], cwd="/", env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"})
+        except (OSError, subprocess.TimeoutExpired, KeyError) as e:
+            return Check(name, False, f"cannot run it as nobody: {e}", fix)
+        if run.returncode != 0:
+            return Check(name, False, f"an ordinary account cannot import from it: "
+                         f"{run.stderr.strip().splitlines()[-1:] or run.returncode}", fix)
+    return Check(name, True, str(env))
 
 
 def _slurm_env(settings: Settings) -> dict[str, str]:
@@ -168,9 +223,7 @@ def _job_env_check(job_env: Path) -> Check:
     absent = [str(p) for p in needed if not p.exists()]
     if absent:
         return Check("Slurm job environment", False, "missing: " + ", ".join(absent), fix)
-    # every user must reach it: each folder on the way world-executable, the interpreter too
-    private = [str(p) for p in [*Path(os.path.realpath(needed[0])).parents, Path(os.path.realpath(needed[0]))]
-               if not os.stat(p).st_mode & 0o001]
+    private = _private_folders(needed[0])  # every user must reach it, the interpreter too
     return Check("Slurm job environment", not private,
                  f"not usable by other users: {', '.join(private)} (mode without o+x)" if private else str(job_env),
                  f"{fix}; it must not live under a private folder such as /root")

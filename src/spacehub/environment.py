@@ -44,9 +44,18 @@ def cache_location(environ: Mapping[str, str] = os.environ) -> tuple[Path, int]:
 
 @cache
 def shared_cache(root: Path, max_bytes: int, allowed: Callable[[str], bool]):
-    """One :class:`~spacehub.data.cache.SharedCache` per folder, size and allowlist in this process."""
+    """One :class:`~spacehub.data.cache.SharedCache` per folder, size and allowlist in this process.
+
+    Where this process may not write ``root`` (isolated mode: the hub's cache is filled by the
+    hub's account only), files found there are read from there and the others are downloaded into
+    the user's own cache, ``~/.cache/spacehub`` (0700).
+    """
     from .data.cache import SharedCache
 
+    if root.is_dir() and not os.access(root / "data", os.W_OK):
+        own = Path.home() / ".cache" / "spacehub"
+        own.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return SharedCache(own, max_bytes=max_bytes, allowed=allowed, shared=[root])
     return SharedCache(root, max_bytes=max_bytes, allowed=allowed)
 
 

@@ -68,7 +68,7 @@ def slurm_hub(tmp_path_factory, slurm_conf, unix_users):
     alice, bob = unix_users
     hub = RunningHub(
         tmp_path_factory.mktemp("slurm-hub"),
-        mode="isolated", target="slurm",
+        mode="isolated", target="slurm", isolated={"accounts": "existing"},
         auth={"type": "local", "admin_users": ["admin"], "allowed_users": [alice, bob, "nobody-here"]},
         slurm={"slurm_conf": str(slurm_conf), "partition": "spacehub", "job_env": str(JOB_ENV),
                "walltime": "00:20:00"},

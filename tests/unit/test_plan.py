@@ -12,7 +12,7 @@ GIB = 2**30
 SECRETS = {"jupyterhub_cookie_secret": "ab" * 32, "proxy_auth_token": "p", "service_token_dask-gateway": "g",
            "service_token_idle-culler": "c", "admin_password": "a" * 32, "shared_password": "s" * 12}
 RUNTIME = Runtime(bin_dir=Path("/env/bin"), proxy_cmd="/chp", gateway_config=Path("/hub/dg.py"),
-                  settings_file=Path("/etc/spacehub.yaml"), is_root=True)
+                  settings_file=Path("/etc/spacehub.yaml"), is_root=False)
 GROUP = {"state_dir": "/srv/state", "auth": {"type": "local", "admin_users": ["ada"], "allowed_users": ["bo"]},
          "gateway": {"scheduler_memory_gib": 2.0, "cluster_limits": {"workers": 6},
                      "user_quota": {"cores": 20, "memory_gib": 64, "clusters": 2}},

@@ -20,7 +20,7 @@ HELM = Path(__file__).resolve().parents[3] / "shared" / "reference" / "helm"
 SECRETS = {"jupyterhub_cookie_secret": "ab" * 32, "proxy_auth_token": "p", "service_token_dask-gateway": "g",
            "service_token_idle-culler": "c", "admin_password": "a" * 32, "shared_password": "s" * 12}
 RUNTIME = Runtime(bin_dir=Path("/env/bin"), proxy_cmd="/chp", gateway_config=Path("/hub/dg.py"),
-                  settings_file=Path("/etc/spacehub.yaml"), is_root=True)
+                  settings_file=Path("/etc/spacehub.yaml"), is_root=False)
 GIB = 2**30
 
 #: one group's settings, moved between targets by changing `target` (and `mode` where Slurm needs it)

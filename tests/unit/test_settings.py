@@ -48,7 +48,7 @@ def test_env_var_selects_file(tmp_path, monkeypatch):
     ("mode: demo\nhub:\n  prot: 8000\n", "hub.prot", 3, "unknown setting (known here: api_port, base_url"),
     ("mode: demo\ngateway:\n  user_quota:\n    cores: lots\n", "gateway.user_quota.cores", 4,
      "'lots' is not of type 'integer'"),
-    ("mode: sandbox\n", "mode", 1, "'sandbox' is not one of ['demo', 'isolated']"),
+    ("mode: sandbox\n", "mode", 1, "'sandbox' is not one of ['auto', 'demo', 'isolated']"),
     ("auth:\n  type: github\n  github: {client_id: x}\n", "auth.github", 3, "'client_secret' is required but missing"),
     ("hub:\n  base_url: hub\n", "hub.base_url", 2, "does not match"),
     ("gateway:\n  worker_cores: {default: 4, min: 1, max: 2}\n", "gateway.worker_cores", 2, "min <= default <= max"),

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from spacehub.config.settings import validate_settings
+from spacehub.config.settings import SettingsError, validate_settings
 from spacehub.gateway.config import cluster_options, gateway_config
 from spacehub.hub.config import Runtime, hub_config
 
@@ -91,12 +91,24 @@ def test_custom_server_command():
     assert c.Spawner.cmd == ["/opt/env/bin/jupyterhub-singleuser"]
 
 
-def test_root_demo_allows_root_and_isolated_uses_accounts():
+def test_no_user_code_as_root():
     root = Runtime(**{**RUNTIME.__dict__, "is_root": True})
-    assert "--allow-root" in hub_config(settings(), SECRETS, root).Spawner.args
-    c = hub_config(settings(mode="isolated"), SECRETS, root)
+    with pytest.raises(SettingsError, match="mode: isolated.*unsafe_demo_as_root: true") as e:
+        hub_config(settings(), SECRETS, root)
+    assert e.value.key == "mode"
+    assert "--allow-root" in hub_config(settings(unsafe_demo_as_root=True), SECRETS, root).Spawner.args
+    assert "--allow-root" not in hub_config(settings(), SECRETS, RUNTIME).Spawner.args  # demo, not root
+
+
+def test_isolated_mode_runs_users_from_the_users_environment_as_their_accounts():
+    root = Runtime(**{**RUNTIME.__dict__, "is_root": True})
+    c = hub_config(settings(mode="isolated", isolated={"users_env": "/opt/users"}), SECRETS, root)
     assert c.JupyterHub.spawner_class == "jupyterhub.spawner.LocalProcessSpawner"
     assert "--allow-root" not in c.Spawner.args
+    assert c.Spawner.cmd[0] == "/opt/users/bin/python" and c.Spawner.environment["PATH"].startswith("/opt/users/bin:")
+    # accounts are made at the first login and checked before every start
+    assert c.Authenticator.post_auth_hook.args[0].accounts == "create"
+    assert c.Spawner.pre_spawn_hook.args[3].users_env == Path("/opt/users")
 
 
 def test_shared_password_mode():

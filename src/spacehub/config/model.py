@@ -186,10 +186,21 @@ class CullerSettings:
 
 
 @dataclass(frozen=True)
+class IsolatedSettings:
+    accounts: str  #: create | existing
+    group: str
+    home_root: Path
+    min_uid: int
+    users_env: Path  #: the environment users' servers and Dask processes run from
+
+
+@dataclass(frozen=True)
 class Settings:
     """A validated settings file: every default filled in, units parsed, paths absolute."""
 
-    mode: str  #: demo | isolated
+    mode: str  #: demo | isolated (``auto`` in a file is resolved when it is read)
+    unsafe_demo_as_root: bool  #: demo mode may start as root (every user's code runs as root)
+    isolated: IsolatedSettings
     target: str  #: local | slurm | kubernetes
     state_dir: Path
     hub: HubSettings
@@ -215,10 +226,13 @@ def build_settings(d: dict[str, Any], source: Path, base: Path, templates_base: 
     hub = d["hub"]
     public_url = hub["public_url"] or f"http://{hub['ip']}:{hub['port']}{hub['base_url']}"
     a = d["auth"]
-    sp, gw, k, tpl = d["spawner"], d["gateway"], d["kubernetes"], d["templates"]
+    sp, gw, k, tpl, iso = d["spawner"], d["gateway"], d["kubernetes"], d["templates"], d["isolated"]
     limits = gw["cluster_limits"]
     return Settings(
-        mode=d["mode"], target=d["target"], state_dir=state_dir,
+        mode=d["mode"], unsafe_demo_as_root=d["unsafe_demo_as_root"],
+        isolated=IsolatedSettings(iso["accounts"], iso["group"], (base / Path(iso["home_root"])).resolve(),
+                                  iso["min_uid"], (base / Path(iso["users_env"]).expanduser()).absolute()),
+        target=d["target"], state_dir=state_dir,
         hub=HubSettings(hub["ip"], hub["port"], hub["api_port"], hub["proxy_api_port"], hub["base_url"],
                         public_url if public_url.endswith("/") else public_url + "/"),
         auth=AuthSettings(

@@ -93,6 +93,8 @@ def validate_settings(raw: dict, path: str | os.PathLike = "<settings>", text: s
             why = err.message
         raise SettingsError(path, key, why, _line_of(text, key.split(".") if key else []))
     filled = _with_defaults(copy.deepcopy(raw), schema(), schema())
+    if filled["mode"] == "auto":  # decided by who starts the hub: root can give each user an account
+        filled["mode"] = "isolated" if os.geteuid() == 0 else "demo"
     _check_consistency(filled, path, text)
     base = Path(path).parent if str(path) != "<settings>" else Path.cwd()
     # shipped folders (the templates) relative to the file, or to hub/ for a mapping from no file

@@ -7,6 +7,9 @@
 * Least-recently-used files are evicted once the cache exceeds its size (a hit refreshes a file's
   mtime, which is the LRU clock).
 * Only URLs that a catalog route names may be fetched: the cache is no open proxy.
+* Where users may not write the hub's cache (isolated mode: only the hub's account fills it, so no
+  user can plant a file another user reads), a user's reads find its files there and download the
+  others into a cache of their own (``shared``: the folders read, never written).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import hashlib
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -42,11 +45,14 @@ class SharedCache:
     max_bytes : size above which the least recently used files are evicted.
     allowed : predicate on a URL: the catalog that reads through the cache hands over its own
         (``Catalog.allows``), so the cache fetches only what that catalog's routes name.
+    shared : caches filled by others, looked in before downloading (read only).
     """
 
     def __init__(self, root: str | Path, max_bytes: int = 20 * 2**30, *, allowed: Callable[[str], bool],
-                 timeout: float = 60.0, retries: int = 3, session: requests.Session | None = None):
+                 timeout: float = 60.0, retries: int = 3, session: requests.Session | None = None,
+                 shared: Sequence[str | Path] = ()):
         self.root = Path(root)
+        self.shared = [Path(p) for p in shared]
         for sub in ("data", "tmp", "locks"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self.max_bytes = max_bytes
@@ -67,6 +73,10 @@ class SharedCache:
         if path.exists():
             os.utime(path)  # LRU clock
             return path
+        for folder in self.shared:  # read-only caches filled by others (the hub's, in isolated mode)
+            there = folder / "data" / path.name
+            if there.exists():
+                return there
         with self._lock(path.name):
             if path.exists():  # fetched by whoever held the lock before us
                 os.utime(path)

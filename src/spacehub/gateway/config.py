@@ -99,6 +99,8 @@ def gateway_config(settings: Settings, bin_dir: Path) -> Config:
         bin_dir = settings.slurm.job_env / "bin"
         _apply_slurm(c, settings, bin_dir)
     else:
+        if settings.mode == "isolated":  # processes of each user's own account: from the users' environment
+            bin_dir = settings.isolated.users_env / "bin"
         b.clusters_directory = str(settings.state_dir / "gateway-clusters")
         # processes get a few seconds, not the default 10 + 5, to stop on SIGINT before SIGTERM
         b.sigint_timeout = 3

@@ -18,6 +18,7 @@ from traitlets.config import Config
 from ..config import Settings
 from ..deploy import CULLER_SERVICE, DATA_SERVICE, GATEWAY_SERVICE, Plan, Service, plan
 from ..deploy.names import OFFLINE_ENV
+from .accounts import post_auth_hook
 from .homes import pre_spawn_hook
 
 
@@ -129,9 +130,29 @@ def _service(service: Service, secrets: Mapping[str, str], runtime: Runtime, set
     return out
 
 
+DEMO_AS_ROOT = ("demo mode runs every user's code as the account that starts the hub, and that is root: any "
+                "user could read and change every other user's files, the hub's secrets and its database. "
+                "Use `mode: isolated` (each user their own Unix account) or `mode: auto`, or start the hub as an "
+                "ordinary account. For a machine nobody else logs in to, `unsafe_demo_as_root: true` allows it.")
+
+
+def check_no_user_code_as_root(settings: Settings, is_root: bool) -> None:
+    """Refuse demo mode as root unless ``unsafe_demo_as_root`` says otherwise (raises ``SettingsError``)."""
+    from ..config import SettingsError
+
+    if is_root and settings.mode == "demo" and settings.target != "kubernetes" and not settings.unsafe_demo_as_root:
+        raise SettingsError(settings.source, "mode", DEMO_AS_ROOT)
+
+
+def server_bin(settings: Settings, runtime: Runtime) -> Path:
+    """The bin/ users' servers run from: isolated mode's users' environment, else the hub's own."""
+    return settings.isolated.users_env / "bin" if settings.mode == "isolated" else runtime.bin_dir
+
+
 def _apply_spawner(c: Config, p: Plan, runtime: Runtime) -> None:
     settings = p.settings
     sp = settings.spawner
+    check_no_user_code_as_root(settings, runtime.is_root)
     if settings.target == "slurm" and settings.slurm.user_servers == "slurm":
         _apply_slurm_spawner(c, settings)
     elif p.homes.template is not None:  # demo mode: one Unix account, a folder per user
@@ -139,23 +160,29 @@ def _apply_spawner(c: Config, p: Plan, runtime: Runtime) -> None:
         c.SimpleLocalProcessSpawner.home_dir_template = p.homes.template
     else:
         c.JupyterHub.spawner_class = "jupyterhub.spawner.LocalProcessSpawner"
+    bin_dir = server_bin(settings, runtime)
     # by default jupyterhub-singleuser through spacehub.hub.launch (2-3 s faster; see there)
     c.Spawner.cmd = list(sp.cmd) or c.Spawner.get("cmd") or [
-        str(runtime.bin_dir / "python"), "-m", "spacehub.hub.launch", "jupyterhub-singleuser"]
+        str(bin_dir / "python"), "-m", "spacehub.hub.launch", "jupyterhub-singleuser"]
     args = []
     if runtime.is_root and settings.mode == "demo":
-        args.append("--allow-root")  # demo mode as root: servers run as root too
+        args.append("--allow-root")  # demo mode as root (unsafe_demo_as_root): servers run as root too
     if not settings.collaboration:
         args.append("--YDocExtension.disable_rtc=True")
     c.Spawner.args = args
     c.Spawner.default_url = sp.default_url
     c.Spawner.start_timeout = sp.start_timeout
     c.Spawner.http_timeout = sp.http_timeout
-    c.Spawner.environment = {"PATH": runtime.path, **p.server_env}
+    c.Spawner.environment = {"PATH": f"{bin_dir}:/usr/local/bin:/usr/bin:/bin", **p.server_env}
     c.Spawner.server_token_scopes = list(p.server_token_scopes)
-    if p.homes.templates_source is not None:
+    isolated = settings.isolated if settings.mode == "isolated" and p.homes.template is None else None
+    if isolated is not None:
+        # no user code as root: a hub user runs as their own account, made at first login if so set
+        c.Authenticator.post_auth_hook = functools.partial(post_auth_hook, isolated)
+    if p.homes.templates_source is not None or isolated is not None:
         c.Spawner.pre_spawn_hook = functools.partial(
-            pre_spawn_hook, str(p.homes.templates_source), p.homes.templates_folder, p.homes.template)
+            pre_spawn_hook, str(p.homes.templates_source) if p.homes.templates_source else None,
+            p.homes.templates_folder, p.homes.template, isolated)
 
 
 def templates_source(settings: Settings) -> Path:

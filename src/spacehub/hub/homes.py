@@ -23,11 +23,14 @@ Deleting the manifest makes every template come back on the next start (edited o
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import io
 import json
 import os
 import pwd
 import shutil
+import tarfile
 from pathlib import Path
 
 MANIFEST = ".spacehub-templates.json"
@@ -114,21 +117,77 @@ def user_home(username: str, home_template: str | None) -> tuple[Path, tuple[int
     return Path(entry.pw_dir), (entry.pw_uid, entry.pw_gid)
 
 
-def pre_spawn_hook(source: str, folder: str, home_template: str | None, spawner) -> None:
-    """JupyterHub's ``Spawner.pre_spawn_hook`` (bound with functools.partial in the hub config)."""
+async def install_as_user(entry: pwd.struct_passwd, source: Path, folder: str, python: Path) -> dict[str, str]:
+    """:func:`install_templates` run as the account ``entry`` itself, never as root.
+
+    Root writing into a user's home would follow whatever links the user left there (``~/templates``
+    pointing at ``/etc/cron.d``); the user's own process can only write where the user may. The
+    shipped files go to it as a tar stream on its standard input (the user may not be able to read
+    the hub's checkout); ``python`` is the users' environment's.
+    """
+    stream = io.BytesIO()
+    with tarfile.open(fileobj=stream, mode="w") as tar:
+        for name, path in _shipped(source).items():
+            tar.add(path, arcname=name)
+    proc = await asyncio.create_subprocess_exec(
+        str(python), "-m", "spacehub.hub.homes", str(Path(entry.pw_dir) / folder),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        user=entry.pw_uid, group=entry.pw_gid, extra_groups=[], cwd=entry.pw_dir,
+        env={"HOME": entry.pw_dir, "USER": entry.pw_name, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
+    out, err = await asyncio.wait_for(proc.communicate(stream.getvalue()), 120)
+    if proc.returncode != 0:
+        raise OSError(f"installing as {entry.pw_name} failed: {err.decode(errors='replace').strip()[-500:]}")
+    actions: dict[str, str] = json.loads(out)
+    return actions
+
+
+async def pre_spawn_hook(source: str | None, folder: str, home_template: str | None, isolated, spawner) -> None:
+    """JupyterHub's ``Spawner.pre_spawn_hook`` (bound with functools.partial in the hub config).
+
+    In isolated mode (``isolated``: the settings' ``IsolatedSettings``) the user's Unix account is
+    made or checked first (a user who cannot have one gets the reason instead of a server), and the
+    templates are copied by a process of that account.
+    """
     name = spawner.user.name
+    entry = None
+    if isolated is not None:
+        from .accounts import account_for
+
+        entry = account_for(name, isolated)  # AccountError: the spawn fails with what to do
+    if source is None:
+        return
     try:
-        home, owner = user_home(name, home_template)
+        if entry is not None:
+            actions = await install_as_user(entry, Path(source), folder, isolated.users_env / "bin" / "python")
+        else:
+            home, owner = user_home(name, home_template)
+            if owner is None:
+                home.mkdir(parents=True, exist_ok=True)
+            actions = install_templates(Path(source), home / folder, owner)
     except KeyError:
         spawner.log.warning("no Unix account %s: templates not installed (the spawn will say why)", name)
         return
-    if owner is None:
-        home.mkdir(parents=True, exist_ok=True)
-    try:
-        actions = install_templates(Path(source), home / folder, owner)
-    except OSError as e:  # a full disk or odd permissions must not stop the user's server
+    except (OSError, ValueError, TimeoutError) as e:  # a full disk or odd permissions must not stop the server
         spawner.log.warning("templates for %s not installed: %s", name, e)
         return
     changed = {k: v for k, v in actions.items() if v != "kept"}
     if changed:
         spawner.log.info("templates for %s: %s", name, changed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m spacehub.hub.homes FOLDER``: install the templates of the tar on standard input into
+    FOLDER, as the account running it; print what happened (JSON)."""
+    import sys
+    import tempfile
+
+    (dest,) = argv if argv is not None else sys.argv[1:]
+    with tempfile.TemporaryDirectory() as tmp:
+        with tarfile.open(fileobj=sys.stdin.buffer, mode="r|") as tar:
+            tar.extractall(tmp, filter="data")
+        print(json.dumps(install_templates(Path(tmp), Path(dest))))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -37,13 +37,46 @@ def prepare_state(settings: Settings) -> dict[str, str]:
     """Create the state dir and secrets; give the first admin of local accounts their password."""
     state = Path(settings.state_dir)
     state.mkdir(parents=True, exist_ok=True)
-    state.chmod(0o700)  # the hub database holds hashed tokens; homes are private
-    (state / "homes").mkdir(exist_ok=True)
+    if settings.mode == "isolated":
+        _isolated_layout(settings)
+    else:
+        state.chmod(0o700)  # the hub database holds hashed tokens; homes are private
+        (state / "homes").mkdir(exist_ok=True)
     secrets = ensure_secrets(state)
     auth = settings.auth
     if auth.type == "local" and auth.admin_users:
         seed_password(state / "passwords.dbm", auth.admin_users[0], secrets["admin_password"])
     return secrets
+
+
+#: the hub's own files in the state dir, readable by the hub's account only
+PRIVATE_FILES = ("jupyterhub.sqlite", "passwords.dbm")
+
+
+def _isolated_layout(settings: Settings) -> None:
+    """The state dir with least privilege, for hub users who are other Unix accounts.
+
+    Users pass through the state dir (0711: they list nothing) to what they may read: the sample
+    data and the hub's shared cache (0755, written by the hub's account only, so nobody can plant a
+    file another user reads), and their own clusters' folders under ``gateway-clusters`` (0711; each
+    cluster's folder is its user's, 0700, with its TLS key). Secrets (``secrets/``, 0700) and the
+    hub's database and passwords (0600) stay the hub's.
+    """
+    state = Path(settings.state_dir)
+    state.chmod(0o711)
+    for name, mode in (("sample-data", 0o755), ("gateway-clusters", 0o711)):
+        (state / name).mkdir(exist_ok=True)
+        os.chmod(state / name, mode)
+    cache = Path(settings.cache.dir)
+    for sub in ("", "data", "tmp", "locks"):
+        (cache / sub).mkdir(parents=True, exist_ok=True)
+        os.chmod(cache / sub, 0o755)
+    # the database is made before JupyterHub opens it, so it never exists with the umask's mode
+    # (SQLite gives its journal the database's mode); dbm makes the passwords file 0600 itself
+    os.close(os.open(state / "jupyterhub.sqlite", os.O_WRONLY | os.O_CREAT, 0o600))
+    for name in PRIVATE_FILES:
+        if (state / name).exists():
+            os.chmod(state / name, 0o600)
 
 
 def seed_password(dbm_path: Path, username: str, password: str) -> bool:
