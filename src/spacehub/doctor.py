@@ -160,7 +160,9 @@ def _mode_checks(settings: Settings) -> list[Check]:
                         f"{', '.join(private)} (mode without o+x) hide(s) the sample data and the clusters' folders"
                         if private else str(settings.state_dir),
                         f"set state_dir in {settings.source} to a folder outside private homes, e.g. "
-                        "/var/lib/spacehub", blocking=False))
+                        "/var/lib/spacehub",
+                        # Slurm jobs read nothing there; local servers and clusters need it
+                        blocking=settings.target == "local"))
     if settings.isolated.accounts == "create":
         missing = [c for c in ("useradd", "groupadd") if shutil.which(c) is None]
         checks.append(Check("account tools", not missing, "missing: " + ", ".join(missing) if missing else "found",

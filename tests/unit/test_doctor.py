@@ -4,7 +4,6 @@ import os
 import socket
 
 import pytest
-
 import yaml
 
 from spacehub.cli import main

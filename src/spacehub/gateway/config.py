@@ -101,6 +101,9 @@ def gateway_config(settings: Settings, bin_dir: Path) -> Config:
     else:
         if settings.mode == "isolated":  # processes of each user's own account: from the users' environment
             bin_dir = settings.isolated.users_env / "bin"
+            # temporary files (a worker's spilled data among them) in the cluster's own folder (the
+            # processes start there; it is the user's, 0700), not in a /tmp folder other users can read
+            c.ClusterConfig.environment = {"TMPDIR": "."}
         b.clusters_directory = str(settings.state_dir / "gateway-clusters")
         # processes get a few seconds, not the default 10 + 5, to stop on SIGINT before SIGTERM
         b.sigint_timeout = 3

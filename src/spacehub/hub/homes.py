@@ -183,8 +183,13 @@ def main(argv: list[str] | None = None) -> int:
 
     (dest,) = argv if argv is not None else sys.argv[1:]
     with tempfile.TemporaryDirectory() as tmp:
-        with tarfile.open(fileobj=sys.stdin.buffer, mode="r|") as tar:
-            tar.extractall(tmp, filter="data")
+        with tarfile.open(fileobj=io.BytesIO(sys.stdin.buffer.read()), mode="r") as tar:
+            members = tar.getmembers()
+            # regular files under the folder only (Python < 3.11.4, Debian 12's, has no extraction filters)
+            if any(not (m.isfile() or m.isdir()) or m.name.startswith("/") or ".." in Path(m.name).parts
+                   for m in members):
+                raise SystemExit("refusing a templates archive with links or paths outside its folder")
+            tar.extractall(tmp, members)  # checked just above
         print(json.dumps(install_templates(Path(tmp), Path(dest))))
     return 0
 
