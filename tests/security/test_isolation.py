@@ -154,6 +154,13 @@ def test_user_reads_sample_data_and_computes_on_a_cluster_of_their_own(isolated,
         "ds = spacehub.catalog.open()['omni_hro_1min'].read('2015-03-17', '2015-03-18')\n"
         "print(float(ds['SYM_H'].min()))\n")
     assert float(out) < -200  # the St Patrick's Day storm of the samples
+    # the hub's cache is read-only to her: what it lacks she downloads into a cache of her own
+    own, shared, mode = alice.run(
+        "from spacehub.environment import cache_location, shared_cache\n"
+        "c = shared_cache(*cache_location(), lambda url: True)\n"
+        "print(c.root, *c.shared, oct(c.root.stat().st_mode & 0o777))\n").split()
+    home = pwd.getpwnam(names["alice"]).pw_dir
+    assert (own, shared, mode) == (f"{home}/.cache/spacehub", str(Path(hub.settings["state_dir"]) / "cache"), "0o700")
 
 
 def test_other_user_cannot_reach_what_is_alice(isolated, kernels, alice_cluster):

@@ -232,3 +232,15 @@ def test_bare_catalog_says_how_to_get_a_cache():
     bare = Catalog.from_dir()
     with pytest.raises(NoData, match="no shared cache"):
         bare.omni_hro_1min.read("2015-03-17", "2015-03-18", route="files")
+
+
+def test_read_only_hub_cache_is_read_and_never_written(tmp_path, archive):
+    """Isolated mode: the hub's cache is read where it has the file; other files go to the user's own."""
+    url = archive + "/files/a.cdf"
+    hub = SharedCache(tmp_path / "hub", allowed=lambda u: True)
+    hub_copy = hub.fetch(url)
+    own = SharedCache(tmp_path / "own", allowed=lambda u: True, shared=[tmp_path / "hub"])
+    assert own.fetch(url) == hub_copy  # found there: not fetched again
+    assert Archive.counts["/files/a.cdf"] == 1
+    other = own.fetch(archive + "/files/b.cdf")
+    assert other.parent == tmp_path / "own" / "data" and not (tmp_path / "hub" / "data" / other.name).exists()
