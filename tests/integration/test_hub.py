@@ -240,6 +240,4 @@ def test_hapiclient_through_hub(hub, alice, tmp_path):
                           format="binary", cachedir=str(tmp_path), usecache=False, logging=False)
     assert len(data) == 1440
     assert data["SYM_H"].min() < -150  # the injected storm
-    bad = f"{hub.url}services/data/t/not-a-token/hapi/catalog"
-    assert requests.get(bad, timeout=10).status_code == 403
-    assert alice["token"] not in hub.log()  # tokens in paths are redacted from the service's log
+    assert alice["token"] not in hub.log()

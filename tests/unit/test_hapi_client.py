@@ -5,6 +5,9 @@ that records each request's path and Authorization header.
 """
 
 import http.server
+import stat
+import sys
+import tempfile
 import threading
 import urllib.request
 
@@ -69,6 +72,71 @@ def test_token_goes_in_a_header_and_nowhere_else(recording_proxy, hapi_service, 
     assert len(data) == 360
 
 
+@pytest.fixture
+def private_cache(tmp_path, monkeypatch):
+    """A home and a temp dir of the test's own; hapiclient's cache default as it was, afterwards."""
+    import hapiclient.cache
+    import hapiclient.hapi  # the module, for sys.modules
+
+    from spacehub.data import hapi_client
+
+    home, temp = tmp_path / "home", tmp_path / "tmp"
+    home.mkdir()
+    temp.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    upstream = hapi_client._original_cachedir or hapiclient.cache.cachedir  # hapiclient's own, hooked or not
+    monkeypatch.setattr(hapiclient.cache, "cachedir", upstream)
+    monkeypatch.setattr(sys.modules["hapiclient.hapi"], "cachedir", upstream)
+    return home, temp
+
+
+def test_kernels_cache_in_their_own_private_folder(recording_proxy, private_cache, monkeypatch):
+    """hapiclient's defaults (it caches) in a notebook: the account's ~/.cache/hapiclient, 0700, and
+    nothing in the temp dir every account shares."""
+    from hapiclient import hapi
+
+    import spacehub.data
+
+    home, temp = private_cache
+    url, seen = recording_proxy
+    monkeypatch.setenv("SPACEHUB_HAPI_URL", url)
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "s3cret")
+    data, _ = hapi(spacehub.data.hapi_server(), "omni_hro_1min", "SYM_H", START, STOP)
+    assert len(data) == 360 and seen
+    assert not (temp / "hapi-data").exists() and not list(temp.iterdir())
+    folder = home / ".cache" / "hapiclient"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    written = [str(p) for p in folder.rglob("*")]
+    assert any(p.endswith(".bin") for p in written), written  # it did cache, there
+    assert not any("s3cret" in p for p in written)
+    data, _ = hapi(spacehub.data.hapi_server(), "omni_hro_1min", "SYM_H", START, STOP, cachedir=str(home / "own"))
+    assert (home / "own").is_dir()  # a folder the caller names still wins
+
+
+def test_private_cache_folder_is_made_private_and_never_someone_elses(private_cache):
+    from spacehub.data.hapi_client import private_cache_folder
+
+    home, _ = private_cache
+    folder = home / ".cache" / "hapiclient"
+    folder.mkdir(parents=True, mode=0o755)
+    folder.chmod(0o755)
+    assert private_cache_folder() == folder and stat.S_IMODE(folder.stat().st_mode) == 0o700
+    folder.rmdir()
+    folder.symlink_to(home)  # a link is not this account's folder, wherever it points
+    with pytest.raises(PermissionError, match="not a folder of this account"):
+        private_cache_folder()
+
+
+def test_catalog_reader_writes_nothing_to_the_shared_temp_dir(hapi_service, private_cache):
+    from spacehub.catalog.readers.hapi import read_hapi
+
+    home, temp = private_cache
+    ds = read_hapi(hapi_service, "omni_hro_1min", START, STOP, ["SYM_H"])
+    assert ds.sizes["time"] == 360
+    assert not list(temp.iterdir()) and not list(home.iterdir())  # the catalog caches on its own
+
+
 def test_refusal_reads_as_hapiclient_reports_it(recording_proxy, monkeypatch):
     from hapiclient import hapi
     from hapiclient.util import HAPIError
@@ -98,3 +166,15 @@ def test_hapiclient_still_calls_the_hooked_names():
     assert "urlopen" in hapiclient.get.get_csv.__code__.co_names
     assert "urlopen" in hapiclient.util.urlretrieve.__code__.co_names
     assert "urlopen" in inspect.getsource(hapiclient.info.info)
+
+
+def test_hapiclient_still_takes_its_cache_default_from_the_hooked_name():
+    """The contract of ``use_private_cache`` (hapiclient 0.3.x): each request's options come from
+    ``hapiclient.hapi.hapiopts``, which calls the module global ``cachedir()``, that of hapiclient.cache."""
+    import hapiclient.cache
+    import hapiclient.hapi  # the module, for sys.modules
+
+    module = sys.modules["hapiclient.hapi"]
+    assert "cachedir" in module.hapiopts.__code__.co_names
+    assert module.cachedir is hapiclient.cache.cachedir or module.cachedir.__module__ == "spacehub.data.hapi_client"
+    assert "hapiopts" in module.hapi.__code__.co_names

@@ -95,6 +95,17 @@ def test_data_errors(hapi, params, code, http):
     assert r.json()["status"]["code"] == code
 
 
+@pytest.mark.parametrize("path", ["/t/0123456789abcdef0123456789abcdef/hapi/catalog",
+                                  "/t/0123456789abcdef0123456789abcdef", "/hapi/catalog?token=abc", "/hapi/info?id=x&TOKEN=abc"])
+def test_a_token_in_the_url_is_refused_with_what_to_do(hapi, path):
+    """No credential in a URL: the former path form and ?token= are told to use the header."""
+    r = requests.get(hapi.removesuffix("/hapi") + path, timeout=30)
+    assert r.status_code == 400
+    status = r.json()["status"]
+    assert status["code"] == 1400 and "Authorization: token" in status["message"]
+    assert "spacehub.data.hapi_server()" in status["message"]
+
+
 def test_no_data_for_range(hapi):
     r = get(hapi + "/data", dataset="omni_hro_1min", start="2019-01-01Z", stop="2019-01-02Z", include="header")
     assert r.status_code == 200

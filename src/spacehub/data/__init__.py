@@ -16,17 +16,19 @@ def hapi_server() -> str:
     """This hub's HAPI server URL, for any HAPI client in a notebook of this hub.
 
     The URL carries no credential. hapiclient is taught to send this server's token as a header
-    (:mod:`spacehub.data.hapi_client`), so nothing secret lands in outputs, cache folders or logs;
-    other clients send ``Authorization: token $JUPYTERHUB_API_TOKEN`` themselves:
+    and to cache in the account's own ``~/.cache/hapiclient`` (:mod:`spacehub.data.hapi_client`), so
+    nothing secret lands in outputs, shared folders or logs; other clients send
+    ``Authorization: token $JUPYTERHUB_API_TOKEN`` themselves:
 
     >>> from hapiclient import hapi                                   # doctest: +SKIP
     >>> data, meta = hapi(spacehub.data.hapi_server(), "omni_hro_1min", "BZ_GSM,SYM_H",
     ...                   "2015-03-17T00:00:00Z", "2015-03-19T00:00:00Z")  # doctest: +SKIP
     """
+    from .hapi_client import authorize, use_private_cache
+
     server = environment.hapi_server()
     token = environment.server_token()
+    use_private_cache()
     if token:
-        from .hapi_client import authorize
-
         authorize(server, token)
     return server

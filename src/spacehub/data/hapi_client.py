@@ -13,18 +13,75 @@ The one hook into hapiclient, for 0.2.6 to 0.3.x: every request goes through
 the urllib3 response, or the parsed JSON, or ``HAPIError`` with the server's HAPI status message
 and the same "non-200 HTTP status (N)" text that :func:`spacehub.catalog.readers.hapi.http_status`
 reads. ``tests/unit/test_hapi_client.py`` fails if hapiclient stops calling these names.
+
+hapiclient caches under ``tempfile.gettempdir()/hapi-data`` by default (``hapiclient.cache.cachedir()``
+with no arguments, read by ``hapiclient.hapi.hapiopts`` for every request, 0.3.x): a folder every
+account shares, owned by whoever made it first, whose pickles hapiclient loads back with
+``usecache=True``. :func:`use_private_cache` makes that default :func:`cache_folder`, the account's
+own ``~/.cache/hapiclient`` (0700).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 _lock = threading.Lock()
 _tokens: dict[str, str] = {}  # URL prefix (ends with "/") -> token sent to it
 _original: Callable[..., Any] | None = None
+_original_cachedir: Callable[..., str] | None = None
+
+
+def cache_folder() -> Path:
+    """hapiclient's cache folder for this account: ``~/.cache/hapiclient`` (not made here)."""
+    return Path.home() / ".cache" / "hapiclient"
+
+
+def private_cache_folder() -> Path:
+    """:func:`cache_folder`, made if need be, with mode 0700; refused if another account owns it."""
+    folder = cache_folder()
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    st = folder.lstat()
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+        raise PermissionError(f"{folder} is not a folder of this account: hapiclient will not cache there; "
+                              "remove it, and the next request makes it anew")
+    if stat.S_IMODE(st.st_mode) != 0o700:
+        folder.chmod(0o700)
+    return folder
+
+
+def use_private_cache() -> None:
+    """Make hapiclient's default cache folder :func:`private_cache_folder`, never the shared temp dir.
+
+    A ``cachedir=`` given to ``hapi()`` still wins.
+    """
+    import sys
+
+    import hapiclient.cache
+    import hapiclient.hapi  # the module, for sys.modules (the package's `hapi` is the function)
+
+    global _original_cachedir
+    with _lock:
+        if hapiclient.cache.cachedir is not _cachedir:
+            _original_cachedir = hapiclient.cache.cachedir
+            hapiclient.cache.cachedir = _cachedir
+        sys.modules["hapiclient.hapi"].cachedir = _cachedir  # type: ignore[attr-defined]  # imported by name
+
+
+def _cachedir(*args: str) -> str:
+    if args:  # cachedir(base, server): the server's folder under a base folder, as before
+        assert _original_cachedir is not None
+        return _original_cachedir(*args)
+    return str(private_cache_folder())
 
 
 def authorize(server: str, token: str) -> None:

@@ -11,7 +11,6 @@ few times with back-off, as GETs may safely be; request errors (HAPI 14xx, HTTP 
 from __future__ import annotations
 
 import re
-import tempfile
 import time
 
 import numpy as np
@@ -55,8 +54,12 @@ def _hapi_call(server: str, dataset: str, *args, retries: int, backoff: float):
     from hapiclient import hapi
     from hapiclient.util import HAPIError
 
+    from ...data.hapi_client import cache_folder
+
     where = f"{server.rstrip('/')}/data?id={dataset}"
-    opts = {"logging": False, "usecache": False, "cache": False, "cachedir": tempfile.gettempdir()}
+    # nothing is cached (the catalog has its own cache); the folder is named all the same, so that
+    # nothing would go to hapiclient's default, a temp dir every account shares
+    opts = {"logging": False, "usecache": False, "cache": False, "cachedir": str(cache_folder())}
     for attempt in range(1, retries + 1):
         try:
             return hapi(server, dataset, *args, **opts)

@@ -1,27 +1,40 @@
 """The data service as a tornado application behind the hub.
 
-Authentication goes through the hub: a token (``Authorization: token ...`` header, or a path
-segment ``/t/<token>/`` for HAPI clients that cannot send headers, such as hapiclient) or the hub's
+Authentication goes through the hub: a token in an ``Authorization: token ...`` header, or the hub's
 OAuth cookie in a browser. The token must carry ``access:services!service=data``, which every user
 has. With ``SPACEHUB_DATA_PUBLIC=1`` (settings ``data_service.public``) anyone may read.
+
+A token is never taken from the URL: one there ends up in the proxy's log, in the browser's history
+and in hapiclient's cache folder names. A request with ``?token=`` or with the former path form
+``/t/<token>/hapi/...`` is answered with a HAPI error saying to send the header instead
+(``spacehub.data.hapi_server()`` makes hapiclient do so), and its token is checked by nobody.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 from typing import Any
 from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubOAuthenticated
 from tornado import ioloop, iostream, web
 
+from ...redact import redact, redact_logs
 from .binary import BinaryRecords
 from .hapi import HAPIError, HAPIServer
 
 log = logging.getLogger("spacehub.data")
-PATH_TOKEN = re.compile(r"/t/[^/]+/")
+
+#: what a request with a token in its URL is told
+NO_TOKEN_IN_URL = ("a token is never accepted in the URL: send it in an `Authorization: token ...` header "
+                   "(in a notebook, spacehub.data.hapi_server() does so for hapiclient)")
+
+
+def _refuse_token_in_url(handler: web.RequestHandler) -> None:
+    handler.set_status(400)
+    handler.set_header("Content-Type", "application/json")
+    handler.finish(HAPIError(1400, NO_TOKEN_IN_URL).answer()[2])
 
 
 class HAPIHandler(HubOAuthenticated, web.RequestHandler):
@@ -36,36 +49,30 @@ class HAPIHandler(HubOAuthenticated, web.RequestHandler):
         # tornado would hash every body (0.1 s for 50 MB of records); HAPI clients do not revalidate
         return None
 
-    def _token_from_path(self) -> str | None:
-        return self.path_kwargs.get("token")
-
     async def prepare(self):
+        if any(name.lower() == "token" for name in self.request.query_arguments):
+            _refuse_token_in_url(self)  # even where anyone may read: the client should learn it
+            return
         if self.public:
             return
         from jupyterhub.services.auth import HubOAuth
 
         hub_auth: HubOAuth = self.settings["hub_auth"]
-        token = self._token_from_path()
-        model = None
-        if token:
-            model = await hub_auth.user_for_token(token, sync=False)
-        else:
-            model = await hub_auth.get_user(self, sync=False)
+        model = await hub_auth.get_user(self, sync=False)
         if model and hub_auth.check_scopes(hub_auth.access_scopes, model):
             self.current_user = model
             return
-        if not token and not model and "text/html" in self.request.headers.get("Accept", ""):
+        if not model and "text/html" in self.request.headers.get("Accept", ""):
             # a browser: log in through the hub (OAuth), then come back here
             self.redirect(self.get_login_url())
             return
-        self.set_status(403 if (token or self.request.headers.get("Authorization")) else 401)
+        self.set_status(403 if self.request.headers.get("Authorization") else 401)
         self.set_header("Content-Type", "application/json")
         self.finish(HAPIError(1400, "log in to the hub, or send a hub token with access to this service")
                     .answer()[2])
 
-    async def get(self, endpoint: str, token: str | None = None):
+    async def get(self, endpoint: str):
         query = {k: self.get_argument(k) for k in self.request.arguments}
-        query.pop("token", None)  # a hub token in the URL is authentication, not a HAPI parameter
         handlers = {"about": self.server.about, "capabilities": self.server.capabilities,
                     "catalog": self.server.catalog_list, "info": self.server.info, "data": self.server.data}
         try:
@@ -105,6 +112,13 @@ class HAPIHandler(HubOAuthenticated, web.RequestHandler):
         self.finish()
 
 
+class TokenInPathHandler(web.RequestHandler):
+    """The former ``/t/<token>/...`` form: told what to do instead, the token looked at by nobody."""
+
+    def get(self, rest: str):
+        _refuse_token_in_url(self)
+
+
 class LandingHandler(web.RequestHandler):
     def get(self):
         self.redirect(self.request.path.rstrip("/") + "/hapi/about")
@@ -120,15 +134,17 @@ def make_app(prefix: str = "/services/data/", public: bool = False, catalog=None
     kw = {"server": server, "public": public}
     settings: dict[str, Any] = {"log_function": _log_request}
     handlers: list[Any] = [
-        (rf"{prefix}t/(?P<token>[^/]+)/hapi/(?P<endpoint>[a-z]+)", HAPIHandler, kw),
         (rf"{prefix}hapi/(?P<endpoint>[a-z]+)", HAPIHandler, kw),
+        (rf"{prefix}t/(.*)", TokenInPathHandler),
         (rf"{prefix}?", LandingHandler),
     ]
     if not public:
         from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
 
         # the singleton: HubOAuthCallbackHandler finds the OAuth state (and PKCE verifier) there
-        settings["hub_auth"] = HubOAuth.instance(api_token=os.environ["JUPYTERHUB_API_TOKEN"], cache_max_age=60)
+        # allow_token_in_url: JupyterHub 6.1's default already, unless JUPYTERHUB_ALLOW_TOKEN_IN_URL says otherwise
+        settings["hub_auth"] = HubOAuth.instance(api_token=os.environ["JUPYTERHUB_API_TOKEN"], cache_max_age=60,
+                                                 allow_token_in_url=False)
         # signs the OAuth cookie of browser logins; a restart only means logging in again
         settings["cookie_secret"] = os.urandom(32)
         handlers.append((rf"{prefix}oauth_callback", HubOAuthCallbackHandler))
@@ -136,12 +152,13 @@ def make_app(prefix: str = "/services/data/", public: bool = False, catalog=None
 
 
 def _log_request(handler: web.RequestHandler) -> None:
-    # tokens in paths or queries never reach the log
-    uri = PATH_TOKEN.sub("/t/***/", re.sub(r"token=[^&]+", "token=***", handler.request.uri))
+    # redacted here too, not only by main's redact_logs: an application made elsewhere (tests) logs the same
+    uri = redact(handler.request.uri or "")
     log.info("%d %s %s %.1fms", handler.get_status(), handler.request.method, uri, 1000 * handler.request.request_time())
 
 
 def main(argv=None) -> int:
+    redact_logs()  # tornado's and the hub client's own lines too
     logging.basicConfig(level=logging.WARNING, format="[%(levelname)1.1s %(asctime)s spacehub.data] %(message)s")
     log.setLevel(logging.INFO)
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/data/")
