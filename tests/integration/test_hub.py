@@ -1,6 +1,8 @@
 """The local hub end to end: login form, spawn, a Dask Gateway cluster from inside the user's
 server, other users refused, the per-user quota, clusters stopped with the server."""
 
+import json
+
 import pytest
 import requests
 from hubtools import Kernel, wait_for
@@ -241,3 +243,29 @@ def test_hapiclient_through_hub(hub, alice, tmp_path):
     assert len(data) == 1440
     assert data["SYM_H"].min() < -150  # the injected storm
     assert alice["token"] not in hub.log()
+
+
+def test_hapiclient_in_her_kernel_caches_in_her_home(hub, alice_kernel):
+    """hapiclient with its defaults (it caches) in alice's kernel: her own ~/.cache/hapiclient (0700),
+    nothing in the temp dir every account shares, no token in any name."""
+    out = alice_kernel.run(
+        "import json, os, stat, tempfile\n"
+        "import spacehub.data\n"
+        "from hapiclient import hapi\n"
+        "from hapiclient.cache import server2dirname\n"
+        "server = spacehub.data.hapi_server()\n"
+        "data, _ = hapi(server, 'omni_hro_1min', 'SYM_H', '2015-03-17T00:00:00Z', '2015-03-18T00:00:00Z')\n"
+        "def walk(top):\n"
+        "    return [os.path.join(d, n) for d, ds, fs in os.walk(top) for n in ds + fs]\n"
+        "folder = os.path.expanduser('~/.cache/hapiclient')\n"
+        "shared = os.path.join(tempfile.gettempdir(), 'hapi-data')\n"
+        "token = os.environ['JUPYTERHUB_API_TOKEN']\n"
+        "print(json.dumps({'records': len(data), 'folder': folder, 'mode': stat.S_IMODE(os.stat(folder).st_mode),\n"
+        "                  'cached': walk(folder), 'shared': [p for p in walk(shared) if server2dirname(server) in p],\n"
+        "                  'token_in_a_name': any(token in p for p in walk(folder) + walk(shared))}))\n")
+    seen = json.loads(out.strip().splitlines()[-1])
+    assert seen["records"] == 1440
+    assert seen["folder"] == str(hub.workdir / "state" / "homes" / "alice" / ".cache" / "hapiclient")
+    assert seen["mode"] == 0o700
+    assert any(p.endswith(".bin") for p in seen["cached"]), seen["cached"]
+    assert seen["shared"] == [] and seen["token_in_a_name"] is False

@@ -128,6 +128,25 @@ def test_private_cache_folder_is_made_private_and_never_someone_elses(private_ca
         private_cache_folder()
 
 
+def test_a_kernel_using_hapiclient_directly_caches_privately(tmp_path):
+    """A kernel's startup file (spacehub.notebook) moves hapiclient's default cache as soon as
+    hapiclient is imported, without spacehub.data being asked for anything."""
+    import subprocess
+
+    from spacehub.notebook import STARTUP_FILE
+
+    code = ("import runpy, sys; runpy.run_path(sys.argv[1]); assert 'hapiclient' not in sys.modules\n"
+            "from hapiclient import hapi\n"
+            "print(sys.modules['hapiclient.hapi'].hapiopts()['cachedir'])")
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "TMPDIR": str(tmp_path / "tmp")}
+    done = subprocess.run([sys.executable, "-c", code, str(STARTUP_FILE)], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / ".cache" / "hapiclient"
+    assert done.stdout.strip() == str(folder)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
 def test_catalog_reader_writes_nothing_to_the_shared_temp_dir(hapi_service, private_cache):
     from spacehub.catalog.readers.hapi import read_hapi
 

@@ -72,6 +72,7 @@ def test_a_users_own_startup_file_is_kept(monkeypatch):
 
     monkeypatch.setenv("PYTHONSTARTUP", "/home/alice/.pythonrc")
     monkeypatch.setattr(launch, "import_jsonschema", lambda: None)
+    monkeypatch.setattr(launch, "redact_logs", lambda: None)  # a record factory for the whole test process
     monkeypatch.setattr(launch.importlib, "import_module", lambda name: type("M", (), {"main": staticmethod(lambda: 0)}))
     launch.main(["jupyterhub-singleuser"])
     assert os.environ["PYTHONSTARTUP"] == "/home/alice/.pythonrc"

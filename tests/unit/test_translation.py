@@ -31,7 +31,7 @@ def test_demo_local_defaults():
     assert c.FirstUseAuthenticator.create_users is False  # no open sign-up
     assert c.Authenticator.allow_all is False
     assert c.Authenticator.admin_users == {"admin"}
-    assert c.ConfigurableHTTPProxy.command == ["/chp"]
+    assert c.ConfigurableHTTPProxy.command == ["/env/bin/python", "-m", "spacehub.redact", "/chp"]  # output redacted
     assert c.ConfigurableHTTPProxy.pid_file == "/srv/state/proxy.pid"
     assert c.ConfigurableHTTPProxy.log_level == "warn"  # its API requests at info would fill the log
     assert c.Spawner.cmd == ["/env/bin/python", "-m", "spacehub.hub.launch", "jupyterhub-singleuser"]

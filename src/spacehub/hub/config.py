@@ -72,7 +72,8 @@ def hub_config(settings: Settings, secrets: Mapping[str, str], runtime: Runtime)
     c.JupyterHub.cleanup_proxy = True
     c.JupyterHub.pid_file = str(state / HUB_PID_FILE)
 
-    c.ConfigurableHTTPProxy.command = [runtime.proxy_cmd]
+    # its output through spacehub.redact: it logs the whole URL of each request it could not proxy
+    c.ConfigurableHTTPProxy.command = [str(runtime.bin_dir / "python"), "-m", "spacehub.redact", runtime.proxy_cmd]
     c.ConfigurableHTTPProxy.api_url = proxy_api_url(settings)
     c.ConfigurableHTTPProxy.auth_token = secrets["proxy_auth_token"]
     c.ConfigurableHTTPProxy.pid_file = str(state / PROXY_PID_FILE)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config.jsonschema_ import import_jsonschema
+from ..redact import redact_logs
 
 PROGRAMS = {
     "jupyterhub": "jupyterhub.app",
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None):
     if not argv or argv[0] not in PROGRAMS:
         raise SystemExit(f"usage: python -m spacehub.hub.launch {{{'|'.join(PROGRAMS)}}} [ARGS...]")
     name, *args = argv
+    redact_logs()  # no credential in the hub's log nor a server's, from their first line
     import_jsonschema()  # before the program imports it: see spacehub.config.jsonschema_
     if name == "jupyterhub-singleuser":
         from ..notebook import STARTUP_FILE

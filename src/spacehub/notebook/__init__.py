@@ -3,7 +3,7 @@
 Notebook plots (bokeh, panel, holoviews/hvplot) load their JavaScript and style sheets from public
 CDNs by default; on networks without internet access they stay blank. A user's server (started by
 :mod:`spacehub.hub.launch`) gives its kernels :data:`STARTUP_FILE` as ``PYTHONSTARTUP`` (unless the
-user set one), which calls :func:`offline_plots`.
+user set one), which calls :func:`offline_plots` and :func:`private_hapi_cache`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import importlib.abc
 import importlib.util
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 #: the startup file kernels run (IPython runs ``$PYTHONSTARTUP`` in every kernel)
 STARTUP_FILE = Path(__file__).with_name("startup.py")
@@ -28,11 +30,29 @@ def offline_plots() -> None:
     """
     os.environ.setdefault("BOKEH_RESOURCES", "inline")
     os.environ.setdefault("PANEL_INLINE", "1")
-    module = sys.modules.get("holoviews.ipython")
+    after_import("holoviews.ipython", _inline)
+
+
+def private_hapi_cache() -> None:
+    """Once a kernel imports hapiclient, it caches in the account's own ``~/.cache/hapiclient``
+    (:func:`spacehub.data.hapi_client.use_private_cache`), not in the temp dir every account shares,
+    whether or not the notebook asks ``spacehub.data`` for anything."""
+
+    def then(module: ModuleType) -> None:
+        from ..data.hapi_client import use_private_cache  # here: 0.2 s of imports a kernel may never need
+
+        use_private_cache()
+
+    after_import("hapiclient.hapi", then)
+
+
+def after_import(name: str, then: Callable[[ModuleType], None]) -> None:
+    """``then(module)`` once module ``name`` has run: now if it has, else as soon as it is imported."""
+    module = sys.modules.get(name)
     if module is not None:
-        _inline(module)
-    elif not any(isinstance(f, _AfterImport) for f in sys.meta_path):
-        sys.meta_path.insert(0, _AfterImport())
+        then(module)
+    elif not any(isinstance(f, _AfterImport) and f.name == name for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterImport(name, then))
 
 
 def _inline(module) -> None:
@@ -55,10 +75,13 @@ def _inline_stylesheets(viewable, root) -> None:
 
 
 class _AfterImport(importlib.abc.MetaPathFinder):
-    """Finds ``holoviews.ipython`` through the other finders and sets the parameter once it ran."""
+    """Finds module ``name`` through the other finders and calls ``then(module)`` once it ran."""
+
+    def __init__(self, name: str, then: Callable[[ModuleType], None]):
+        self.name, self.then = name, then
 
     def find_spec(self, name, path=None, target=None):
-        if name != "holoviews.ipython":
+        if name != self.name:
             return None
         sys.meta_path.remove(self)  # one use: the real finders find it, this one only wraps the loader
         spec = importlib.util.find_spec(name)
@@ -68,7 +91,7 @@ class _AfterImport(importlib.abc.MetaPathFinder):
 
         def exec_module(module):
             run(module)
-            _inline(module)
+            self.then(module)
 
         spec.loader.exec_module = exec_module  # this spec's loader only
         return spec
