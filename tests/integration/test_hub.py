@@ -269,3 +269,16 @@ def test_hapiclient_in_her_kernel_caches_in_her_home(hub, alice_kernel):
     assert seen["mode"] == 0o700
     assert any(p.endswith(".bin") for p in seen["cached"]), seen["cached"]
     assert seen["shared"] == [] and seen["token_in_a_name"] is False
+
+
+def test_a_token_in_a_url_opens_nothing(hub, alice):
+    """Tokens go in headers: the hub's API, her server and the data service take none from a URL
+    (JupyterHub 6.1: the hub reads only the header, and servers' HubAuth.allow_token_in_url is off)."""
+    token = alice["token"]
+    assert requests.get(f"{hub.url}hub/api/user?token={token}", timeout=10).status_code == 403
+    assert requests.get(f"{hub.url}hub/api/user", headers={"Authorization": f"token {token}"}, timeout=10).ok
+    r = requests.get(f"{alice['server']}api/contents?token={token}", timeout=10, allow_redirects=False)
+    assert r.status_code in (302, 403), r.status_code
+    assert requests.get(f"{alice['server']}api/contents", headers={"Authorization": f"token {token}"}, timeout=10).ok
+    r = requests.get(f"{hub.url}services/data/hapi/catalog?token={token}", timeout=10)
+    assert r.status_code == 400 and "Authorization: token" in r.json()["status"]["message"]

@@ -1,6 +1,6 @@
-"""No credential in a log: the proxy, the hub and the data service each log requests that carry a
-real token in their URL, and the output of `spacehub up` (theirs, all of it) holds none of it, while
-each line is there, redacted."""
+"""No credential in a log: the proxy, the hub, the data service and the gateway each log requests
+that carry a real token in their URL, and the output of `spacehub up` (theirs, all of it) holds
+none of it, while each line is there, redacted."""
 
 import pytest
 import requests
@@ -45,6 +45,8 @@ def test_no_token_in_any_log(hub, token, dead_route):
     assert requests.get(f"{data}/hapi/catalog?token={token}", timeout=10).status_code == 400
     assert requests.get(f"{data}/t/{token}/hapi/catalog", timeout=10).status_code == 400
     assert requests.get(f"{data}/t/{token}", timeout=10).status_code == 400
+    # the gateway logs refused requests with their URL
+    assert requests.get(f"{hub.gateway_url}/api/v1/clusters/?token={token}", timeout=10).status_code == 401
 
     # each line is there, whether redacted or not (the proxy, the hub and the service write apart)
     seen = {
@@ -54,6 +56,7 @@ def test_no_token_in_any_log(hub, token, dead_route):
         "the hub's not found": ("GET /hub/api/users/", "JupyterHub log"),
         "the data service, ?token=": ("spacehub.data", "/services/data/hapi/catalog?token="),
         "the data service, /t/": ("spacehub.data", "/services/data/t/", "/hapi/catalog"),
+        "the gateway's refusal": ("DaskGateway", "401 GET /api/v1/clusters/?token="),
     }
     wait_for(lambda: all(lines_with(hub.log(), *parts) for parts in seen.values()), 30,
              what="each request's log line: " + ", ".join(
@@ -69,6 +72,7 @@ def test_no_token_in_any_log(hub, token, dead_route):
         "the data service, ?token=": ("/services/data/hapi/catalog?token=[secret]", "spacehub.data"),
         "the data service, /t/": ("/services/data/t/[secret]/hapi/catalog", "spacehub.data"),
         "the data service, /t/ alone": ("/services/data/t/[secret] ", "spacehub.data"),
+        "the gateway's refusal": ("DaskGateway", "/api/v1/clusters/?token=[secret]"),
     }
     missing = [what for what, parts in redacted.items() if not lines_with(log, *parts)]
     assert not missing, f"no redacted line for {missing}:\n{log[-4000:]}"
