@@ -90,8 +90,8 @@ def test_cluster_from_inside_server(hub, alice, alice_kernel):
     assert int(values["WORKERS"]) == 2
     name = values["NAME"]
     assert values["DASHBOARD"] == f"{hub.gateway_url}/clusters/{name}/status"
-    # the dashboard answers through the hub's proxy
-    r = requests.get(values["DASHBOARD"], timeout=30)
+    # the dashboard answers its owner through the hub's proxy (tests/integration/test_dashboards.py: only her)
+    r = requests.get(values["DASHBOARD"], headers={"Authorization": f"token {alice['token']}"}, timeout=30)
     assert r.status_code == 200 and "Dask" in r.text
     alice["cluster"] = name
 

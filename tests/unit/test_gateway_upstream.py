@@ -24,8 +24,15 @@ from hubtools import exits_after_sigint
 from traitlets.config import Config
 
 from spacehub.gateway.backend import DemoBackend, IsolatedBackend, SlurmQuotaBackend
+from spacehub.gateway.dashboard_guard import dashboard_key
 from spacehub.gateway.quota import GIB
-from spacehub.gateway.upstream import PromptStop, QuietStaleRouteWatches, StaleRouteWatchFilter, sbatch_option
+from spacehub.gateway.upstream import (
+    GuardedDashboards,
+    PromptStop,
+    QuietStaleRouteWatches,
+    StaleRouteWatchFilter,
+    sbatch_option,
+)
 
 UPSTREAM = f"dask-gateway-server {version('dask-gateway-server')}"
 CONFIG = {"scheduler_cores": 1, "scheduler_memory": GIB, "worker_cores": 1, "worker_memory": GIB}
@@ -392,8 +399,11 @@ def test_database_backends_quiet_the_route_watch(monkeypatch):
     server_log = logging.getLogger("aiohttp.server")
     before = list(server_log.filters)
     try:
-        for backend in (DemoBackend(config=Config({"DemoBackend": {"stop_with_server": False}})),) * 2:
-            asyncio.run(backend.setup(None))
+        from aiohttp import web
+
+        config = Config({"DemoBackend": {"stop_with_server": False, "dashboard_secret": "s3cret"}})
+        for backend in (DemoBackend(config=config),) * 2:
+            asyncio.run(backend.setup(web.Application()))
         added = [f for f in server_log.filters if f not in before]
         assert len(added) == 1 and isinstance(added[0], StaleRouteWatchFilter)  # once, however many setups
     finally:
@@ -413,7 +423,7 @@ def slurm_config(monkeypatch, tmp_path):
     monkeypatch.setattr("pwd.getpwnam", lambda name: SimpleNamespace(pw_dir=f"/home/{name}"))
     return Config({"SlurmClusterConfig": {"partition": "compute", "qos": "long"},
                    "SlurmQuotaBackend": {"walltime": "02:00:00", "slurm_conf": "/etc/site/slurm.conf",
-                                         "api_url": "http://127.0.0.1:8001/api"},
+                                         "api_url": "http://127.0.0.1:8001/api", "dashboard_secret": "s3cret"},
                    "SlurmBackend": {"api_url": "http://127.0.0.1:8001/api"}})
 
 
@@ -430,9 +440,15 @@ def test_sbatch_command_changed_only_in_name_and_time(slurm_config, worker):
     cmd, env, script = SlurmQuotaBackend(config=slurm_config).get_submit_cmd_env_stdin(cluster, worker)
     role = "worker" if worker else "scheduler"
     expected = sbatch_option(sbatch_option(upstream, "job-name", f"dask-{role}-c0ffee"), "time", "02:00:00")
-    assert cmd == expected and cmd[:2] == [upstream[0], "--time=02:00:00"]
+    assert cmd[:2] == [upstream[0], "--time=02:00:00"]
     assert f"--job-name=dask-{role}-c0ffee" in cmd and names[0] not in cmd
-    assert env == {**upstream_env, "SLURM_CONF": "/etc/site/slurm.conf"} and script == upstream_script
+    # and the dashboard guard: its preload right after the program, the cluster's key in the job's environment
+    key = dashboard_key("s3cret", "c0ffee")
+    export = f"--export={','.join(sorted({*upstream_env, 'SPACEHUB_DASHBOARD_KEY'}))}"
+    assert [a if not a.startswith("--export=") else export for a in expected] == cmd
+    assert env == {**upstream_env, "SLURM_CONF": "/etc/site/slurm.conf", "SPACEHUB_DASHBOARD_KEY": key}
+    program = " ".join(getattr(cluster.config, f"{role}_cmd"))
+    assert script == upstream_script.replace(program, program + " --preload spacehub.gateway.dashboard_guard", 1)
 
 
 def test_scancel_and_squeue_get_only_slurm_conf(slurm_config):
@@ -442,3 +458,48 @@ def test_scancel_and_squeue_get_only_slurm_conf(slurm_config):
     ours = SlurmQuotaBackend(config=slurm_config)
     assert ours.get_stop_cmd_env("42") == (upstream.get_stop_cmd_env("42")[0], {"SLURM_CONF": "/etc/site/slurm.conf"})
     assert ours.get_status_cmd_env(["1"])[0] == upstream.get_status_cmd_env(["1"])[0]
+
+
+# --- Dashboards behind the gate, loopback only ------------------------------------------------------
+
+def test_local_clusters_get_their_key_the_guard_and_loopback_only(monkeypatch):
+    from aiohttp import web
+    from dask_gateway_server.backends.local import LocalClusterConfig
+
+    from spacehub.gateway.dashboard_guard import GUARD_PRELOAD, OWNER_ROUTE
+
+    program = {"scheduler_cmd": ["/b/dask", "scheduler"], "worker_cmd": ["/b/dask", "worker", "--no-nanny"]}
+    config = Config({"DemoBackend": {"dashboard_secret": "s3cret", "api_url": "http://127.0.0.1:8001/api"},
+                     "LocalClusterConfig": program})
+    backend = DemoBackend(config=config)
+    cluster = SimpleNamespace(name="c0ffee", username="ada", token="t", config=LocalClusterConfig(config=config),
+                              scheduler_address="tls://127.0.0.1:8786", state={"workdir": "/w"})
+    scheduler = DBBackendBase.get_scheduler_command(backend, cluster)
+    worker = DBBackendBase.get_worker_command(backend, cluster, "w1")
+    assert scheduler[:2] == program["scheduler_cmd"] and worker[:3] == program["worker_cmd"], changed(
+        "DBBackendBase.get_scheduler_command/get_worker_command", "LoopbackOnly, GuardedDashboards",
+        "the configured program first, upstream's arguments after it")
+    host = backend.default_host
+    assert {"--host", "--dashboard-address", "--dg-api-address"} <= set(scheduler) and all(
+        scheduler[scheduler.index(flag) + 1] in (host, f"{host}:0")
+        for flag in ("--host", "--dashboard-address", "--dg-api-address")), changed(
+        "DBBackendBase.get_scheduler_command", "LoopbackOnly", "every scheduler port bound to default_host")
+    assert "dask_gateway.scheduler_preload" in scheduler, changed(
+        "DBBackendBase.get_scheduler_command", "GuardedDashboards", "the gateway's own preload (and its --dg-* args)")
+    assert "--host" not in worker and "--listen-address" not in worker, changed(
+        "DBBackendBase.get_worker_command", "LoopbackOnly", "workers given no --host (spacehub adds it)")
+    assert backend.get_scheduler_command(cluster) == scheduler[:2] + GUARD_PRELOAD + scheduler[2:]
+    assert backend.get_worker_command(cluster, "w1") == worker[:3] + GUARD_PRELOAD + ["--host", "127.0.0.1"] + worker[3:]
+    key = dashboard_key("s3cret", "c0ffee")
+    assert backend.get_scheduler_env(cluster)["SPACEHUB_DASHBOARD_KEY"] == key
+    assert backend.get_worker_env(cluster)["SPACEHUB_DASHBOARD_KEY"] == key
+    assert "SPACEHUB_DASHBOARD_SECRET" not in backend.get_worker_env(cluster)
+    # the gate asks the gateway who owns a cluster, with that cluster's key
+    async def no_setup(self, app):
+        pass
+
+    monkeypatch.setattr(DBBackendBase, "setup", no_setup)  # only the route is looked at here
+    app = web.Application()
+    asyncio.run(backend.setup(app))
+    assert any(r.resource.canonical == OWNER_ROUTE for r in app.router.routes())
+    assert all(issubclass(b, GuardedDashboards) for b in (DemoBackend, IsolatedBackend, SlurmQuotaBackend))

@@ -47,8 +47,12 @@ def test_demo_local_defaults():
 def test_services_and_roles():
     c = hub_config(settings(), SECRETS, RUNTIME)
     services = {s["name"]: s for s in c.JupyterHub.services}
-    gw = services["dask-gateway"]
-    assert gw["url"] == "http://127.0.0.1:8001"
+    # users reach the gate; it passes the API on to the gateway's own proxy
+    gate, gw = services["dask-gateway"], services["dask-gateway-server"]
+    assert gate["url"] == "http://127.0.0.1:8004" and gate["oauth_no_confirm"]
+    assert gate["command"] == ["/env/bin/python", "-m", "spacehub.gateway.gate"]
+    assert gate["environment"]["SPACEHUB_GATEWAY_PROXY"] == "http://127.0.0.1:8001"
+    assert "url" not in gw
     assert gw["command"] == ["/env/bin/dask-gateway-server", "-f", "/hub/dg.py"]
     assert gw["environment"]["SPACEHUB_CONFIG"] == "/etc/spacehub.yaml"
     assert "--timeout=3600" in services["idle-culler"]["command"]
@@ -57,6 +61,7 @@ def test_services_and_roles():
                                                             "delete:servers"}
     assert "shares!user" in roles["user"]["scopes"]
     assert "admin:users" not in roles["spacehub-gateway"]["scopes"]  # least privilege
+    assert roles["spacehub-dashboards"]["scopes"] == ["read:users:shares"]
 
 
 def test_data_service():
@@ -205,6 +210,7 @@ def test_slurm_commands_carry_walltime_names_and_slurm_conf(tmp_path, monkeypatc
     from spacehub.gateway.backend import SlurmQuotaBackend
 
     c = gateway_config(slurm_settings(staging_dir=str(tmp_path) + "/{username}/"), Path("/b"))
+    monkeypatch.setenv("SPACEHUB_DASHBOARD_SECRET", "s3cret")
     backend = SlurmQuotaBackend(config=c)
     backend.api_url = "http://127.0.0.1:8001/services/dask-gateway/api"
     cluster = SimpleNamespace(name="c0ffee", username="ada", token="t", config=SlurmClusterConfig(config=c),
@@ -214,7 +220,9 @@ def test_slurm_commands_carry_walltime_names_and_slurm_conf(tmp_path, monkeypatc
     assert cmd[:2] == [backend.submit_command, "--time=02:00:00"]
     assert "--job-name=dask-worker-c0ffee" in cmd and "--partition=compute" in cmd and "--account=helio" in cmd
     assert env["SLURM_CONF"] == "/etc/slurm-site/slurm.conf"  # sbatch's own environment (the launcher's)
-    assert script.splitlines()[-1].startswith("/opt/spacehub/job-env/bin/dask worker --no-nanny tls://10.0.0.5:8786")
+    assert script.splitlines()[-1].startswith("/opt/spacehub/job-env/bin/dask worker --no-nanny "
+                                              "--preload spacehub.gateway.dashboard_guard tls://10.0.0.5:8786")
+    assert len(env["SPACEHUB_DASHBOARD_KEY"]) == 64  # the job's dashboard key, never on its command line
     assert "--job-name=dask-scheduler-c0ffee" in backend.get_submit_cmd_env_stdin(cluster)[0]
     site_conf = {"SLURM_CONF": "/etc/slurm-site/slurm.conf"}
     assert backend.get_stop_cmd_env("42") == ([backend.cancel_command, "42"], site_conf)

@@ -127,6 +127,7 @@ class GatewaySettings:
     idle_timeout: float
     stop_with_server: bool
     check_servers_every: float
+    gate_port: int = 8004  #: the gate in front of the gateway (dashboards behind the hub's login)
 
 
 @dataclass(frozen=True)
@@ -258,7 +259,8 @@ def build_settings(d: dict[str, Any], source: Path, base: Path, templates_base: 
             user_quota=UserQuotaSettings(float(gw["user_quota"]["cores"]), gib(gw["user_quota"]["memory_gib"]),
                                          gw["user_quota"]["clusters"]),
             worker_nanny=gw["worker_nanny"], idle_timeout=float(gw["idle_timeout"]),
-            stop_with_server=gw["stop_with_server"], check_servers_every=float(gw["check_servers_every"])),
+            stop_with_server=gw["stop_with_server"], check_servers_every=float(gw["check_servers_every"]),
+            gate_port=gw["gate_port"]),
         profiles=tuple(Profile(p["name"], p.get("display_name", p["name"]), p.get("description", ""),
                                float(p["cores"]), gib(p["memory_gib"]), p.get("default", False))
                        for p in d["profiles"]),

@@ -15,6 +15,8 @@ _GENERATED = {
     "jupyterhub_cookie_secret": 32,
     "proxy_auth_token": 32,
     "service_token_dask-gateway": 32,
+    "service_token_dask-gateway-server": 32,
+    "dashboard_secret": 32,  # every cluster's dashboard key derives from it (gateway.dashboard_guard)
     "service_token_idle-culler": 32,
     "admin_password": 24,  # >= 32 characters, as SharedPasswordAuthenticator requires of admins
     "shared_password": 9,  # 12 characters: short enough to write on a whiteboard

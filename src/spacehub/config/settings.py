@@ -181,6 +181,7 @@ def _check_consistency(s: dict, path, text) -> None:
     for key, port in (("hub.port", s["hub"]["port"]), ("hub.api_port", s["hub"]["api_port"]),
                       ("hub.proxy_api_port", s["hub"]["proxy_api_port"]),
                       ("gateway.port", s["gateway"]["port"] if s["gateway"]["enabled"] else None),
+                      ("gateway.gate_port", s["gateway"]["gate_port"] if s["gateway"]["enabled"] else None),
                       ("data_service.port", s["data_service"]["port"] if s["data_service"]["enabled"] else None)):
         if port is None:
             continue

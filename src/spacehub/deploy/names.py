@@ -4,7 +4,14 @@ GATEWAY_SERVICE = "dask-gateway"
 CULLER_SERVICE = "idle-culler"
 DATA_SERVICE = "data"
 
+#: the gateway's own process; GATEWAY_SERVICE is what users reach at /services/dask-gateway (the gate, on
+#: the local and slurm targets)
+GATEWAY_SERVER_SERVICE = "dask-gateway-server"
+#: the hub's secret every cluster's dashboard key derives from (the gateway's and the gate's environment)
+DASHBOARD_SECRET_ENV = "SPACEHUB_DASHBOARD_SECRET"
+
 GATEWAY_ROLE = "spacehub-gateway"
+DASHBOARDS_ROLE = "spacehub-dashboards"
 CULLER_ROLE = "spacehub-idle-culler"
 
 #: the per-user quota published to servers (JSON: :mod:`spacehub.deploy.published`)

@@ -25,9 +25,11 @@ from .names import (
     CACHE_GIB_ENV,
     CULLER_ROLE,
     CULLER_SERVICE,
+    DASHBOARDS_ROLE,
     DATA_PUBLIC_ENV,
     DATA_SERVICE,
     GATEWAY_ROLE,
+    GATEWAY_SERVER_SERVICE,
     GATEWAY_SERVICE,
     HAPI_URL_ENV,
     OFFLINE_PLOTS,
@@ -63,10 +65,12 @@ class Service:
     oauth_no_confirm: bool = False  #: users are not asked to authorise it
     scopes: tuple[str, ...] = ()  #: the service's own role (empty: no role)
     environment: Mapping[str, str] | None = None  #: what it reads besides the hub's JUPYTERHUB_* variables
+    role_name: str = ""  #: its role's name, when not the usual one for its name
 
     @property
     def role(self) -> str:
-        return {GATEWAY_SERVICE: GATEWAY_ROLE, CULLER_SERVICE: CULLER_ROLE}.get(self.name, f"spacehub-{self.name}")
+        return self.role_name or {GATEWAY_SERVICE: GATEWAY_ROLE, CULLER_SERVICE: CULLER_ROLE}.get(
+            self.name, f"spacehub-{self.name}")
 
 
 @dataclass(frozen=True)
@@ -157,10 +161,10 @@ def _network(s: Settings) -> Network:
                        gateway_public=gateway_route,
                        data_service=f"http://spacehub-data:{s.data_service.port}",
                        hapi=f"http://proxy-public{hapi_route}")
-    # servers run on this machine: the API through the hub's proxy on loopback, scheduler traffic
-    # straight to the gateway's own proxy, links with the URL the users' browsers know
+    # servers run on this machine: the API through the hub's proxy (and the gate) on loopback,
+    # scheduler traffic straight to the gateway's own proxy, links with the URL the users' browsers know
     return Network(hub_api=f"http://127.0.0.1:{s.hub.api_port}{base}hub/api",
-                   gateway_service=f"http://127.0.0.1:{s.gateway.port}",
+                   gateway_service=f"http://127.0.0.1:{s.gateway.gate_port}",
                    gateway_api=f"http://127.0.0.1:{s.hub.port}{gateway_route}",
                    gateway_proxy=f"gateway://127.0.0.1:{s.gateway.port}",
                    gateway_public=s.hub.public_url.rstrip("/") + f"/services/{GATEWAY_SERVICE}",
@@ -213,10 +217,17 @@ def _server_token_scopes(s: Settings) -> tuple[str, ...]:
 
 def _services(s: Settings, network: Network, data_env: Mapping[str, str]) -> tuple[Service, ...]:
     services = []
-    if s.gateway.enabled:
-        # to stop the clusters of users whose server stopped (gateway.stop_with_server)
-        services.append(Service(GATEWAY_SERVICE, network.gateway_service,
-                                scopes=("list:users", "read:users:name", "read:servers")))
+    # to stop the clusters of users whose server stopped (gateway.stop_with_server)
+    gateway_scopes = ("list:users", "read:users:name", "read:servers")
+    if s.gateway.enabled and s.target == "kubernetes":
+        services.append(Service(GATEWAY_SERVICE, network.gateway_service, scopes=gateway_scopes))
+    elif s.gateway.enabled:
+        # users reach the gate (their tokens' access to dask-gateway is access to it); it reads the
+        # shares of whoever asks for a dashboard, and passes the rest on to the gateway's own proxy
+        services.append(Service(GATEWAY_SERVICE, network.gateway_service, oauth_no_confirm=True,
+                                scopes=("read:users:shares",), role_name=DASHBOARDS_ROLE,
+                                environment={"SPACEHUB_GATEWAY_PROXY": f"http://127.0.0.1:{s.gateway.port}"}))
+        services.append(Service(GATEWAY_SERVER_SERVICE, None, scopes=gateway_scopes, role_name=GATEWAY_ROLE))
     if s.data_service.enabled:
         env = dict(data_env)
         if s.data_service.public:

@@ -9,6 +9,10 @@ What stock dask-gateway does not do:
 * **No zombie clusters.** A cluster survives the stopping or culling of the JupyterLab server that
   made it. With ``stop_with_server`` the gateway asks the hub which users still have a running
   server and stops the clusters of those who have none.
+* **Dashboards behind the hub.** Each cluster's dashboards answer only requests carrying the
+  cluster's key (:mod:`spacehub.gateway.dashboard_guard`), which the hub's gate
+  (:mod:`spacehub.gateway.gate`) adds for the cluster's owner, the users its owner shared their
+  server with, and admins. Local clusters listen on loopback only, workers included.
 * **A prompt, quiet stop.** A local cluster's processes are seen gone as soon as they exit, and
   the one harmless traceback of the gateway (a routing event written to a watch its proxy had
   already left) is not logged.
@@ -34,6 +38,7 @@ from traitlets import Bool, Float
 
 from .upstream import (
     DBUserQuota,
+    GuardedDashboards,
     KubeUserQuota,
     LoopbackDemoProcesses,
     PublicException,
@@ -94,15 +99,15 @@ class StopWithServer(Backend):
                 await self.stop_cluster(cluster.name)
 
 
-class DemoBackend(StopWithServer, DBUserQuota, QuietStaleRouteWatches, LoopbackDemoProcesses):
+class DemoBackend(StopWithServer, DBUserQuota, QuietStaleRouteWatches, GuardedDashboards, LoopbackDemoProcesses):
     """Clusters as local processes of the gateway's own Unix account (demo mode)."""
 
 
-class IsolatedBackend(StopWithServer, DBUserQuota, QuietStaleRouteWatches, UserProcesses):
+class IsolatedBackend(StopWithServer, DBUserQuota, QuietStaleRouteWatches, GuardedDashboards, UserProcesses):
     """Clusters as local processes of each user's own Unix account (isolated mode, needs root)."""
 
 
-class SlurmQuotaBackend(StopWithServer, DBUserQuota, QuietStaleRouteWatches, SlurmJobs):
+class SlurmQuotaBackend(StopWithServer, DBUserQuota, QuietStaleRouteWatches, GuardedDashboards, SlurmJobs):
     """Each cluster's scheduler and workers as Slurm jobs of the cluster's user (slurm target).
 
     Jobs are submitted through ``sudo -nHu USER dask-gateway-jobqueue-launcher``, so the user must

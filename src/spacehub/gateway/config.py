@@ -85,6 +85,9 @@ def gateway_config(settings: Settings, bin_dir: Path) -> Config:
     gw, hub = settings.gateway, settings.hub
     apply_quota(c, settings)
     c.DaskGateway.authenticator_class = "dask_gateway_server.auth.JupyterHubAuthenticator"
+    # the gateway runs as the hub service dask-gateway-server behind the gate, which users reach as
+    # dask-gateway: their tokens' access to that service is what the gateway checks
+    c.JupyterHubAuthenticator.jupyterhub_service_name = GATEWAY_SERVICE
     c.DaskGateway.address = "127.0.0.1:0"  # private API, reached only through the gateway's proxy
     c.Proxy.address = f"127.0.0.1:{gw.port}"
     c.Proxy.prefix = f"{hub.base_url}services/{GATEWAY_SERVICE}"

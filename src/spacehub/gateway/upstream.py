@@ -16,6 +16,7 @@ Read in dask-gateway-server 2024.1.0 to 2026.3.0, in which these parts did not c
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import os
 import signal
@@ -30,15 +31,18 @@ from dask_gateway_server.backends.jobqueue.slurm import SlurmBackend
 from dask_gateway_server.backends.local import LocalBackend, UnsafeLocalBackend
 from dask_gateway_server.models import Cluster, User
 from dask_gateway_server.proxy.core import Proxy
-from traitlets import Float, Integer, Unicode
+from traitlets import Float, Integer, Unicode, default
 
 from ..config import validate_settings
+from ..deploy.names import DASHBOARD_SECRET_ENV
+from .dashboard_guard import GUARD_PRELOAD, KEY_ENV, KEY_HEADER, OWNER_ROUTE, dashboard_key
 from .quota import Quota, Usage, max_workers, new_cluster_refusal, scale_refusal, total_usage
 
 #: the settings' own defaults (gateway.user_quota in the schema): one home for the numbers
 _DEFAULT_QUOTA = validate_settings({}).gateway.user_quota
 
-__all__ = ["DBUserQuota", "KubeUserQuota", "LoopbackDemoProcesses", "PromptStop", "PublicException",
+__all__ = ["DBUserQuota", "GuardedDashboards", "KubeUserQuota", "LoopbackDemoProcesses", "LoopbackOnly", "PromptStop",
+           "PublicException",
            "QuietStaleRouteWatches", "SlurmJobs", "StaleRouteWatchFilter", "UserProcesses", "UserQuota",
            "sbatch_option"]
 
@@ -292,25 +296,109 @@ class QuietStaleRouteWatches(DBBackendBase):
         await super().setup(app)
 
 
-class LoopbackDemoProcesses(PromptStop, UnsafeLocalBackend):
-    """Clusters as processes of the gateway's own account, listening on loopback only.
+def _after_program(cmd: list[str], program: list[str], args: list[str]) -> list[str]:
+    """``cmd`` (``program`` followed by upstream's arguments) with ``args`` right after ``program``."""
+    n = len(program)
+    if cmd[:n] != list(program):
+        raise RuntimeError(f"upstream's command {cmd} does not start with the configured {program}")
+    return cmd[:n] + args + cmd[n:]
+
+
+class LoopbackOnly(DBBackendBase):
+    """Schedulers and workers listening on loopback only: their TLS ports, dashboards, nannies.
+
+    Upstream binds the scheduler (``--host``), its gateway API and every dashboard to
+    ``default_host``, but gives workers no ``--host``: a worker's TLS port (and its nanny's) then
+    listens on every interface. ``--host`` is added to the worker's command here.
 
     Relies on (2024.1.0 to 2026.3.0): ``DBBackendBase.default_host`` being the address the
-    scheduler's and workers' commands bind to.
+    scheduler's command binds to (``--host``, ``--dashboard-address``, ``--dg-api-address``) and
+    the workers' dashboards too; ``get_worker_command(cluster, worker_name, scheduler_address=None)``
+    returning ``cluster.config.worker_cmd`` followed by upstream's arguments, without ``--host``
+    nor ``--listen-address``; ``dask worker --host`` binding the worker and its nanny.
     """
 
     default_host = "127.0.0.1"
 
+    def get_worker_command(self, cluster: Any, worker_name: str, scheduler_address: str | None = None) -> list[str]:
+        cmd = super().get_worker_command(cluster, worker_name, scheduler_address)
+        return _after_program(cmd, cluster.config.worker_cmd, ["--host", self.default_host])
 
-class UserProcesses(PromptStop, LocalBackend):
+
+class GuardedDashboards(DBBackendBase):
+    """Each cluster's dashboards answer only with the cluster's key; the hub's gate asks who owns a cluster.
+
+    Every scheduler and worker gets its cluster's key (:func:`dashboard_key` of the hub's
+    dashboard secret, from ``SPACEHUB_DASHBOARD_SECRET``) in its environment and runs
+    :mod:`spacehub.gateway.dashboard_guard` as a preload, which refuses requests without it. The
+    gateway's API gains one route, :data:`OWNER_ROUTE`, answering a cluster's owner to whoever
+    presents that cluster's key (the gate; the cluster's own processes learn nothing new).
+
+    Relies on (2024.1.0 to 2026.3.0): ``get_scheduler_env(cluster)`` and ``get_worker_env(cluster)``
+    returning the process's whole environment (local processes and Slurm jobs alike);
+    ``get_scheduler_command(cluster)`` and ``get_worker_command(cluster, worker_name,
+    scheduler_address=None)`` returning ``cluster.config.scheduler_cmd`` / ``worker_cmd`` followed by
+    upstream's arguments, the scheduler's with ``--preload dask_gateway.scheduler_preload`` and
+    its ``--dg-*`` arguments, which ``dask scheduler`` hands to every preload (the guard's
+    ``dask_setup`` is a plain function, so it takes none); ``Backend.setup(app)`` getting the
+    gateway's aiohttp ``Application`` before it serves (routes may still be added), served under
+    the gateway proxy's prefix; ``get_cluster(name)`` giving a ``models.Cluster`` with ``username``.
+    Neither the gateway nor ``dask_gateway.scheduler_preload`` asks anything of a dashboard: the
+    heartbeat and scale messages go to the preload's own API port, which the cluster's token guards.
+    """
+
+    dashboard_secret = Unicode(help="The hub's secret the clusters' dashboard keys derive from.", config=True)
+
+    @default("dashboard_secret")
+    def _dashboard_secret_from_environment(self) -> str:
+        return os.environ.get(DASHBOARD_SECRET_ENV, "")
+
+    def _key(self, cluster_name: str) -> str:
+        if not self.dashboard_secret:
+            raise RuntimeError(f"{DASHBOARD_SECRET_ENV} is not set: clusters' dashboards would have no key")
+        return dashboard_key(self.dashboard_secret, cluster_name)
+
+    async def setup(self, app: Any) -> None:
+        self._key("")  # no secret: fail at start, not at the first cluster
+        app.router.add_get(OWNER_ROUTE, self._owner_handler)
+        await super().setup(app)
+
+    async def _owner_handler(self, request: Any) -> Any:
+        from aiohttp import web
+
+        name = request.match_info["cluster_name"]
+        if not hmac.compare_digest(request.headers.get(KEY_HEADER, "").encode(), self._key(name).encode()):
+            raise web.HTTPForbidden(reason="the cluster's key is needed")
+        cluster = await self.get_cluster(name)
+        if cluster is None:
+            raise web.HTTPNotFound(reason=f"no cluster {name}")
+        return web.json_response({"name": name, "owner": cluster.username})
+
+    def get_scheduler_env(self, cluster: Any) -> dict[str, str]:
+        return {**super().get_scheduler_env(cluster), KEY_ENV: self._key(cluster.name)}
+
+    def get_worker_env(self, cluster: Any) -> dict[str, str]:
+        return {**super().get_worker_env(cluster), KEY_ENV: self._key(cluster.name)}
+
+    def get_scheduler_command(self, cluster: Any) -> list[str]:
+        return _after_program(super().get_scheduler_command(cluster), cluster.config.scheduler_cmd, GUARD_PRELOAD)
+
+    def get_worker_command(self, cluster: Any, worker_name: str, scheduler_address: str | None = None) -> list[str]:
+        cmd = super().get_worker_command(cluster, worker_name, scheduler_address)
+        return _after_program(cmd, cluster.config.worker_cmd, GUARD_PRELOAD)
+
+
+class LoopbackDemoProcesses(PromptStop, LoopbackOnly, UnsafeLocalBackend):
+    """Clusters as processes of the gateway's own account, listening on loopback only."""
+
+
+class UserProcesses(PromptStop, LoopbackOnly, LocalBackend):
     """Clusters as processes of each user's own account, listening on loopback only.
 
     Relies on (0.9 to 2026.3.0): ``LocalBackend.setup_working_directory`` creating the cluster's
     working directory with its certs and logs directories and the TLS cert and key, then calling
-    ``set_file_permissions(paths, username)``, and ``default_host`` as in :class:`LoopbackDemoProcesses`.
+    ``set_file_permissions(paths, username)``.
     """
-
-    default_host = "127.0.0.1"
 
     def set_file_permissions(self, paths: list[str], username: str) -> None:
         """Give ``username`` the cluster's working directories and the files in them.

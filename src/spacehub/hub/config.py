@@ -17,7 +17,7 @@ from traitlets.config import Config
 
 from ..config import Settings
 from ..deploy import CULLER_SERVICE, DATA_SERVICE, GATEWAY_SERVICE, Plan, Service, plan
-from ..deploy.names import OFFLINE_ENV
+from ..deploy.names import DASHBOARD_SECRET_ENV, GATEWAY_SERVER_SERVICE, OFFLINE_ENV
 from .accounts import post_auth_hook
 from .homes import pre_spawn_hook
 
@@ -110,9 +110,13 @@ def _service(service: Service, secrets: Mapping[str, str], runtime: Runtime, set
         out["api_token"] = token
     # managed services get a scrubbed environment: hand over what they read
     env = {"SPACEHUB_CONFIG": str(runtime.settings_file), "PATH": runtime.path, **(service.environment or {})}
-    if service.name == GATEWAY_SERVICE:
+    if service.name == GATEWAY_SERVER_SERVICE:
         out["command"] = [str(runtime.bin_dir / "dask-gateway-server"), "-f", str(runtime.gateway_config)]
         out["cwd"] = str(settings.state_dir)
+        env[DASHBOARD_SECRET_ENV] = secrets.get("dashboard_secret", "")  # both refuse to start without it
+    elif service.name == GATEWAY_SERVICE:  # the gate in front of it
+        out["command"] = [str(runtime.bin_dir / "python"), "-m", "spacehub.gateway.gate"]
+        env[DASHBOARD_SECRET_ENV] = secrets.get("dashboard_secret", "")  # both refuse to start without it
     elif service.name == DATA_SERVICE:
         out["command"] = [str(runtime.bin_dir / "python"), "-m", "spacehub.services.data"]
         if runtime.offline:
