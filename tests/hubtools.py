@@ -55,6 +55,7 @@ def hub_settings(state_dir: Path, **overrides) -> dict:
         "auth": {"type": "local", "admin_users": ["admin"], "allowed_users": ["alice", "bob"]},
         "gateway": {
             "port": free_port(),
+            "gate_port": free_port(),
             "worker_cores": {"default": 1, "min": 1, "max": 2},
             "worker_memory_gib": {"default": 0.5, "min": 0.25, "max": 1.0},
             "scheduler_memory_gib": 0.5,

@@ -54,6 +54,7 @@ def settings_ports(settings: Settings) -> dict[str, int]:
              "hub.proxy_api_port": settings.hub.proxy_api_port}
     if settings.gateway.enabled:
         ports["gateway.port"] = settings.gateway.port
+        ports["gateway.gate_port"] = settings.gateway.gate_port
     if settings.data_service.enabled:
         ports["data_service.port"] = settings.data_service.port
     return ports

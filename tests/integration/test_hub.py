@@ -194,6 +194,45 @@ def test_server_sharing(hub, alice, bob_token):
     assert r.status_code in (200, 204)
 
 
+def test_hapiclient_in_her_kernel_caches_in_her_home(hub, alice_kernel):
+    """hapiclient with its defaults (it caches) in alice's kernel: her own ~/.cache/hapiclient (0700),
+    nothing in the temp dir every account shares, no token in any name."""
+    out = alice_kernel.run(
+        "import json, os, stat, tempfile\n"
+        "import spacehub.data\n"
+        "from hapiclient import hapi\n"
+        "from hapiclient.cache import server2dirname\n"
+        "server = spacehub.data.hapi_server()\n"
+        "data, _ = hapi(server, 'omni_hro_1min', 'SYM_H', '2015-03-17T00:00:00Z', '2015-03-18T00:00:00Z')\n"
+        "def walk(top):\n"
+        "    return [os.path.join(d, n) for d, ds, fs in os.walk(top) for n in ds + fs]\n"
+        "folder = os.path.expanduser('~/.cache/hapiclient')\n"
+        "shared = os.path.join(tempfile.gettempdir(), 'hapi-data')\n"
+        "token = os.environ['JUPYTERHUB_API_TOKEN']\n"
+        "print(json.dumps({'records': len(data), 'folder': folder, 'mode': stat.S_IMODE(os.stat(folder).st_mode),\n"
+        "                  'cached': walk(folder), 'shared': [p for p in walk(shared) if server2dirname(server) in p],\n"
+        "                  'token_in_a_name': any(token in p for p in walk(folder) + walk(shared))}))\n")
+    seen = json.loads(out.strip().splitlines()[-1])
+    assert seen["records"] == 1440
+    assert seen["folder"] == str(hub.workdir / "state" / "homes" / "alice" / ".cache" / "hapiclient")
+    assert seen["mode"] == 0o700
+    assert any(p.endswith(".bin") for p in seen["cached"]), seen["cached"]
+    assert seen["shared"] == [] and seen["token_in_a_name"] is False
+
+
+def test_a_token_in_a_url_opens_nothing(hub, alice):
+    """Tokens go in headers: the hub's API, her server and the data service take none from a URL
+    (JupyterHub 6.1: the hub reads only the header, and servers' HubAuth.allow_token_in_url is off)."""
+    token = alice["token"]
+    assert requests.get(f"{hub.url}hub/api/user?token={token}", timeout=10).status_code == 403
+    assert requests.get(f"{hub.url}hub/api/user", headers={"Authorization": f"token {token}"}, timeout=10).ok
+    r = requests.get(f"{alice['server']}api/contents?token={token}", timeout=10, allow_redirects=False)
+    assert r.status_code in (302, 403), r.status_code
+    assert requests.get(f"{alice['server']}api/contents", headers={"Authorization": f"token {token}"}, timeout=10).ok
+    r = requests.get(f"{hub.url}services/data/hapi/catalog?token={token}", timeout=10)
+    assert r.status_code == 400 and "Authorization: token" in r.json()["status"]["message"]
+
+
 def test_stopping_server_stops_clusters(hub, alice):
     name = alice["cluster"]
     r = hub.api("DELETE", "users/alice/server", session=hub.admin())
@@ -243,42 +282,3 @@ def test_hapiclient_through_hub(hub, alice, tmp_path):
     assert len(data) == 1440
     assert data["SYM_H"].min() < -150  # the injected storm
     assert alice["token"] not in hub.log()
-
-
-def test_hapiclient_in_her_kernel_caches_in_her_home(hub, alice_kernel):
-    """hapiclient with its defaults (it caches) in alice's kernel: her own ~/.cache/hapiclient (0700),
-    nothing in the temp dir every account shares, no token in any name."""
-    out = alice_kernel.run(
-        "import json, os, stat, tempfile\n"
-        "import spacehub.data\n"
-        "from hapiclient import hapi\n"
-        "from hapiclient.cache import server2dirname\n"
-        "server = spacehub.data.hapi_server()\n"
-        "data, _ = hapi(server, 'omni_hro_1min', 'SYM_H', '2015-03-17T00:00:00Z', '2015-03-18T00:00:00Z')\n"
-        "def walk(top):\n"
-        "    return [os.path.join(d, n) for d, ds, fs in os.walk(top) for n in ds + fs]\n"
-        "folder = os.path.expanduser('~/.cache/hapiclient')\n"
-        "shared = os.path.join(tempfile.gettempdir(), 'hapi-data')\n"
-        "token = os.environ['JUPYTERHUB_API_TOKEN']\n"
-        "print(json.dumps({'records': len(data), 'folder': folder, 'mode': stat.S_IMODE(os.stat(folder).st_mode),\n"
-        "                  'cached': walk(folder), 'shared': [p for p in walk(shared) if server2dirname(server) in p],\n"
-        "                  'token_in_a_name': any(token in p for p in walk(folder) + walk(shared))}))\n")
-    seen = json.loads(out.strip().splitlines()[-1])
-    assert seen["records"] == 1440
-    assert seen["folder"] == str(hub.workdir / "state" / "homes" / "alice" / ".cache" / "hapiclient")
-    assert seen["mode"] == 0o700
-    assert any(p.endswith(".bin") for p in seen["cached"]), seen["cached"]
-    assert seen["shared"] == [] and seen["token_in_a_name"] is False
-
-
-def test_a_token_in_a_url_opens_nothing(hub, alice):
-    """Tokens go in headers: the hub's API, her server and the data service take none from a URL
-    (JupyterHub 6.1: the hub reads only the header, and servers' HubAuth.allow_token_in_url is off)."""
-    token = alice["token"]
-    assert requests.get(f"{hub.url}hub/api/user?token={token}", timeout=10).status_code == 403
-    assert requests.get(f"{hub.url}hub/api/user", headers={"Authorization": f"token {token}"}, timeout=10).ok
-    r = requests.get(f"{alice['server']}api/contents?token={token}", timeout=10, allow_redirects=False)
-    assert r.status_code in (302, 403), r.status_code
-    assert requests.get(f"{alice['server']}api/contents", headers={"Authorization": f"token {token}"}, timeout=10).ok
-    r = requests.get(f"{hub.url}services/data/hapi/catalog?token={token}", timeout=10)
-    assert r.status_code == 400 and "Authorization: token" in r.json()["status"]["message"]

@@ -145,7 +145,8 @@ def test_user_reads_sample_data_and_computes_on_a_cluster_of_their_own(isolated,
         "    cl.wait_for_workers(1, timeout=120)\n"
         "    scratch = cl.run(lambda dask_worker: os.path.abspath(dask_worker.local_directory))\n"
         "    print(cl.submit(os.getuid, pure=False).result(), *scratch.values())\n", timeout=240)
-    uid, scratch = bob_uid.split()
+    uid, scratch = bob_uid.strip().splitlines()[-1].split(maxsplit=1)
+    assert len(scratch.split()) == 1, bob_uid
     assert int(uid) == pwd.getpwnam(names["bob"]).pw_uid
     # a worker's temporary files (spilled data) stay in its cluster's private folder
     assert scratch.startswith(str(Path(hub.settings["state_dir"]) / "gateway-clusters")) and scratch != "/tmp"

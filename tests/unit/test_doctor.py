@@ -24,7 +24,7 @@ def free_port():
 
 def test_doctor_all_good(tmp_path, capsys):
     ports = {"hub": {"port": free_port(), "api_port": free_port(), "proxy_api_port": free_port()},
-             "gateway": {"port": free_port()}, "data_service": {"port": free_port()}}
+             "gateway": {"port": free_port(), "gate_port": free_port()}, "data_service": {"port": free_port()}}
     as_root = {"unsafe_demo_as_root": True} if os.geteuid() == 0 else {}
     assert main(["doctor", "--config", str(settings_file(tmp_path, **ports, **as_root))]) == 0
     out = capsys.readouterr().out
@@ -133,7 +133,7 @@ def test_up_refuses_slurm_target_without_slurm(tmp_path, monkeypatch, capsys):
 
 def test_up_refuses_kubernetes_target(tmp_path, capsys):
     ports = {"hub": {"port": free_port(), "api_port": free_port(), "proxy_api_port": free_port()},
-             "gateway": {"port": free_port()}, "data_service": {"port": free_port()}}
+             "gateway": {"port": free_port(), "gate_port": free_port()}, "data_service": {"port": free_port()}}
     assert main(["up", "--config", str(settings_file(tmp_path, target="kubernetes", **ports))]) == 1
     assert "spacehub render kubernetes" in capsys.readouterr().err
 
@@ -141,7 +141,7 @@ def test_up_refuses_kubernetes_target(tmp_path, capsys):
 @pytest.mark.skipif(os.geteuid() != 0, reason="as root only: demo mode is refused as root")
 def test_demo_mode_as_root_is_refused_with_what_to_do(tmp_path, capsys):
     ports = {"hub": {"port": free_port(), "api_port": free_port(), "proxy_api_port": free_port()},
-             "gateway": {"port": free_port()}, "data_service": {"port": free_port()}}
+             "gateway": {"port": free_port(), "gate_port": free_port()}, "data_service": {"port": free_port()}}
     assert main(["up", "--config", str(settings_file(tmp_path, mode="demo", **ports))]) == 1
     err = capsys.readouterr().err
     assert "no user code as root" in err and "mode: isolated" in err and "unsafe_demo_as_root" in err
