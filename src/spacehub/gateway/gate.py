@@ -180,7 +180,8 @@ async def _forward(handler: web.RequestHandler, url: str, headers: dict[str, str
             handler.add_header(k, v)
         elif k.lower() not in HOP:
             handler.set_header(k, v)  # one of each: tornado's own Date and Server replaced, not doubled
-    handler.finish(r.body or b"")
+    # no body at all for an empty answer: tornado refuses even b"" with a 204 (a stopped cluster)
+    handler.finish(r.body or None)
 
 
 class DashboardHandler(_Gated):
