@@ -36,13 +36,12 @@ doctor: install
 	$(BIN)/spacehub doctor
 
 # test-only system packages, as root only (elsewhere those tests are skipped, saying why):
-# the slurm tests' single-node Slurm, munge and sudo (apt) and the environment its jobs run in
-# (JOB_ENV, under /opt/spacehub); the browser tests' Chromium (apt; Playwright drives it)
-JOB_ENV ?= /opt/spacehub/job-env
+# the slurm tests' single-node Slurm, munge and sudo (apt; their jobs run from USERS_ENV, which
+# `install` builds); the browser tests' Chromium (apt; Playwright drives it)
 slurm-deps: install
 	@if [ "$$(id -u)" -eq 0 ]; then \
-	   echo "test set-up (root): Slurm, munge and sudo from apt; the Slurm jobs' Python environment in $(JOB_ENV)"; \
-	   hub/slurm/devslurm.sh install && hub/slurm/job-env.sh $(JOB_ENV) $(BIN)/python; \
+	   echo "test set-up (root): Slurm, munge and sudo from apt"; \
+	   hub/slurm/devslurm.sh install; \
 	 else echo "not root: Slurm not installed, the slurm tests will be skipped"; fi
 
 browser-deps:

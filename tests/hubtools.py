@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -27,6 +28,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def passable_folder(prefix: str) -> Path:
+    """A new folder every Unix account can pass through (0711) for a hub whose users run as
+    themselves: pytest's own temp folders are root's and 0700, which hides the state dir from them.
+    The caller removes it."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(folder, 0o711)
+    return folder
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.2, what: str = "condition"):

@@ -179,9 +179,16 @@ def _private_folders(path: Path) -> list[str]:
 
 def _users_env_check(env: Path, root: bool) -> Check:
     """The users' environment: there, reachable by everyone, and (as root) importable by an ordinary account."""
-    name = "users' environment"
-    fix = f"build it as root with `hub/users-env.sh {env}` (`make install` does, as root), or set isolated.users_env"
-    needed = [env / "bin" / prog for prog in ("python", "jupyterhub-singleuser", "dask")]
+    return _shared_env_check("users' environment", env, "isolated.users_env", root,
+                             ("python", "jupyterhub-singleuser", "dask"), "spacehub, jupyterhub, distributed, dask_gateway")
+
+
+def _shared_env_check(name: str, env: Path, setting: str, root: bool, programs: tuple[str, ...],
+                      imports: str) -> Check:
+    """An environment other accounts run: its ``programs`` there, every folder on the way passable, and
+    (as root, who can become another account) ``imports`` importable by an account with no rights."""
+    fix = f"build it as root with `hub/users-env.sh {env}` (`make install` does, as root), or set {setting}"
+    needed = [env / "bin" / prog for prog in programs]
     absent = [str(p) for p in needed if not p.exists()]
     if absent:
         return Check(name, False, "missing: " + ", ".join(absent), fix)
@@ -191,7 +198,7 @@ def _users_env_check(env: Path, root: bool) -> Check:
                      f"{fix}; it must not live under a private folder such as /root")
     if root:  # the proof: an account with no rights of its own imports what servers and workers import
         try:
-            run = subprocess.run([str(needed[0]), "-c", "import spacehub, jupyterhub, distributed, dask_gateway"],
+            run = subprocess.run([str(needed[0]), "-c", f"import {imports}"],
                                  capture_output=True, text=True, timeout=120, user="nobody", group="nogroup",
                                  extra_groups=[], cwd="/", env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"})
         except (OSError, subprocess.TimeoutExpired, KeyError) as e:
@@ -221,15 +228,10 @@ def _sudo_check(settings: Settings) -> Check:
 
 
 def _job_env_check(job_env: Path) -> Check:
-    fix = f"build it with `hub/slurm/job-env.sh {job_env}` (as root), or set slurm.job_env"
-    needed = [Path(job_env) / "bin" / name for name in ("python", "dask", "dask-gateway-jobqueue-launcher")]
-    absent = [str(p) for p in needed if not p.exists()]
-    if absent:
-        return Check("Slurm job environment", False, "missing: " + ", ".join(absent), fix)
-    private = _private_folders(needed[0])  # every user must reach it, the interpreter too
-    return Check("Slurm job environment", not private,
-                 f"not usable by other users: {', '.join(private)} (mode without o+x)" if private else str(job_env),
-                 f"{fix}; it must not live under a private folder such as /root")
+    """The jobs' environment: the users' one (or a copy of it on a path the compute nodes share)."""
+    return _shared_env_check("Slurm job environment", Path(job_env), "slurm.job_env", os.geteuid() == 0,
+                             ("python", "dask", "dask-gateway-jobqueue-launcher"),
+                             "spacehub.gateway.dashboard_guard, distributed, dask_gateway")
 
 
 def _partition_check(settings: Settings) -> Check:

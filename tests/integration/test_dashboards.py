@@ -22,18 +22,18 @@ BROWSER = {"Accept": "text/html,application/xhtml+xml"}
 
 @pytest.fixture(scope="module")
 def people(hub):
-    """alice (with a running server she shares with bob), bob, carol (nobody shared with her), the admin."""
+    """alice (with a running server she shares with bob), bob, erin (nobody shared with her), the admin."""
     alice = hub.login("alice", PASSWORD)
     alice.get(hub.url + "hub/spawn", allow_redirects=False, timeout=30)
     wait_for(lambda: hub.api("GET", "users/alice", session=hub.admin()).json()["servers"].get("", {}).get("ready"),
              90, what="alice's server ready")
     bob = hub.login("bob", "bobs-own-password")
-    hub.api("POST", "users/carol", session=hub.admin())  # an admin-made user logs in like the others
-    carol = hub.login("carol", "carols-own-password")
-    tokens = {name: hub.token_for(name) for name in ("alice", "bob", "carol")}
+    hub.api("POST", "users/erin", session=hub.admin())  # an admin-made user logs in like the others
+    erin = hub.login("erin", "erins-own-password")
+    tokens = {name: hub.token_for(name) for name in ("alice", "bob", "erin")}
     r = hub.api("POST", "shares/alice/", token=tokens["alice"], json={"user": "bob"})
     assert r.status_code == 200, r.text
-    yield {"alice": alice, "bob": bob, "carol": carol, "admin": hub.admin(), "tokens": tokens}
+    yield {"alice": alice, "bob": bob, "erin": erin, "admin": hub.admin(), "tokens": tokens}
     hub.api("DELETE", "shares/alice/", token=tokens["alice"], params={"user": "bob"})
 
 
@@ -70,11 +70,11 @@ def test_dashboard_opens_for_owner_admin_and_shared_users_only(hub, people, clus
     for who in ("alice", "admin", "bob"):  # the owner, an admin, the user alice shared her server with
         r = people[who].get(url, headers=BROWSER, timeout=30)
         assert r.status_code == 200, f"{who}: {r.status_code} {r.text[:300]}"
-    r = people["carol"].get(url, headers=BROWSER, timeout=30)
+    r = people["erin"].get(url, headers=BROWSER, timeout=30)
     assert r.status_code == 403 and "another user's cluster" in r.text
     # with a token instead of a login: the same answers
     assert requests.get(url, headers={"Authorization": f"token {people['tokens']['alice']}"}, timeout=30).ok
-    r = requests.get(url, headers={"Authorization": f"token {people['tokens']['carol']}"}, timeout=30)
+    r = requests.get(url, headers={"Authorization": f"token {people['tokens']['erin']}"}, timeout=30)
     assert r.status_code == 403
     # nobody logged in: a browser goes to the hub's login, anything else is refused
     r = requests.get(url, headers=BROWSER, allow_redirects=False, timeout=30)
@@ -102,10 +102,10 @@ def test_dashboard_websocket_for_owner_only(hub, people, cluster):
     ws = bokeh_socket(page, ws_url, cookie=cookies, origin=origin)
     assert ws.recv()  # bokeh's first message: the session's document is on its way
     ws.close()
-    # carol, logged in to the gate, and nobody at all
-    people["carol"].get(cluster["url"] + "status", headers=BROWSER, timeout=30)
-    carol = "; ".join(f"{c.name}={c.value}" for c in people["carol"].cookies)
-    for refused, kw in ((403, {"cookie": carol}), (401, {})):
+    # erin, logged in to the gate, and nobody at all
+    people["erin"].get(cluster["url"] + "status", headers=BROWSER, timeout=30)
+    erin = "; ".join(f"{c.name}={c.value}" for c in people["erin"].cookies)
+    for refused, kw in ((403, {"cookie": erin}), (401, {})):
         with pytest.raises(websocket.WebSocketBadStatusException) as e:
             bokeh_socket(page, ws_url, origin=origin, **kw)
         assert e.value.status_code == refused

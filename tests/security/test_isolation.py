@@ -17,12 +17,11 @@ import pwd
 import secrets
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import psutil
 import pytest
-from hubtools import RunningHub
+from hubtools import RunningHub, passable_folder
 
 pytestmark = [
     pytest.mark.integration,
@@ -41,9 +40,7 @@ def isolated(sample_dir):
     suffix = secrets.token_hex(3)
     names = {"alice": f"alice{suffix}", "bob": f"bob{suffix}", "admin": f"adm{suffix}"}
     group_existed = _group_exists(GROUP)
-    # a folder every account can pass through (pytest's own temp folders are root's, 0700)
-    work = Path(tempfile.mkdtemp(prefix="spacehub-isolated-"))
-    os.chmod(work, 0o711)
+    work = passable_folder("spacehub-isolated-")
     state = work / "state"
     state.mkdir()
     shutil.copytree(sample_dir, state / "sample-data")

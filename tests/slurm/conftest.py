@@ -1,7 +1,7 @@
 """A real single-node Slurm and real Unix users for the slurm target's tests.
 
 `hub/slurm/devslurm.sh` installs (apt) and starts munged, slurmctld and slurmd on loopback in a
-temp folder; `hub/slurm/job-env.sh` builds the environment the jobs run in. Both need root, as does
+temp folder; `hub/users-env.sh` builds the environment the jobs run in (the users' one). Both need root, as does
 a hub that runs each user's jobs under their own account: without root these tests are skipped.
 """
 
@@ -13,11 +13,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hubtools import RunningHub
+from hubtools import RunningHub, passable_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVSLURM = ROOT / "hub" / "slurm" / "devslurm.sh"
-JOB_ENV = Path(os.environ.get("SPACEHUB_JOB_ENV", "/opt/spacehub/job-env"))
+JOB_ENV = Path(os.environ.get("SPACEHUB_JOB_ENV", "/opt/spacehub/env"))
 USERS = ("spacehub-t-alice", "spacehub-t-bob")
 
 
@@ -32,7 +32,7 @@ def slurm_conf():
         pytest.skip("the slurm tests need root (Slurm daemons, jobs as other users)")
     try:
         _run(DEVSLURM, "install", timeout=600)
-        _run(ROOT / "hub" / "slurm" / "job-env.sh", JOB_ENV, ROOT / ".venv" / "bin" / "python", timeout=900)
+        _run(ROOT / "hub" / "users-env.sh", JOB_ENV, ROOT / ".venv" / "bin" / "python", timeout=900)
     except subprocess.CalledProcessError as e:
         pytest.fail(f"could not install Slurm or the job environment:\n{e.stdout}\n{e.stderr}")
     # not under pytest's 0700 temp folders: users' sbatch must read slurm.conf and reach munged
@@ -63,11 +63,12 @@ def unix_users(slurm_conf):
 
 
 @pytest.fixture(scope="session")
-def slurm_hub(tmp_path_factory, slurm_conf, unix_users):
+def slurm_hub(slurm_conf, unix_users):
     """spacehub up on the slurm target: isolated mode, the test Slurm, a 4-core 1-cluster quota."""
     alice, bob = unix_users
+    work = passable_folder("spacehub-slurm-hub-")  # the jobs, run as the users, reach the clusters' folders
     hub = RunningHub(
-        tmp_path_factory.mktemp("slurm-hub"),
+        work,
         mode="isolated", target="slurm", isolated={"accounts": "existing"},
         auth={"type": "local", "admin_users": ["admin"], "allowed_users": [alice, bob, "nobody-here"]},
         slurm={"slurm_conf": str(slurm_conf), "partition": "spacehub", "job_env": str(JOB_ENV),
@@ -77,3 +78,4 @@ def slurm_hub(tmp_path_factory, slurm_conf, unix_users):
     ).start(timeout=90)
     yield hub
     hub.stop()
+    shutil.rmtree(work, ignore_errors=True)

@@ -1,7 +1,10 @@
 """`spacehub doctor` and the start-up checks of `spacehub up` say what is wrong and what to do."""
 
 import os
+import shutil
 import socket
+import tempfile
+from pathlib import Path
 
 import pytest
 import yaml
@@ -97,9 +100,30 @@ def test_doctor_slurm_target_without_slurm(tmp_path, monkeypatch):
     assert checks["Slurm commands"].detail == "missing: sbatch, squeue, scancel, sinfo"
     assert "apt-get install slurm-client" in checks["Slurm commands"].fix
     assert not checks["sudo for the gateway"].ok and "apt-get install sudo" in checks["sudo for the gateway"].fix
-    assert not checks["Slurm job environment"].ok and "hub/slurm/job-env.sh" in checks["Slurm job environment"].fix
+    assert not checks["Slurm job environment"].ok and "hub/users-env.sh" in checks["Slurm job environment"].fix
     accounts = checks["hub users have Unix accounts"]
     assert not accounts.ok and accounts.detail == "without an account: admin, no-such-user-xq"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="as root only: the check runs Python as an ordinary account")
+def test_doctor_slurm_job_env_without_spacehub(tmp_path, monkeypatch):
+    """An environment with Dask but without spacehub: every scheduler job would die at its preload."""
+    folder = Path(tempfile.mkdtemp(prefix="spacehub-job-env-"))  # not pytest's 0700 ones: nobody runs it
+    os.chmod(folder, 0o711)
+    env = folder / "job-env"
+    (env / "bin").mkdir(parents=True)
+    env.chmod(0o755)
+    (env / "bin").chmod(0o755)
+    (env / "bin" / "python").symlink_to("/usr/bin/python3")
+    for prog in ("dask", "dask-gateway-jobqueue-launcher"):
+        (env / "bin" / prog).write_text("#!/bin/sh\n")
+    try:
+        checks = slurm_checks(tmp_path, monkeypatch, tmp_path / "empty-path", job_env=str(env))
+    finally:
+        shutil.rmtree(folder)
+    check = checks["Slurm job environment"]
+    assert not check.ok and "cannot import" in check.detail and "spacehub" in check.detail
+    assert f"hub/users-env.sh {env}" in check.fix
 
 
 def test_doctor_slurm_unknown_partition(tmp_path, monkeypatch):

@@ -220,7 +220,7 @@ def test_slurm_commands_carry_walltime_names_and_slurm_conf(tmp_path, monkeypatc
     assert cmd[:2] == [backend.submit_command, "--time=02:00:00"]
     assert "--job-name=dask-worker-c0ffee" in cmd and "--partition=compute" in cmd and "--account=helio" in cmd
     assert env["SLURM_CONF"] == "/etc/slurm-site/slurm.conf"  # sbatch's own environment (the launcher's)
-    assert script.splitlines()[-1].startswith("/opt/spacehub/job-env/bin/dask worker --no-nanny "
+    assert script.splitlines()[-1].startswith("/opt/spacehub/env/bin/dask worker --no-nanny "
                                               "--preload spacehub.gateway.dashboard_guard tls://10.0.0.5:8786")
     assert len(env["SPACEHUB_DASHBOARD_KEY"]) == 64  # the job's dashboard key, never on its command line
     assert "--job-name=dask-scheduler-c0ffee" in backend.get_submit_cmd_env_stdin(cluster)[0]

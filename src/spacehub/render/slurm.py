@@ -18,7 +18,7 @@ def sudoers_rule(settings: Settings, service_user: str, group: str = "ALL") -> s
     >>> s = validate_settings({"target": "slurm", "mode": "isolated"})
     >>> print(sudoers_rule(s, "spacehub"), end="")
     # spacehub: the Dask gateway submits Slurm jobs as the cluster's user
-    spacehub ALL=(ALL) NOPASSWD: /opt/spacehub/job-env/bin/dask-gateway-jobqueue-launcher
+    spacehub ALL=(ALL) NOPASSWD: /opt/spacehub/env/bin/dask-gateway-jobqueue-launcher
     """
     launcher = settings.slurm.job_env / "bin" / "dask-gateway-jobqueue-launcher"
     runas = "ALL" if group == "ALL" else f"%{group}"
