@@ -86,9 +86,15 @@ def test_switches_off():
     c = hub_config(settings(gateway={"enabled": False}, culler={"enabled": False}, sharing={"enabled": False},
                             collaboration={"enabled": False}, data_service={"enabled": False}), SECRETS, RUNTIME)
     assert c.JupyterHub.services == []
-    assert "shares!user" not in c.JupyterHub.load_roles[0]["scopes"]
+    assert not {"shares!user", "read:users:name", "read:groups:name"} & set(c.JupyterHub.load_roles[0]["scopes"])
     assert "--YDocExtension.disable_rtc=True" in c.Spawner.args
     assert "DASK_GATEWAY__ADDRESS" not in c.Spawner.environment
+
+
+def test_no_server_loads_panels_preview():
+    """panel's preview websocket lets anyone in (auth sweep): no server of the hub loads it."""
+    c = hub_config(settings(), SECRETS, RUNTIME)
+    assert "--ServerApp.jpserver_extensions=panel.io.jupyter_server_extension=False" in c.Spawner.args
 
 
 def test_custom_server_command():

@@ -172,6 +172,9 @@ def _apply_spawner(c: Config, p: Plan, runtime: Runtime) -> None:
     args = []
     if runtime.is_root and settings.mode == "demo":
         args.append("--allow-root")  # demo mode as root (unsafe_demo_as_root): servers run as root too
+    # panel's "Preview with Panel" server extension: its websocket (PanelWSProxy) takes every
+    # connection as an authenticated "default_user" from any origin; no server of the hub loads it
+    args.append("--ServerApp.jpserver_extensions=panel.io.jupyter_server_extension=False")
     if not settings.collaboration:
         args.append("--YDocExtension.disable_rtc=True")
     c.Spawner.args = args

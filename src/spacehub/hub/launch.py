@@ -8,7 +8,8 @@ jsonschema is imported first without ``rfc3987_syntax``, a grammar that costs ea
 
 A user's server gives its kernels spacehub's startup file (``PYTHONSTARTUP``, unless the user set
 one): plots that need no internet (:mod:`spacehub.notebook`); and JupyterLab fetches no news or
-update checks (:data:`OFFLINE_LAB`). ``spacehub-singleuser`` is
+update checks (:data:`OFFLINE_LAB`); a refused request for its licenses gets its 403
+(:func:`answer_refusals_of_licenses`). ``spacehub-singleuser`` is
 ``python -m spacehub.hub.launch jupyterhub-singleuser`` (Kubernetes pods run it).
 
 The hub is JupyterHub with one change, :func:`stop_together`: on shutdown it stops its services
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None):
 
         os.environ.setdefault("PYTHONSTARTUP", str(STARTUP_FILE))  # kernels inherit it
         args = [*OFFLINE_LAB, *args]  # the operator's own arguments come after, and win
+        answer_refusals_of_licenses()
     sys.argv = [name, *args]
     if name == "jupyterhub":
         return _hub_class().launch_instance()  # jupyterhub.app.main, with stop_together
@@ -114,6 +116,31 @@ async def stop_together(hub: Any) -> None:
     for what, result in zip(stops, results, strict=True):
         if isinstance(result, Exception):
             hub.log.error("Failed to stop %s: %s", what, result)
+
+
+def answer_refusals_of_licenses() -> None:
+    """JupyterLab's ``lab/api/licenses/`` answers an error (a stranger's 403, a 404) instead of hanging.
+
+    ``jupyterlab_server.licenses_handler.LicensesHandler.finish(self, _mime_type, ...)`` wants the
+    report's MIME type; tornado's ``send_error`` calls ``finish()`` without one, which raises
+    ``TypeError``, and the request is never answered: a person not let in waits until their browser
+    gives up. An error is finished as every other API error is (JSON). Relies on (jupyterlab_server
+    2.27 to 2.28.1): that signature and ``LicensesHandler`` being a jupyter_server ``APIHandler``;
+    ``tests/unit/test_launch.py`` fails when upstream changes it.
+    """
+    from jupyterlab_server.licenses_handler import LicensesHandler
+
+    report_finish = LicensesHandler.finish
+    if getattr(report_finish, "__wrapped__", None) is not None:
+        return
+
+    @functools.wraps(report_finish)
+    def finish(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if self.get_status() >= 400:
+            return super(LicensesHandler, self).finish(*args, **kwargs)
+        return report_finish(self, *args, **kwargs)
+
+    LicensesHandler.finish = finish  # type: ignore[method-assign]  # the fix described above
 
 
 def _hub_class() -> Any:
