@@ -104,8 +104,8 @@ class RunningHub:
 
     # -- life cycle --------------------------------------------------------------------------
     def start(self, timeout: float = 60):
-        if self.sample_dir:  # what `make up` writes with `spacehub data sample`
-            state = Path(self.settings["state_dir"])
+        state = Path(self.settings["state_dir"])
+        if self.sample_dir and not (state / "sample-data").exists():  # what `make up` writes with `spacehub data sample`
             state.mkdir(parents=True, exist_ok=True)
             (state / "sample-data").symlink_to(self.sample_dir)
         self._log = open(self.log_path, "w")
@@ -155,6 +155,16 @@ class RunningHub:
             self.exit_code = self.proc.wait()
         self._log.close()
         return self.exit_code
+
+    def kill_supervisor(self) -> list[psutil.Process]:
+        """``kill -9`` of ``spacehub up`` alone (not its process group), as an OOM killer or a careless
+        admin would; returns what it ran. Its log is kept beside the next one's."""
+        procs = self.processes()
+        self.proc.kill()
+        self.exit_code = self.proc.wait()
+        self._log.close()
+        self.log_path.rename(self.log_path.with_suffix(f".killed-{self.proc.pid}.log"))
+        return procs
 
     def survivors(self) -> list[int]:
         """Pids seen while running that still exist (same pid, same start time)."""

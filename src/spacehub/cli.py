@@ -74,10 +74,11 @@ def ready_line(settings) -> str:
 
 def cmd_up(args) -> int:
     from .doctor import busy_ports, report, target_checks
-    from .hub.process import run_hub
+    from .hub.process import run_hub, stop_leftover_hub
     from .hub.runtime import prepare_state
 
     settings = load_settings(args.config)
+    stop_leftover_hub(settings.state_dir, log=lambda m: print(m, flush=True))
     busy = busy_ports(settings)
     if busy:
         print("spacehub: cannot start, ports in use: " + ", ".join(f"{k}={p}" for k, p in busy.items())

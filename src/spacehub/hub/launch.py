@@ -12,9 +12,11 @@ update checks (:data:`OFFLINE_LAB`); a refused request for its licenses gets its
 (:func:`answer_refusals_of_licenses`). ``spacehub-singleuser`` is
 ``python -m spacehub.hub.launch jupyterhub-singleuser`` (Kubernetes pods run it).
 
-The hub is JupyterHub with one change, :func:`stop_together`: on shutdown it stops its services
+The hub is JupyterHub with two changes. :func:`stop_together`: on shutdown it stops its services
 (the gateway with its clusters, the data service, the culler) and the users' servers all at once,
-where JupyterHub stops them one after another, each waited for with a growing backoff.
+where JupyterHub stops them one after another, each waited for with a growing backoff. And it is a
+child subreaper that ends whatever of its own still runs when it exits (a kernel whose server was
+stopped, say): if ``spacehub up`` is gone (``kill -9``), the hub is the last one to clean up.
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ def main(argv: list[str] | None = None):
         answer_refusals_of_licenses()
     sys.argv = [name, *args]
     if name == "jupyterhub":
+        from .process import become_subreaper
+
+        become_subreaper()  # orphans of its services and servers stay its own, to end at exit
         return _hub_class().launch_instance()  # jupyterhub.app.main, with stop_together
     return importlib.import_module(PROGRAMS[name]).main()
 
@@ -150,10 +155,15 @@ def _hub_class() -> Any:
     """
     from jupyterhub import app
 
+    from .process import end_descendants
+
     class JupyterHub(app.JupyterHub):
         async def cleanup(self) -> None:
             await stop_together(self)
             await super().cleanup()
+            ended = end_descendants()
+            if ended:
+                self.log.info("Ended %d process(es) left by stopped servers and services: %s", len(ended), ended)
 
     return JupyterHub
 

@@ -4,6 +4,12 @@
 when the hub crashes, a user server, a Dask worker) are re-parented to it instead of to init, so
 on exit it can find and stop every one of them. Nothing is left behind, whatever failed.
 
+The hub never outlives it: it gets SIGTERM the moment ``spacehub up`` ends, however that ends
+(``kill -9`` included: the kernel's parent-death signal), stops its servers, services and
+clusters, and, a subreaper too, ends whatever of its own is still running before it exits. A
+hub that is still stopping when ``spacehub up`` is started again is waited for, then ended
+(:func:`stop_leftover_hub`): never an unsupervised hub, never "ports in use".
+
 It says the hub is ready only once the proxy routes to the hub and its services, and it asks
 neither through the public port before then: a request there before the hub has added its routes
 is a 404 the proxy logs as an error, and before the hub listens its error page fails with an
@@ -13,6 +19,7 @@ is a 404 the proxy logs as an error, and before the hub listens its error page f
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import signal
 import subprocess
@@ -30,7 +37,7 @@ from ..config.secrets import ensure_secrets
 from ..deploy import plan
 from .config import HUB_PID_FILE, PROXY_PID_FILE, hub_api_url, proxy_api_url, public_url
 
-PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 UP_PID_FILE = "spacehub-up.pid"
 
 #: seconds the hub gets to stop its services, servers and clusters before what is left is stopped
@@ -42,18 +49,28 @@ HUB_GRACE = {"local": 3.5, "slurm": 20.0}
 STRAGGLER_GRACE = 1.0
 
 
-def become_subreaper() -> bool:
+def _prctl(option: int, value: int) -> bool:
     if not sys.platform.startswith("linux"):
         return False
     libc = ctypes.CDLL(None, use_errno=True)
-    return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    return libc.prctl(option, value, 0, 0, 0) == 0
 
 
-def _default_sigint():
+def become_subreaper() -> bool:
+    return _prctl(PR_SET_CHILD_SUBREAPER, 1)
+
+
+def _hub_child(parent: int):
+    """Run in the hub's process before it executes: what it inherits from ``spacehub up``, undone,
+    and its end tied to ``parent``'s."""
     # A shell that starts us in the background sets SIGINT to "ignore", and children inherit that:
     # the hub's services would then ignore the SIGINT the hub stops them with (and wait 10 s+).
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # SIGTERM when the thread that started us ends: `spacehub up` runs the hub from its main thread
+    _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it ended before the line above: nobody would send the signal
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _poll(check, deadline: float, proc: subprocess.Popen | None, stop: threading.Event | None) -> bool:
@@ -117,14 +134,25 @@ def stop_all(hub: subprocess.Popen, timeout: float = HUB_GRACE["local"], log=pri
             log(f"spacehub: the hub did not stop in {timeout:g} s; stopping what it started")
             hub.kill()
             hub.wait()
-    left = psutil.Process().children(recursive=True)
-    running = [p for p in left if _running(p)]  # the rest exited already: orphans of ours, only to reap
+    return end_descendants()
+
+
+def end_descendants() -> list[int]:
+    """End every process below this one still running (SIGTERM, then SIGKILL after
+    ``STRAGGLER_GRACE``); return their pids. What the hub does last, being a subreaper."""
+    return end_processes(psutil.Process().children(recursive=True))
+
+
+def end_processes(procs: list[psutil.Process]) -> list[int]:
+    """SIGTERM to each of ``procs`` still running, SIGKILL to those alive ``STRAGGLER_GRACE`` later;
+    return the pids that were running. Exited ones (zombies, orphans re-parented here) are reaped."""
+    running = [p for p in procs if _running(p)]
     for p in running:
         try:
             p.terminate()
         except psutil.NoSuchProcess:
             pass
-    _, alive = psutil.wait_procs(left, timeout=STRAGGLER_GRACE)
+    _, alive = psutil.wait_procs(procs, timeout=STRAGGLER_GRACE)
     for p in alive:
         try:
             p.kill()
@@ -132,6 +160,40 @@ def stop_all(hub: subprocess.Popen, timeout: float = HUB_GRACE["local"], log=pri
             pass
     psutil.wait_procs(alive, timeout=STRAGGLER_GRACE)
     return [p.pid for p in running]
+
+
+def stop_leftover_hub(state: Path, grace: float = HUB_GRACE["local"] + 2 * STRAGGLER_GRACE, log=print) -> list[int]:
+    """End a hub of ``state`` that no ``spacehub up`` supervises any more; return the pids ended.
+
+    One is only ever seen stopping: its ``spacehub up`` ended (``kill -9``) and it got SIGTERM. It
+    is given ``grace`` seconds to finish (it stops its services, servers and clusters), then it and
+    what it still runs are ended. Found by its pid file, and only if that process runs in ``state``.
+    """
+    up, hub = (_pid_in(state / name) for name in (UP_PID_FILE, HUB_PID_FILE))
+    if hub is None or (up is not None and up != os.getpid() and psutil.pid_exists(up)):
+        return []
+    try:
+        proc = psutil.Process(hub)
+        if Path(proc.cwd()) != state.resolve() or not _running(proc):
+            return []
+        log(f"spacehub: a hub of {state} (pid {hub}) is still stopping after its `spacehub up` ended; "
+            f"waiting up to {grace:g} s")
+        gone, _ = psutil.wait_procs([proc], timeout=grace)
+        if gone:
+            return []
+        left = [proc, *proc.children(recursive=True)]
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return []
+    ended = end_processes(left)
+    log(f"spacehub: ended {len(ended)} process(es) it left: {ended}")
+    return ended
+
+
+def _pid_in(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _running(p: psutil.Process) -> bool:
@@ -150,10 +212,7 @@ def remove_pid_files(state: Path, names=(UP_PID_FILE, HUB_PID_FILE, PROXY_PID_FI
     removed = []
     for name in names:
         path = state / name
-        try:
-            pid = int(path.read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            pid = None
+        pid = _pid_in(path)
         if path.exists() and (pid is None or pid == os.getpid() or not psutil.pid_exists(pid)):
             path.unlink(missing_ok=True)
             removed.append(path)
@@ -179,7 +238,8 @@ def run_hub(settings: Settings, log=print, ready_message: str | None = None) -> 
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     hub = None
     try:
-        hub = subprocess.Popen(cmd, cwd=state, env=env, start_new_session=True, preexec_fn=_default_sigint)
+        hub = subprocess.Popen(cmd, cwd=state, env=env, start_new_session=True,
+                               preexec_fn=functools.partial(_hub_child, os.getpid()))
         (state / UP_PID_FILE).write_text(f"{os.getpid()}\n")
 
         def announce():
