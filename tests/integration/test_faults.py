@@ -36,6 +36,61 @@ def faulty_hub(tmp_path_factory):
     assert not hub.survivors(), f"left running: {hub.survivors()}"
 
 
+def gateway_processes(hub) -> list[psutil.Process]:
+    return [p for p in running(hub.processes()) if "dask-gateway-server" in " ".join(p.cmdline())]
+
+
+def test_clusters_survive_a_crash_of_the_gateway(faulty_hub):
+    hub = faulty_hub
+    kernel = hub.user_kernel("alice", PASSWORD)
+    token = hub.token_for("alice")
+    gw = hub.gateway(token)
+    out = kernel.run(
+        "from dask_gateway import GatewayCluster\n"
+        "cluster = GatewayCluster(shutdown_on_close=False)\n"
+        "cluster.scale(1)\n"
+        "client = cluster.get_client()\n"
+        "client.wait_for_workers(1, timeout=120)\n"
+        "print('NAME', cluster.name)\n"
+        "print('SUM', client.submit(sum, range(100)).result())\n"
+        "client.close(); cluster.close()\n", timeout=180)
+    values = dict(line.split(" ", 1) for line in out.strip().splitlines())
+    name = values["NAME"]
+    assert int(values["SUM"]) == 4950
+    cluster_pids = {p.pid for p in running(hub.processes()) if p.cwd().endswith(name)}
+    assert len(cluster_pids) == 2, "a scheduler and a worker"
+    [old] = gateway_processes(hub)
+    old.kill()
+
+    # the hub starts it again; it takes over alice's cluster from its database
+    wait_for(lambda: [p.pid for p in gateway_processes(hub)] not in ([], [old.pid]), 60, what="the gateway restarted")
+    wait_for(lambda: gw.request("GET", name).status_code == 200 and gw.status(name) == "RUNNING", 60,
+             what=f"{name} known and running after the restart")
+    assert {p.pid for p in running(hub.processes()) if p.cwd().endswith(name)} == cluster_pids, "same processes"
+    out = kernel.run(
+        "from dask_gateway import Gateway\n"
+        f"cluster = Gateway().connect({name!r})\n"
+        "client = cluster.get_client()\n"
+        "print('SUM', client.submit(sum, range(10)).result())\n"
+        "client.close()\n", timeout=120)
+    assert out.strip() == "SUM 45"
+
+    # her quota (2 clusters) still counts it: one more, then a refusal
+    second = gw.new()
+    refused = gw.create()
+    assert refused.status_code == 422 and "already has 2 running cluster(s)" in refused.text, refused.text
+    for cluster in (second, name):
+        assert gw.stop(cluster).status_code == 204
+    wait_for(lambda: not {p.pid for p in running(hub.processes()) if p.cwd().endswith(name)}, 30,
+             what="her cluster's processes stopped by the new gateway")
+    # nothing of the old gateway is left, its proxy included, and alice's token is in no log line
+    old_children = [p for p in running(hub.processes()) if p.ppid() == old.pid]
+    assert not old_children, old_children
+    proxies = [p for p in running(hub.processes()) if "dask-gateway-proxy" in " ".join(p.cmdline())]
+    assert len(proxies) == 1, [p.cmdline() for p in proxies]
+    assert token not in hub.log()
+
+
 def test_killing_spacehub_up_stops_the_hub_and_all_it_ran(faulty_hub):
     hub = faulty_hub
     kernel = hub.user_kernel("alice", PASSWORD)

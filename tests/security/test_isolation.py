@@ -118,10 +118,10 @@ def test_accounts_made_at_first_login_with_private_homes(isolated, kernels):
 def test_hub_state_is_least_privilege(isolated):
     hub, _ = isolated
     state = Path(hub.settings["state_dir"])
-    mode = {p: (state / p).stat().st_mode & 0o777 for p in ("", "secrets", "jupyterhub.sqlite", "sample-data",
-                                                            "cache", "gateway-clusters")}
-    assert mode == {"": 0o711, "secrets": 0o700, "jupyterhub.sqlite": 0o600, "sample-data": 0o755, "cache": 0o755,
-                    "gateway-clusters": 0o711}
+    mode = {p: (state / p).stat().st_mode & 0o777 for p in ("", "secrets", "jupyterhub.sqlite", "gateway.sqlite",
+                                                            "sample-data", "cache", "gateway-clusters")}
+    assert mode == {"": 0o711, "secrets": 0o700, "jupyterhub.sqlite": 0o600, "gateway.sqlite": 0o600,
+                    "sample-data": 0o755, "cache": 0o755, "gateway-clusters": 0o711}
     assert all((p.stat().st_mode & 0o077) == 0 for p in (state / "secrets").iterdir())
 
 
@@ -187,6 +187,7 @@ def test_other_user_cannot_reach_what_is_alice(isolated, kernels, alice_cluster)
         "hub secrets": f"os.listdir({str(state / 'secrets')!r})",
         "admin password": f"open({str(state / 'secrets' / 'admin_password')!r}).read()",
         "hub database": f"open({str(state / 'jupyterhub.sqlite')!r}, 'rb').read()",
+        "gateway database": f"open({str(state / 'gateway.sqlite')!r}, 'rb').read()",
         "the shared cache (plant a file)": f"open({str(state / 'cache' / 'data' / 'planted')!r}, 'w').write('x')",
         "the sample data (change it)": f"open(next(iter(sorted(__import__('glob').glob("
                                         f"{str(state / 'sample-data')!r} + '/**/*.*', recursive=True)))), 'a')",

@@ -32,3 +32,11 @@ def test_seed_password_never_overwrites(tmp_path):
     assert not seed_password(path, "admin", "second-password")
     with dbm.open(str(path)) as db:
         assert bcrypt.checkpw(b"first-password-xyz", db[b"admin"])
+
+
+def test_gateway_database_key_is_what_dask_gateway_takes(tmp_path):
+    from dask_gateway_server.backends.db_base import DBBackendBase
+
+    key = ensure_secrets(tmp_path)["gateway_db_key"]
+    backend = DBBackendBase(db_url=f"sqlite:///{tmp_path / 'gateway.sqlite'}", db_encrypt_keys=[key])
+    assert len(backend.db_encrypt_keys) == 1  # accepted: 32 random bytes, base64 with padding

@@ -267,3 +267,12 @@ def test_sudoers_rule_names_only_the_launcher():
     if shutil.which("visudo"):  # sudo's own parser accepts it
         check = subprocess.run(["visudo", "-cf", "-"], input=rule, capture_output=True, text=True)
         assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_gateway_keeps_its_clusters_in_the_state_dir_with_encrypted_keys():
+    s = settings()
+    c = gateway_config(s, Path("/env/bin"))
+    assert c.DemoBackend.db_url == "sqlite:////srv/state/gateway.sqlite"
+    hub = hub_config(s, {**SECRETS, "gateway_db_key": "k" * 44}, RUNTIME)
+    [server] = [svc for svc in hub.JupyterHub.services if svc["name"] == "dask-gateway-server"]
+    assert server["environment"]["DASK_GATEWAY_ENCRYPT_KEYS"] == "k" * 44

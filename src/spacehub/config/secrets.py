@@ -6,6 +6,7 @@ starts a fresh hub with new secrets.
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets as _random
 from pathlib import Path
@@ -17,10 +18,19 @@ _GENERATED = {
     "service_token_dask-gateway": 32,
     "service_token_dask-gateway-server": 32,
     "dashboard_secret": 32,  # every cluster's dashboard key derives from it (gateway.dashboard_guard)
+    "gateway_db_key": 32,  # encrypts the clusters' TLS keys and tokens in the gateway's database
     "service_token_idle-culler": 32,
     "admin_password": 24,  # >= 32 characters, as SharedPasswordAuthenticator requires of admins
     "shared_password": 9,  # 12 characters: short enough to write on a whiteboard
 }
+
+
+def _generate(name: str, nbytes: int) -> str:
+    if name == "jupyterhub_cookie_secret":
+        return _random.token_hex(nbytes)
+    if name == "gateway_db_key":  # what dask-gateway-server's db_encrypt_keys takes: base64 with padding
+        return base64.urlsafe_b64encode(_random.token_bytes(nbytes)).decode()
+    return _random.token_urlsafe(nbytes)
 
 
 def secrets_dir(state_dir: str | os.PathLike) -> Path:
@@ -36,7 +46,7 @@ def ensure_secrets(state_dir: str | os.PathLike) -> dict[str, str]:
     for name, nbytes in _GENERATED.items():
         path = folder / name
         if not path.exists():
-            value = _random.token_hex(nbytes) if name == "jupyterhub_cookie_secret" else _random.token_urlsafe(nbytes)
+            value = _generate(name, nbytes)
             # O_EXCL: two starts racing never overwrite each other's secret
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

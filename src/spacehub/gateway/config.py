@@ -68,6 +68,10 @@ def apply_quota(c: Config, settings: Settings) -> None:
     apply_cluster_limits(c[section], gw)
 
 
+#: the gateway's database in the state dir (local and slurm targets)
+GATEWAY_DB = "gateway.sqlite"
+
+
 def gateway_config(settings: Settings, bin_dir: Path) -> Config:
     """dask-gateway-server configuration for ``settings``; ``bin_dir`` holds the ``dask`` command.
 
@@ -98,6 +102,12 @@ def gateway_config(settings: Settings, bin_dir: Path) -> Config:
     b.check_servers_every = gw.check_servers_every
     # the scheduler reports its state this often; new workers no longer wait for it (see backend)
     b.cluster_heartbeat_period = 5
+    # clusters outlive a restart of the gateway (a crash, kill -9; the hub restarts it): its database
+    # is kept in the state dir (0600, made by spacehub.hub.runtime), the clusters' TLS keys and tokens
+    # in it encrypted with the hub's secret gateway_db_key (DASK_GATEWAY_ENCRYPT_KEYS). The new gateway
+    # takes over what still runs (its schedulers report to the same proxy port) and fails what does
+    # not. A clean stop of the gateway still stops every cluster (stop_clusters_on_shutdown).
+    b.db_url = f"sqlite:///{settings.state_dir / GATEWAY_DB}"
     if settings.target == "slurm":
         bin_dir = settings.slurm.job_env / "bin"
         _apply_slurm(c, settings, bin_dir)

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
+import psutil
 from dask_gateway_server.backends.base import Backend, PublicException
 from dask_gateway_server.backends.db_base import DBBackendBase, JobStatus
 from dask_gateway_server.backends.jobqueue.slurm import SlurmBackend
@@ -199,13 +200,12 @@ STOP_POLL = 0.05
 
 
 def _running(pid: int) -> bool:
+    """The process runs: it exists and has not exited. One that has exited may wait to be reaped by
+    someone else (a cluster taken over after a restart of the gateway is not its child)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:  # it exists, as another user
-        return True
-    return True
 
 
 class PromptStop(LocalBackend):

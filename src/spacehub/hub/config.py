@@ -114,6 +114,7 @@ def _service(service: Service, secrets: Mapping[str, str], runtime: Runtime, set
         out["command"] = [str(runtime.bin_dir / "dask-gateway-server"), "-f", str(runtime.gateway_config)]
         out["cwd"] = str(settings.state_dir)
         env[DASHBOARD_SECRET_ENV] = secrets.get("dashboard_secret", "")  # both refuse to start without it
+        env["DASK_GATEWAY_ENCRYPT_KEYS"] = secrets.get("gateway_db_key", "")  # its database's (gateway.config)
     elif service.name == GATEWAY_SERVICE:  # the gate in front of it
         out["command"] = [str(runtime.bin_dir / "python"), "-m", "spacehub.gateway.gate"]
         env[DASHBOARD_SECRET_ENV] = secrets.get("dashboard_secret", "")  # both refuse to start without it

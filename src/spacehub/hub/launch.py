@@ -16,7 +16,8 @@ The hub is JupyterHub with two changes. :func:`stop_together`: on shutdown it st
 (the gateway with its clusters, the data service, the culler) and the users' servers all at once,
 where JupyterHub stops them one after another, each waited for with a growing backoff. And it is a
 child subreaper that ends whatever of its own still runs when it exits (a kernel whose server was
-stopped, say): if ``spacehub up`` is gone (``kill -9``), the hub is the last one to clean up.
+stopped, say) once it stops: if ``spacehub up`` is gone (``kill -9``), the hub is the last one to
+clean up. While it runs, ``spacehub up`` adopts (and reaps) what its children leave.
 """
 
 from __future__ import annotations
@@ -54,9 +55,6 @@ def main(argv: list[str] | None = None):
         answer_refusals_of_licenses()
     sys.argv = [name, *args]
     if name == "jupyterhub":
-        from .process import become_subreaper
-
-        become_subreaper()  # orphans of its services and servers stay its own, to end at exit
         return _hub_class().launch_instance()  # jupyterhub.app.main, with stop_together
     return importlib.import_module(PROGRAMS[name]).main()
 
@@ -155,10 +153,13 @@ def _hub_class() -> Any:
     """
     from jupyterhub import app
 
-    from .process import end_descendants
+    from .process import become_subreaper, end_descendants
 
     class JupyterHub(app.JupyterHub):
         async def cleanup(self) -> None:
+            # what its services and servers leave while they stop (a kernel, the gateway's proxy) is
+            # its own to end below, also when `spacehub up`, which otherwise adopts it, is gone
+            become_subreaper()
             await stop_together(self)
             await super().cleanup()
             ended = end_descendants()

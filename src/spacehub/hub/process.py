@@ -137,6 +137,20 @@ def stop_all(hub: subprocess.Popen, timeout: float = HUB_GRACE["local"], log=pri
     return end_descendants()
 
 
+def reap_orphans(keep: int) -> list[int]:
+    """Reap the exited processes re-parented here (a subreaper) but ``keep``, the one this process
+    started and waits for itself: the gateway's proxy after a crash of the gateway, say, would stay
+    a zombie until the hub stops. Returns their pids."""
+    reaped = []
+    for p in psutil.Process().children():
+        try:
+            if p.pid != keep and p.status() == psutil.STATUS_ZOMBIE and os.waitpid(p.pid, os.WNOHANG)[0]:
+                reaped.append(p.pid)
+        except (psutil.NoSuchProcess, ChildProcessError):
+            pass
+    return reaped
+
+
 def end_descendants() -> list[int]:
     """End every process below this one still running (SIGTERM, then SIGKILL after
     ``STRAGGLER_GRACE``); return their pids. What the hub does last, being a subreaper."""
@@ -167,14 +181,15 @@ def stop_leftover_hub(state: Path, grace: float = HUB_GRACE["local"] + 2 * STRAG
 
     One is only ever seen stopping: its ``spacehub up`` ended (``kill -9``) and it got SIGTERM. It
     is given ``grace`` seconds to finish (it stops its services, servers and clusters), then it and
-    what it still runs are ended. Found by its pid file, and only if that process runs in ``state``.
+    what it still runs are ended. Found by the pid file of ``spacehub up`` (which names the hub's too:
+    the hub removes its own while it stops), and only if that process is a hub running in ``state``.
     """
-    up, hub = (_pid_in(state / name) for name in (UP_PID_FILE, HUB_PID_FILE))
-    if hub is None or (up is not None and up != os.getpid() and psutil.pid_exists(up)):
+    up, hub = _pids_in(state / UP_PID_FILE)
+    if hub is None or (up != os.getpid() and psutil.pid_exists(up)):
         return []
     try:
         proc = psutil.Process(hub)
-        if Path(proc.cwd()) != state.resolve() or not _running(proc):
+        if Path(proc.cwd()) != state.resolve() or "spacehub.hub.launch" not in proc.cmdline() or not _running(proc):
             return []
         log(f"spacehub: a hub of {state} (pid {hub}) is still stopping after its `spacehub up` ended; "
             f"waiting up to {grace:g} s")
@@ -190,10 +205,16 @@ def stop_leftover_hub(state: Path, grace: float = HUB_GRACE["local"] + 2 * STRAG
 
 
 def _pid_in(path: Path) -> int | None:
+    return _pids_in(path)[0]
+
+
+def _pids_in(path: Path) -> tuple[int | None, int | None]:
+    """The pids a pid file names: the process's own, and (``spacehub up``'s) the hub's."""
     try:
-        return int(path.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
+        pids = [int(word) for word in path.read_text().split()[:2]]
+    except (OSError, ValueError):
+        return None, None
+    return (pids[0] if pids else None), (pids[1] if len(pids) > 1 else None)
 
 
 def _running(p: psutil.Process) -> bool:
@@ -240,7 +261,7 @@ def run_hub(settings: Settings, log=print, ready_message: str | None = None) -> 
     try:
         hub = subprocess.Popen(cmd, cwd=state, env=env, start_new_session=True,
                                preexec_fn=functools.partial(_hub_child, os.getpid()))
-        (state / UP_PID_FILE).write_text(f"{os.getpid()}\n")
+        (state / UP_PID_FILE).write_text(f"{os.getpid()} {hub.pid}\n")  # see stop_leftover_hub
 
         def announce():
             if wait_ready(settings, time.monotonic() + 120, hub, stopping) and not stopping.is_set():
@@ -249,6 +270,7 @@ def run_hub(settings: Settings, log=print, ready_message: str | None = None) -> 
         threading.Thread(target=announce, daemon=True).start()
         while not stopping.is_set() and hub.poll() is None:
             stopping.wait(0.5)
+            reap_orphans(hub.pid)
         if hub.poll() is not None and not stopping.is_set():
             log(f"spacehub: the hub exited by itself (status {hub.returncode}); see the log above")
     finally:

@@ -42,6 +42,9 @@ def prepare_state(settings: Settings) -> dict[str, str]:
     else:
         state.chmod(0o700)  # the hub database holds hashed tokens; homes are private
         (state / "homes").mkdir(exist_ok=True)
+    for name in DATABASES:
+        os.close(os.open(state / name, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.chmod(state / name, 0o600)
     secrets = ensure_secrets(state)
     auth = settings.auth
     if auth.type == "local" and auth.admin_users:
@@ -50,7 +53,10 @@ def prepare_state(settings: Settings) -> dict[str, str]:
 
 
 #: the hub's own files in the state dir, readable by the hub's account only
-PRIVATE_FILES = ("jupyterhub.sqlite", "passwords.dbm")
+PRIVATE_FILES = ("jupyterhub.sqlite", "gateway.sqlite", "passwords.dbm")
+#: databases made before their program opens them, so they never exist with the umask's mode
+#: (SQLite gives its journal the database's mode); dbm makes the passwords file 0600 itself
+DATABASES = ("jupyterhub.sqlite", "gateway.sqlite")
 
 
 def _isolated_layout(settings: Settings) -> None:
@@ -71,9 +77,6 @@ def _isolated_layout(settings: Settings) -> None:
     for sub in ("", "data", "tmp", "locks"):
         (cache / sub).mkdir(parents=True, exist_ok=True)
         os.chmod(cache / sub, 0o755)
-    # the database is made before JupyterHub opens it, so it never exists with the umask's mode
-    # (SQLite gives its journal the database's mode); dbm makes the passwords file 0600 itself
-    os.close(os.open(state / "jupyterhub.sqlite", os.O_WRONLY | os.O_CREAT, 0o600))
     for name in PRIVATE_FILES:
         if (state / name).exists():
             os.chmod(state / name, 0o600)
