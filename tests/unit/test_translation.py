@@ -25,9 +25,9 @@ def test_demo_local_defaults():
     assert c.JupyterHub.bind_url == "http://127.0.0.1:8000/"
     assert c.JupyterHub.hub_bind_url == "http://127.0.0.1:8081"
     assert c.JupyterHub.db_url == "sqlite:////srv/state/jupyterhub.sqlite"
-    assert c.JupyterHub.spawner_class == "jupyterhub.spawner.SimpleLocalProcessSpawner"
+    assert c.JupyterHub.spawner_class == "spacehub.hub.spawning.QueuedSimpleLocalProcessSpawner"
     assert c.SimpleLocalProcessSpawner.home_dir_template == "/srv/state/homes/{username}"
-    assert c.JupyterHub.authenticator_class == "firstuseauthenticator.FirstUseAuthenticator"
+    assert c.JupyterHub.authenticator_class == "spacehub.hub.logins.LocalPasswords"  # FirstUseAuthenticator's logins
     assert c.FirstUseAuthenticator.create_users is False  # no open sign-up
     assert c.Authenticator.allow_all is False
     assert c.Authenticator.admin_users == {"admin"}
@@ -114,7 +114,7 @@ def test_no_user_code_as_root():
 def test_isolated_mode_runs_users_from_the_users_environment_as_their_accounts():
     root = Runtime(**{**RUNTIME.__dict__, "is_root": True})
     c = hub_config(settings(mode="isolated", isolated={"users_env": "/opt/users"}), SECRETS, root)
-    assert c.JupyterHub.spawner_class == "jupyterhub.spawner.LocalProcessSpawner"
+    assert c.JupyterHub.spawner_class == "spacehub.hub.spawning.QueuedLocalProcessSpawner"
     assert "--allow-root" not in c.Spawner.args
     assert c.Spawner.cmd[0] == "/opt/users/bin/python" and c.Spawner.environment["PATH"].startswith("/opt/users/bin:")
     # accounts are made at the first login and checked before every start
@@ -253,7 +253,7 @@ def test_slurm_user_servers_through_batchspawner():
     assert (spawner.req_partition, spawner.req_account, spawner.req_runtime) == ("compute", "helio", "04:00:00")
     assert (spawner.req_nprocs, spawner.req_memory) == ("2", "4096M")
     local = hub_config(slurm_settings(), SECRETS, RUNTIME)
-    assert local.JupyterHub.spawner_class == "jupyterhub.spawner.LocalProcessSpawner"
+    assert local.JupyterHub.spawner_class == "spacehub.hub.spawning.QueuedLocalProcessSpawner"
 
 
 def test_sudoers_rule_names_only_the_launcher():

@@ -90,6 +90,7 @@ class SpawnerSettings:
     http_timeout: int
     cores: float
     memory: int  #: bytes
+    concurrent_starts: int = 4  #: local servers started at once (spacehub.hub.spawning)
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,7 @@ def build_settings(d: dict[str, Any], source: Path, base: Path, templates_base: 
             oidc=OIDCAuth(**{**a["oidc"], **{key: tuple(a["oidc"][key]) for key in ("scope", "allowed_groups")
                                              if key in a["oidc"]}}) if "oidc" in a else None),
         spawner=SpawnerSettings(tuple(sp["cmd"]), sp["default_url"], sp["start_timeout"], sp["http_timeout"],
-                                float(sp["cores"]), gib(sp["memory_gib"])),
+                                float(sp["cores"]), gib(sp["memory_gib"]), sp["concurrent_starts"]),
         templates=TemplatesSettings(tpl["enabled"],
                                     ((templates_base or base) / Path(tpl["source"]).expanduser()).resolve(),
                                     tpl["folder"]),

@@ -82,7 +82,7 @@ def hub_config(settings: Settings, secrets: Mapping[str, str], runtime: Runtime)
     # hub logs too, and `spacehub up` asking whether the routes are there yet: spacehub.hub.process)
     c.ConfigurableHTTPProxy.log_level = "warn"
 
-    c.JupyterHub.authenticator_class = p.auth.authenticator_class
+    c.JupyterHub.authenticator_class = LOCAL_AUTHENTICATORS.get(p.auth.authenticator_class, p.auth.authenticator_class)
     for section, traits in p.auth.config.items():
         c[section].update({k: _traitlet_value(v) for k, v in traits.items()})
     for section, traits in p.auth.secrets.items():
@@ -93,6 +93,11 @@ def hub_config(settings: Settings, secrets: Mapping[str, str], runtime: Runtime)
         {"name": service.role, "services": [service.name], "scopes": list(service.scopes)}
         for service in p.services if service.scopes]
     return c
+
+
+#: upstream authenticators replaced by spacehub's where the hub runs from spacehub's environment
+#: (local and slurm targets; the Kubernetes chart's hub image has only upstream's)
+LOCAL_AUTHENTICATORS = {"firstuseauthenticator.FirstUseAuthenticator": "spacehub.hub.logins.LocalPasswords"}
 
 
 def _traitlet_value(value: Any) -> Any:
@@ -162,10 +167,12 @@ def _apply_spawner(c: Config, p: Plan, runtime: Runtime) -> None:
     if settings.target == "slurm" and settings.slurm.user_servers == "slurm":
         _apply_slurm_spawner(c, settings)
     elif p.homes.template is not None:  # demo mode: one Unix account, a folder per user
-        c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
+        c.JupyterHub.spawner_class = "spacehub.hub.spawning.QueuedSimpleLocalProcessSpawner"
         c.SimpleLocalProcessSpawner.home_dir_template = p.homes.template
     else:
-        c.JupyterHub.spawner_class = "jupyterhub.spawner.LocalProcessSpawner"
+        c.JupyterHub.spawner_class = "spacehub.hub.spawning.QueuedLocalProcessSpawner"
+    # a login burst: servers start a few at a time, the others wait their turn and see their place
+    c.QueuedLocalProcessSpawner.concurrent_starts = sp.concurrent_starts
     bin_dir = server_bin(settings, runtime)
     # by default jupyterhub-singleuser through spacehub.hub.launch (2-3 s faster; see there)
     c.Spawner.cmd = list(sp.cmd) or c.Spawner.get("cmd") or [
