@@ -269,14 +269,19 @@ class GatewayAPI:
 class Kernel:
     """A kernel in a user's JupyterLab server, driven over the Jupyter websocket protocol."""
 
-    def __init__(self, server_url: str, token: str):
+    def __init__(self, server_url: str, token: str, kernel_id: str | None = None):
+        """A new kernel, or the running one ``kernel_id`` connected to again."""
         import websocket
 
         self.server_url = server_url.rstrip("/") + "/"
         self.headers = {"Authorization": f"token {token}"}
-        r = requests.post(self.server_url + "api/kernels", headers=self.headers, json={"name": "python3"}, timeout=30)
-        r.raise_for_status()
-        self.id = r.json()["id"]
+        if kernel_id is None:
+            r = requests.post(self.server_url + "api/kernels", headers=self.headers, json={"name": "python3"},
+                              timeout=30)
+            r.raise_for_status()
+            kernel_id = r.json()["id"]
+        self.id = kernel_id
+        self.token = token
         ws_url = self.server_url.replace("http", "ws", 1) + f"api/kernels/{self.id}/channels"
         self.ws = websocket.create_connection(ws_url, header=[f"Authorization: token {token}"], timeout=120)
 

@@ -4,7 +4,7 @@ import socket
 
 import psutil
 import pytest
-from hubtools import ReadyLineHub, wait_for
+from hubtools import READY, Kernel, ReadyLineHub, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -89,6 +89,30 @@ def test_clusters_survive_a_crash_of_the_gateway(faulty_hub):
     proxies = [p for p in running(hub.processes()) if "dask-gateway-proxy" in " ".join(p.cmdline())]
     assert len(proxies) == 1, [p.cmdline() for p in proxies]
     assert token not in hub.log()
+
+
+def test_a_crashed_hub_is_started_again_and_takes_over_running_work(faulty_hub):
+    hub = faulty_hub
+    kernel = hub.user_kernel("alice", PASSWORD)
+    kernel.run("x = 41")
+    session = hub.login("alice", PASSWORD)
+    gw = hub.gateway(kernel.token)
+    name = gw.new()
+    wait_for(lambda: gw.status(name) == "RUNNING", 60, what="her cluster running")
+    work = {p.pid for p in running(hub.processes()) if "ipykernel" in " ".join(p.cmdline()) or p.cwd().endswith(name)}
+    [jupyterhub] = [p for p in running(hub.processes()) if "spacehub.hub.launch jupyterhub " in " ".join(p.cmdline())]
+    jupyterhub.kill()
+
+    wait_for(lambda: "spacehub: starting the hub again" in hub.log(), 30, what="spacehub up restarting the hub")
+    wait_for(lambda: hub.log().count(READY) == 2, 90, what="the hub ready again")
+    # her kernel kept its state, her cluster its processes, her browser session its login
+    assert Kernel(kernel.server_url, kernel.token, kernel.id).run("print(x + 1)").strip() == "42"
+    assert gw.status(name) == "RUNNING"
+    assert work <= {p.pid for p in running(hub.processes())}
+    assert hub.api("GET", "user", session=session).json()["name"] == "alice"
+    assert gw.stop(name).status_code == 204
+    restart = hub.log().split("spacehub: starting the hub again")[1]
+    assert "Traceback" not in restart, restart
 
 
 def test_killing_spacehub_up_stops_the_hub_and_all_it_ran(faulty_hub):

@@ -25,7 +25,7 @@ def test_demo_local_defaults():
     assert c.JupyterHub.bind_url == "http://127.0.0.1:8000/"
     assert c.JupyterHub.hub_bind_url == "http://127.0.0.1:8081"
     assert c.JupyterHub.db_url == "sqlite:////srv/state/jupyterhub.sqlite"
-    assert c.JupyterHub.spawner_class == "spacehub.hub.spawning.QueuedSimpleLocalProcessSpawner"
+    assert c.JupyterHub.spawner_class == "spacehub.hub.spawning.QueuedDemoSpawner"
     assert c.SimpleLocalProcessSpawner.home_dir_template == "/srv/state/homes/{username}"
     assert c.JupyterHub.authenticator_class == "spacehub.hub.logins.LocalPasswords"  # FirstUseAuthenticator's logins
     assert c.FirstUseAuthenticator.create_users is False  # no open sign-up

@@ -167,7 +167,7 @@ def _apply_spawner(c: Config, p: Plan, runtime: Runtime) -> None:
     if settings.target == "slurm" and settings.slurm.user_servers == "slurm":
         _apply_slurm_spawner(c, settings)
     elif p.homes.template is not None:  # demo mode: one Unix account, a folder per user
-        c.JupyterHub.spawner_class = "spacehub.hub.spawning.QueuedSimpleLocalProcessSpawner"
+        c.JupyterHub.spawner_class = "spacehub.hub.spawning.QueuedDemoSpawner"
         c.SimpleLocalProcessSpawner.home_dir_template = p.homes.template
     else:
         c.JupyterHub.spawner_class = "spacehub.hub.spawning.QueuedLocalProcessSpawner"

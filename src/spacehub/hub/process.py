@@ -18,6 +18,7 @@ is a 404 the proxy logs as an error, and before the hub listens its error page f
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import os
@@ -241,9 +242,12 @@ def remove_pid_files(state: Path, names=(UP_PID_FILE, HUB_PID_FILE, PROXY_PID_FI
 
 
 def run_hub(settings: Settings, log=print, ready_message: str | None = None) -> int:
-    """Start JupyterHub for ``settings`` and block until it exits or we are told to stop.
+    """Start JupyterHub for ``settings`` and block until we are told to stop (or it cannot run).
 
     ``ready_message`` is logged once the hub can be used (default: "spacehub is ready at URL").
+    A hub that stops by itself after it was ready (a crash, ``kill -9``) is started again, its
+    users' servers, kernels and clusters left running for it to take over (:func:`end_crashed_services`);
+    one that cannot get ready, or crashes again within ``CRASH_WINDOW`` seconds, is not.
     """
     become_subreaper()
     state = Path(settings.state_dir)
@@ -258,21 +262,32 @@ def run_hub(settings: Settings, log=print, ready_message: str | None = None) -> 
 
     old = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     hub = None
+    last_start = -CRASH_WINDOW
     try:
-        hub = subprocess.Popen(cmd, cwd=state, env=env, start_new_session=True,
-                               preexec_fn=functools.partial(_hub_child, os.getpid()))
-        (state / UP_PID_FILE).write_text(f"{os.getpid()} {hub.pid}\n")  # see stop_leftover_hub
+        while True:
+            hub = subprocess.Popen(cmd, cwd=state, env=env, start_new_session=True,
+                                   preexec_fn=functools.partial(_hub_child, os.getpid()))
+            (state / UP_PID_FILE).write_text(f"{os.getpid()} {hub.pid}\n")  # see stop_leftover_hub
+            started, ready = time.monotonic(), threading.Event()
 
-        def announce():
-            if wait_ready(settings, time.monotonic() + 120, hub, stopping) and not stopping.is_set():
-                log(f"\n{ready_message}\n")
+            def announce(hub=hub, ready=ready):
+                if wait_ready(settings, time.monotonic() + 120, hub, stopping) and not stopping.is_set():
+                    ready.set()
+                    log(f"\n{ready_message}\n")
 
-        threading.Thread(target=announce, daemon=True).start()
-        while not stopping.is_set() and hub.poll() is None:
-            stopping.wait(0.5)
-            reap_orphans(hub.pid)
-        if hub.poll() is not None and not stopping.is_set():
+            threading.Thread(target=announce, daemon=True).start()
+            while not stopping.is_set() and hub.poll() is None:
+                stopping.wait(0.5)
+                reap_orphans(hub.pid)
+            if stopping.is_set():
+                break
             log(f"spacehub: the hub exited by itself (status {hub.returncode}); see the log above")
+            if not ready.is_set() or started - last_start < CRASH_WINDOW:
+                break
+            last_start = started
+            ended = end_crashed_services()
+            log(f"spacehub: starting the hub again; users' servers, kernels and clusters keep running "
+                f"(ended the {len(ended)} service process(es) it had started, to be started anew)")
     finally:
         if hub is not None:
             log("spacehub: stopping the hub, its servers, services and clusters ...")
@@ -285,3 +300,36 @@ def run_hub(settings: Settings, log=print, ready_message: str | None = None) -> 
             signal.signal(s, h)
         remove_pid_files(state)
     return 0 if stopping.is_set() else (hub.returncode or 1)
+
+
+#: a hub that crashes again within this many seconds of its last start is not started again
+CRASH_WINDOW = 300.0
+
+#: how the hub's services are recognised among the processes it left (their command lines)
+SERVICE_COMMANDS = ("dask-gateway-server", "spacehub.gateway.gate", "spacehub.services.data", "jupyterhub_idle_culler")
+
+
+def end_crashed_services() -> list[int]:
+    """End the services of a hub that stopped by itself, so that the hub started again can start its
+    own on their ports; return their pids. They were adopted here (a subreaper) when it died.
+
+    The gateway is killed (SIGKILL), not asked to stop: asked, it stops every cluster; killed, it
+    leaves them running for the next one to take over from its database. Users' servers and their
+    kernels are left alone: the new hub finds them running (their pids are in its database), and
+    its proxy, which replaces the old one (JupyterHub ends it by its pid file), routes to them again.
+    """
+    gateway, others = [], []
+    for p in psutil.Process().children():
+        try:
+            command = " ".join(p.cmdline())
+        except psutil.NoSuchProcess:
+            continue
+        if "dask-gateway-server" in command:
+            gateway.append(p)
+        elif any(name in command for name in SERVICE_COMMANDS):
+            others.append(p)
+    for p in gateway:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            p.kill()
+    psutil.wait_procs(gateway, timeout=STRAGGLER_GRACE)
+    return [p.pid for p in gateway] + end_processes(others)

@@ -120,5 +120,5 @@ class QueuedLocalProcessSpawner(LocalProcessSpawner):
         yield {"progress": 30, "message": "Starting your server (JupyterLab)"}
 
 
-class QueuedSimpleLocalProcessSpawner(QueuedLocalProcessSpawner, SimpleLocalProcessSpawner):
+class QueuedDemoSpawner(QueuedLocalProcessSpawner, SimpleLocalProcessSpawner):
     """Each user's server as a process of the hub's account (demo mode), started in turn."""
