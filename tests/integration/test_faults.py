@@ -4,6 +4,7 @@ import socket
 
 import psutil
 import pytest
+import requests
 from hubtools import READY, Kernel, ReadyLineHub, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -28,8 +29,8 @@ def port_free(port: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def faulty_hub(tmp_path_factory):
-    hub = ReadyLineHub(tmp_path_factory.mktemp("faults"))
+def faulty_hub(tmp_path_factory, sample_dir):
+    hub = ReadyLineHub(tmp_path_factory.mktemp("faults"), sample_dir=sample_dir)
     hub.start()
     yield hub
     hub.stop()
@@ -89,6 +90,71 @@ def test_clusters_survive_a_crash_of_the_gateway(faulty_hub):
     proxies = [p for p in running(hub.processes()) if "dask-gateway-proxy" in " ".join(p.cmdline())]
     assert len(proxies) == 1, [p.cmdline() for p in proxies]
     assert token not in hub.log()
+
+
+def processes_running(hub, command: str) -> list[psutil.Process]:
+    return [p for p in running(hub.processes()) if command in " ".join(p.cmdline())]
+
+
+def test_a_crashed_data_service_comes_back_and_no_token_is_logged(faulty_hub):
+    hub = faulty_hub
+    token = hub.token_for("alice")
+    hapi, headers = hub.url + "services/data/hapi", {"Authorization": f"token {token}"}
+    query = "/data?dataset=omni_hro_1min&start=2015-03-17&stop=2015-03-18&parameters=SYM_H"
+    before = requests.get(hapi + query, headers=headers, timeout=60)
+    assert before.status_code == 200 and before.text.count("\n") == 1440
+    [service] = processes_running(hub, "spacehub.services.data")
+    service.kill()
+    # asked meanwhile, the proxy answers for it; the hub starts it again
+    wait_for(lambda: requests.get(hapi + query, headers=headers, timeout=30).status_code == 200, 90,
+             what="the data service answering again")
+    assert processes_running(hub, "spacehub.services.data")[0].pid != service.pid
+    assert requests.get(hapi + query, headers=headers, timeout=60).content == before.content
+    assert token not in hub.log()
+
+
+def test_a_crashed_proxy_comes_back_with_every_route(faulty_hub):
+    hub = faulty_hub
+    kernel = hub.user_kernel("alice", PASSWORD)
+    kernel.run("y = 7")
+    [proxy] = [p for p in processes_running(hub, "configurable-http-proxy") if "spacehub.redact" not in " ".join(p.cmdline())]
+    proxy.kill()
+    wait_for(lambda: requests.get(hub.url + "hub/health", timeout=5).status_code == 200, 60, what="the proxy back")
+    wait_for(lambda: requests.get(hub.url + "user/alice/api/status", headers={"Authorization": f"token {kernel.token}"},
+                                  timeout=5).status_code == 200, 60, what="alice's server routed again")
+    assert Kernel(kernel.server_url, kernel.token, kernel.id).run("print(y * 6)").strip() == "42"
+
+
+def test_a_worker_killed_mid_computation_changes_no_result(faulty_hub):
+    hub = faulty_hub
+    kernel = hub.user_kernel("alice", PASSWORD)
+    out = kernel.run(
+        "import time\n"
+        "from dask_gateway import GatewayCluster\n"
+        "cluster = GatewayCluster()\n"
+        "cluster.scale(2)\n"
+        "client = cluster.get_client()\n"
+        "client.wait_for_workers(2, timeout=120)\n"
+        "futures = client.map(lambda i: (time.sleep(0.2), i * i)[1], range(60))\n"  # ~6 s of work on 2 workers
+        "print('NAME', cluster.name)\n", timeout=180)
+    name = out.split("NAME ", 1)[1].strip()
+
+    def workers():
+        return [p for p in processes_running(hub, "dask worker") if p.cwd().endswith(name)]
+
+    assert len(workers()) == 2
+    wait_for(lambda: int(kernel.run("print(sum(f.done() for f in futures))")) >= 5, 60, what="the work under way")
+    victim = workers()[0]
+    victim.kill()
+    out = kernel.run("print(sum(client.gather(futures)), len(futures))", timeout=120)
+    assert out.split() == [str(sum(i * i for i in range(60))), "60"]
+    # the cluster is still hers and managed: the gateway replaces the lost worker, no more than asked for
+    gw = hub.gateway(kernel.token)
+    assert gw.status(name) == "RUNNING"
+    wait_for(lambda: len(workers()) == 2 and victim.pid not in {p.pid for p in workers()}, 60,
+             what="the lost worker replaced")
+    kernel.run("client.close(); cluster.shutdown()")
+    wait_for(lambda: not workers(), 30, what="her cluster's workers stopped")
 
 
 def test_a_crashed_hub_is_started_again_and_takes_over_running_work(faulty_hub):
