@@ -50,11 +50,14 @@ HUB_GRACE = {"local": 3.5, "slurm": 20.0}
 STRAGGLER_GRACE = 1.0
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL | None:
+    return ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
 def _prctl(option: int, value: int) -> bool:
-    if not sys.platform.startswith("linux"):
-        return False
-    libc = ctypes.CDLL(None, use_errno=True)
-    return libc.prctl(option, value, 0, 0, 0) == 0
+    libc = _libc()
+    return libc is not None and libc.prctl(option, value, 0, 0, 0) == 0
 
 
 def become_subreaper() -> bool:
@@ -256,6 +259,7 @@ def run_hub(settings: Settings, log=print, ready_message: str | None = None) -> 
     env = {**os.environ, "SPACEHUB_CONFIG": str(settings.source)}
     cmd = [sys.executable, "-m", "spacehub.hub.launch", "jupyterhub", "-f", str(HUB_DIR / "jupyterhub_config.py")]
     stopping = threading.Event()
+    _libc()  # loaded here: the hub's process only calls it between fork and exec (see _hub_child)
 
     def on_signal(signum, frame):
         stopping.set()
