@@ -128,6 +128,23 @@ def _parse_text(text: str, what: str) -> np.datetime64:
     return _from_datetime64(t, what)
 
 
+def parse_duration(text: str) -> np.timedelta64 | None:
+    """An ISO 8601 duration (a catalog cadence such as ``PT1M``) as timedelta64; None if it is not one.
+
+    >>> parse_duration("PT1M"), parse_duration("event")
+    (np.timedelta64(60000000000,'ns'), None)
+    """
+    if not text or not text.startswith("P"):
+        return None
+    import pandas as pd
+
+    try:
+        span = pd.Timedelta(text).to_timedelta64().astype("timedelta64[ns]")
+    except ValueError:
+        return None
+    return span if span > np.timedelta64(0, "ns") else None
+
+
 def now() -> np.datetime64:
     """The current UTC time to the second, as datetime64[ns]."""
     return np.datetime64("now", "s").astype("datetime64[ns]")

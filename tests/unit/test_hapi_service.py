@@ -88,6 +88,10 @@ def test_data_csv_and_header(hapi, expected):
     ({"dataset": "omni_hro_1min", "start": START, "stop": STOP, "format": "json"}, 1409, 400),
     ({"dataset": "omni_hro_1min", "start": START, "stop": STOP, "include": "all"}, 1410, 400),
     ({"dataset": "omni_hro_1min", "start": START, "stop": STOP, "colour": "red"}, 1401, 400),
+    ({"dataset": "omni_hro_1min", "start": START, "stop": STOP, "parameters": ","}, 1407, 400),
+    ({"dataset": "omni_hro_1min", "start": START, "stop": STOP, "parameters": "SYM_H,"}, 1407, 400),
+    # 1981 to 2262 at 1 min: about 148 million records, past the 20 million values a request may ask for
+    ({"dataset": "omni_hro_1min", "start": "1981-01-01Z", "stop": "2262-01-01Z"}, 1408, 400),
 ])
 def test_data_errors(hapi, params, code, http):
     r = get(hapi + "/data", **params)
@@ -173,3 +177,77 @@ def test_read_errors_decide_the_status_by_type(monkeypatch, error, code):
     except HAPIError as e:
         got = e.code
     assert got == code
+
+
+def test_a_request_too_large_is_told_the_limit_and_what_to_ask_instead(hapi):
+    r = get(hapi + "/data", dataset="omni_hro_1min", parameters="SYM_H", start="1981-01-01Z", stop="2262-01-01Z")
+    message = r.json()["status"]["message"]
+    assert r.status_code == 400 and r.json()["status"]["code"] == 1408
+    assert "at most 20,000,000 values per request" in message and "ask for at most" in message
+    # the largest range the message suggests is answered
+    days = float(message.split("ask for at most ")[1].split(" days")[0].replace(",", ""))
+    stop = np.datetime64("2015-01-01") + np.timedelta64(int(days * 86400) - 60, "s")
+    ok = get(hapi + "/data", dataset="omni_hro_1min", parameters="SYM_H", start="2015-01-01Z", stop=f"{stop}Z",
+             format="binary")
+    assert ok.status_code == 200
+
+
+def served(app):
+    """``app`` on a free loopback port, served by a thread of its own; its base URL."""
+    import asyncio
+    import threading
+
+    from tornado.httpserver import HTTPServer
+    from tornado.netutil import bind_sockets
+
+    sockets = bind_sockets(0, "127.0.0.1")
+    loop = asyncio.new_event_loop()
+
+    def run():
+        asyncio.set_event_loop(loop)
+        HTTPServer(app).add_sockets(sockets)
+        loop.run_forever()
+
+    threading.Thread(target=run, daemon=True).start()
+    return f"http://127.0.0.1:{sockets[0].getsockname()[1]}/services/data/hapi", loop
+
+
+def test_a_slow_read_holds_up_nobody_and_a_failing_one_only_itself(monkeypatch, sample_dir):
+    import threading
+
+    from spacehub.catalog.model import Entry
+    from spacehub.services.data.app import make_app
+
+    monkeypatch.setenv("SPACEHUB_SAMPLE_DATA", str(sample_dir))
+    reading, release = threading.Event(), threading.Event()
+    real_read = Entry.read
+
+    def read(self, start, stop, *args, **kwargs):
+        if self.id == "ac_h0_mfi":  # the slow one: years of data
+            reading.set()
+            assert release.wait(30)
+        if self.id == "dst_kyoto":
+            raise RuntimeError("a reader's bug")
+        return real_read(self, start, stop, *args, **kwargs)
+
+    monkeypatch.setattr(Entry, "read", read)
+    url, loop = served(make_app(public=True))
+    try:
+        result = {}
+        slow = threading.Thread(target=lambda: result.update(r=get(url + "/data", dataset="ac_h0_mfi", start=START,
+                                                                   stop=STOP)))
+        slow.start()
+        assert reading.wait(30)
+        # while it reads: other requests are answered, a failing read is a HAPI 1500 for its asker only
+        assert get(url + "/about").json()["status"]["code"] == 1200
+        small = get(url + "/data", dataset="omni_hro_1min", parameters="SYM_H", start=START, stop=STOP)
+        assert small.status_code == 200 and small.text.count("\n") == 1440
+        failed = get(url + "/data", dataset="dst_kyoto", start=START, stop=STOP)
+        assert failed.status_code == 500 and failed.json()["status"]["code"] == 1500
+        assert "a reader's bug" in failed.json()["status"]["message"] and "Traceback" not in failed.text
+        release.set()
+        slow.join(30)
+        assert result["r"].status_code == 200 and result["r"].text
+    finally:
+        release.set()
+        loop.call_soon_threadsafe(loop.stop)

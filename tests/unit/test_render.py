@@ -179,7 +179,7 @@ def test_rendered_hub_config_loads_into_kubespawner_and_authenticators(kubespawn
         spawner = kubespawner(c)
         assert spawner.cpu_limit == 3.0 and spawner.mem_limit == 6 * GIB
         assert spawner.image == "registry.example.org/spacehub-user:2025.11"
-        assert spawner.http_timeout == 30 and spawner.start_timeout == 60
+        assert spawner.http_timeout == 120 and spawner.start_timeout == 300  # the settings' defaults
         assert spawner.volume_mounts == [{"name": "spacehub-shared", "mountPath": "/home/jovyan/shared"}]
         assert spawner.environment["DASK_GATEWAY__PROXY_ADDRESS"] == "gateway://traefik-dask-gateway:80"
         assert spawner.environment["SPACEHUB_CACHE_DIR"] == "/home/jovyan/shared/cache"

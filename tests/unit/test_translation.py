@@ -80,6 +80,12 @@ def test_data_service():
     assert big.Spawner.environment["SPACEHUB_CACHE_GIB"] == "500"
     public = hub_config(settings(data_service={"public": True}), SECRETS, RUNTIME)
     assert {s["name"]: s for s in public.JupyterHub.services}["data"]["environment"]["SPACEHUB_DATA_PUBLIC"] == "1"
+    # the request limits reach the service (HAPI 1408 beyond them)
+    assert (data["environment"]["SPACEHUB_DATA_MAX_VALUES"], data["environment"]["SPACEHUB_DATA_MAX_SPAN_DAYS"]) == (
+        "20000000", "366.0")
+    small = hub_config(settings(data_service={"max_values": 5000, "max_span_days": 2.5}), SECRETS, RUNTIME)
+    env = {s["name"]: s for s in small.JupyterHub.services}["data"]["environment"]
+    assert (env["SPACEHUB_DATA_MAX_VALUES"], env["SPACEHUB_DATA_MAX_SPAN_DAYS"]) == ("5000", "2.5")
 
 
 def test_switches_off():

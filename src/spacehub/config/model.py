@@ -178,6 +178,8 @@ class DataServiceSettings:
     enabled: bool
     port: int
     public: bool
+    max_values: int = 20_000_000  #: values one data request may ask for (HAPI 1408 beyond)
+    max_span_days: float = 366  #: days one request may span, for datasets without a cadence
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,8 @@ CACHE_GIB_ENV = "SPACEHUB_CACHE_GIB"
 OFFLINE_ENV = "SPACEHUB_OFFLINE"
 #: the data service serves anyone, logged in or not
 DATA_PUBLIC_ENV = "SPACEHUB_DATA_PUBLIC"
+DATA_MAX_VALUES_ENV = "SPACEHUB_DATA_MAX_VALUES"  #: data_service.max_values, for the service
+DATA_MAX_SPAN_ENV = "SPACEHUB_DATA_MAX_SPAN_DAYS"  #: data_service.max_span_days, for the service
 
 #: plots in notebooks carry their JavaScript (bokeh, panel, holoviews) in the notebook's output
 #: instead of loading it from a CDN, so they render on networks without internet access

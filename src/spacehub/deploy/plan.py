@@ -26,6 +26,8 @@ from .names import (
     CULLER_ROLE,
     CULLER_SERVICE,
     DASHBOARDS_ROLE,
+    DATA_MAX_SPAN_ENV,
+    DATA_MAX_VALUES_ENV,
     DATA_PUBLIC_ENV,
     DATA_SERVICE,
     GATEWAY_ROLE,
@@ -229,7 +231,8 @@ def _services(s: Settings, network: Network, data_env: Mapping[str, str]) -> tup
                                 environment={"SPACEHUB_GATEWAY_PROXY": f"http://127.0.0.1:{s.gateway.port}"}))
         services.append(Service(GATEWAY_SERVER_SERVICE, None, scopes=gateway_scopes, role_name=GATEWAY_ROLE))
     if s.data_service.enabled:
-        env = dict(data_env)
+        env = {**data_env, DATA_MAX_VALUES_ENV: str(s.data_service.max_values),
+               DATA_MAX_SPAN_ENV: repr(float(s.data_service.max_span_days))}
         if s.data_service.public:
             env[DATA_PUBLIC_ENV] = "1"
         services.append(Service(DATA_SERVICE, network.data_service, display=True, oauth_no_confirm=True,

@@ -73,6 +73,7 @@ def _hub_config(p: Plan) -> dict:
     for section, traits in p.auth.config.items():
         config[section] = {k: _yaml_value(v) for k, v in traits.items()}
     config["KubeSpawner"] = {"http_timeout": p.settings.spawner.http_timeout,
+                             "start_timeout": p.settings.spawner.start_timeout,  # image pulls included
                              "server_token_scopes": list(p.server_token_scopes)}
     return config
 

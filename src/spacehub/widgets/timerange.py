@@ -10,7 +10,16 @@ import pandas as pd
 from traitlets import Any, Bool, Dict, HasTraits, Instance, Int, TraitError, Unicode, observe, validate
 
 from ..catalog import Entry
-from ..timerange import ONE_DAY, TimeError, format_span, format_time, parse_time, require_time, resolve_open_end
+from ..timerange import (
+    ONE_DAY,
+    TimeError,
+    format_span,
+    format_time,
+    parse_duration,
+    parse_time,
+    require_time,
+    resolve_open_end,
+)
 from .feedback import MessageLine, ModelLink
 
 
@@ -20,9 +29,7 @@ def cadence_of(entry: Entry | None) -> np.timedelta64 | None:
     >>> cadence_of(spacehub.catalog.open().omni_hro_1min)   # doctest: +SKIP
     np.timedelta64(60000000000,'ns')
     """
-    if entry is None or not entry.cadence.startswith("P"):
-        return None
-    return pd.Timedelta(entry.cadence).to_timedelta64()
+    return None if entry is None else parse_duration(entry.cadence)
 
 
 def iso(t: np.datetime64) -> str:

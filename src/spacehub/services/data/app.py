@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubOAuthenticated
 from tornado import ioloop, iostream, web
 
+from ...deploy.names import DATA_MAX_SPAN_ENV, DATA_MAX_VALUES_ENV, DATA_PUBLIC_ENV
 from ...redact import redact, redact_logs
 from .binary import BinaryRecords
 from .hapi import HAPIError, HAPIServer
@@ -37,9 +39,29 @@ def _refuse_token_in_url(handler: web.RequestHandler) -> None:
     handler.finish(HAPIError(1400, NO_TOKEN_IN_URL).answer()[2])
 
 
+#: a data request asking for more values than this is a large one: it waits for one of the
+#: ``LARGE_AT_ONCE`` threads for those, so that large requests never hold up small ones
+LARGE_VALUES = 1_000_000
+LARGE_AT_ONCE = 2
+SMALL_AT_ONCE = 4
+
+
+class Readers:
+    """The threads data requests are read and encoded in, off the event loop: one pool for large
+    requests, one for the rest. The loop itself only parses requests and sends bodies, so a
+    request for ``/about`` or a day of data is answered while years of data are read beside it."""
+
+    def __init__(self, large: int = LARGE_AT_ONCE, small: int = SMALL_AT_ONCE):
+        self.large = ThreadPoolExecutor(large, thread_name_prefix="hapi-large")
+        self.small = ThreadPoolExecutor(small, thread_name_prefix="hapi-small")
+
+    def for_values(self, values: int) -> ThreadPoolExecutor:
+        return self.large if values > LARGE_VALUES else self.small
+
+
 class HAPIHandler(HubOAuthenticated, web.RequestHandler):
-    def initialize(self, server: HAPIServer, public: bool):
-        self.server, self.public = server, public
+    def initialize(self, server: HAPIServer, public: bool, readers: Readers):
+        self.server, self.public, self.readers = server, public, readers
 
     @property
     def hub_auth(self):
@@ -78,7 +100,11 @@ class HAPIHandler(HubOAuthenticated, web.RequestHandler):
         try:
             if endpoint not in handlers:
                 raise HAPIError(1400, f"unknown endpoint {endpoint!r}; HAPI endpoints: {', '.join(handlers)}")
-            status, ctype, body = handlers[endpoint](query)
+            if endpoint == "data":  # read and encoded in a thread: see Readers
+                pool = self.readers.for_values(self.server.values_asked(query))
+                status, ctype, body = await ioloop.IOLoop.current().run_in_executor(pool, self.server.data, query)
+            else:
+                status, ctype, body = handlers[endpoint](query)
         except HAPIError as e:
             status, ctype, body = e.answer()
         except Exception as e:  # never a traceback page: a HAPI 1500 with what went wrong
@@ -125,13 +151,16 @@ class LandingHandler(web.RequestHandler):
 
 
 def make_app(prefix: str = "/services/data/", public: bool = False, catalog=None,
-             time_cache_bytes: int = 256 << 20) -> web.Application:
+             time_cache_bytes: int = 256 << 20, max_values: int = 20_000_000,
+             max_span_days: float = 366) -> web.Application:
     """The service's tornado application; ``time_cache_bytes`` bounds the formatted times kept for
-    repeated requests (0: none kept, every request formats its times)."""
+    repeated requests (0: none kept, every request formats its times); a data request for more than
+    ``max_values`` values, or more than ``max_span_days`` of a dataset without a cadence, is HAPI 1408."""
     import spacehub.catalog
 
-    server = HAPIServer(catalog or spacehub.catalog.open(), time_cache_bytes=time_cache_bytes)
-    kw = {"server": server, "public": public}
+    server = HAPIServer(catalog or spacehub.catalog.open(), time_cache_bytes=time_cache_bytes,
+                        max_values=max_values, max_span_days=max_span_days)
+    kw = {"server": server, "public": public, "readers": Readers()}
     settings: dict[str, Any] = {"log_function": _log_request}
     handlers: list[Any] = [
         (rf"{prefix}hapi/(?P<endpoint>[a-z]+)", HAPIHandler, kw),
@@ -163,8 +192,9 @@ def main(argv=None) -> int:
     log.setLevel(logging.INFO)
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/data/")
     url = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", os.environ.get("SPACEHUB_DATA_URL", "http://127.0.0.1:8003")))
-    public = os.environ.get("SPACEHUB_DATA_PUBLIC", "") not in ("", "0")
-    app = make_app(prefix, public)
+    public = os.environ.get(DATA_PUBLIC_ENV, "") not in ("", "0")
+    app = make_app(prefix, public, max_values=int(os.environ.get(DATA_MAX_VALUES_ENV, "20000000")),
+                   max_span_days=float(os.environ.get(DATA_MAX_SPAN_ENV, "366")))
     app.listen(url.port or 8003, url.hostname)
     log.info("HAPI service at %s%shapi (%s)", url.geturl().rstrip("/"), prefix, "public" if public else "hub login")
     try:

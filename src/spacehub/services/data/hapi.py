@@ -17,7 +17,7 @@ import numpy as np
 from ...catalog import Catalog, Entry
 from ...catalog.errors import NoData, ReadError, RemoteUnavailable
 from ...catalog.read import stations_of
-from ...timerange import TimeError, format_span, require_time, resolve_open_end
+from ...timerange import ONE_DAY, TimeError, format_span, parse_duration, require_time, resolve_open_end
 from .binary import TIME_LENGTH, BinaryRecords, TimeStringCache, iso_times
 
 HAPI_VERSION = "3.1"
@@ -68,6 +68,8 @@ class HAPIServer:
     title: str = "spacehub HAPI data service"
     contact: str = "the administrators of this hub"
     time_cache_bytes: int = 256 << 20  # formatted times kept for repeated requests (32 bytes a record)
+    max_values: int = 20_000_000  #: values one data request may ask for (settings data_service.max_values)
+    max_span_days: float = 366  #: days one request may span where the dataset has no cadence
 
     def __post_init__(self):
         self.time_strings = TimeStringCache(self.time_cache_bytes)
@@ -119,6 +121,7 @@ class HAPIServer:
             raise HAPIError(1404, f"start {query.get('start') or query.get('time.min')} >= stop")
         if not entry.overlaps(start, stop):
             raise HAPIError(1405, f"{entry.id} covers {format_span(entry.start, entry.stop, 's')}")
+        self._check_size(entry, names, start, stop)
         fmt = query.get("format", "csv")
         if fmt not in ("csv", "binary"):
             raise HAPIError(1409, fmt)
@@ -149,12 +152,54 @@ class HAPIServer:
             return 200, "text/csv", header + encode_csv(ds, variables)
         return 200, "application/octet-stream", binary_records(ds, variables, header, self.time_strings, entry.id)
 
+    def values_asked(self, query: dict) -> int:
+        """About how many values a data request asks for (0 where it cannot say: a bad request,
+        or a dataset without a cadence): how the service decides which requests are large."""
+        try:
+            entry = self._entry(query)
+            names = self._parameters(entry, query.get("parameters"))
+            start = self._time(query.get("start") or query.get("time.min"), 1402, "start")
+            stop = self._time(query.get("stop") or query.get("time.max"), 1403, "stop")
+        except HAPIError:
+            return 0
+        return self._size(entry, names, start, stop)[0]
+
     # -- helpers --------------------------------------------------------------------------------------
+    def _size(self, entry: Entry, names: list[str], start: np.datetime64, stop: np.datetime64) -> tuple[int, int, int]:
+        """(values, records, values per record) of a request, over the part the dataset covers;
+        records 0 for a dataset without a regular cadence."""
+        first = max(start, entry.start)
+        last = min(stop, resolve_open_end(entry.stop))
+        cadence = parse_duration(entry.cadence)
+        if cadence is None or last <= first:
+            return 0, 0, 0
+        records = int((last - first) // cadence) + 1
+        per_record = sum(max(1, len(entry.variable(n).components or ())) for n in names[1:]) or 1
+        return records * per_record, records, per_record
+
+    def _check_size(self, entry: Entry, names: list[str], start: np.datetime64, stop: np.datetime64) -> None:
+        """HAPI 1408 for a request past the service's limits, before anything is read."""
+        values, records, per_record = self._size(entry, names, start, stop)
+        first, last = max(start, entry.start), min(stop, resolve_open_end(entry.stop))
+        if values > self.max_values:
+            days = (last - first) / ONE_DAY * self.max_values / values
+            raise HAPIError(1408, f"this asks for about {values:,} values ({records:,} records of {entry.id} at "
+                                  f"{entry.cadence}, {per_record} value(s) each); this service answers at most "
+                                  f"{self.max_values:,} values per request: ask for at most {days:,.1f} days at once, "
+                                  "or fewer parameters")
+        span_days = (stop - start) / ONE_DAY
+        if records == 0 and span_days > self.max_span_days:
+            raise HAPIError(1408, f"this asks for {span_days:,.1f} days of {entry.id}, which has no regular cadence; "
+                                  f"this service answers at most {self.max_span_days:g} days per request")
+
     def _parameters(self, entry: Entry, requested: str | None) -> list[str]:
         order = ["Time"] + [v.name for v in entry.variables]
         if not requested:
             return order
-        names = [n for n in requested.split(",") if n]
+        names = requested.split(",")
+        if "" in names:
+            raise HAPIError(1407, f"an empty parameter name in parameters={requested!r}: give names separated by "
+                                  "commas, e.g. " + ",".join(order[1:3]))
         unknown = [n for n in names if n not in order]
         if unknown:
             raise HAPIError(1407, ", ".join(unknown))
