@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -356,3 +357,23 @@ def exits_after_sigint(after: float) -> str:
             "print('ready', flush=True)\n"
             "while True:\n"
             "    signal.pause()\n")
+
+
+def served(app, path: str = "/"):
+    """A tornado ``app`` on a free loopback port, served by a thread of its own: (its URL + ``path``,
+    its event loop, to stop with ``loop.call_soon_threadsafe(loop.stop)``)."""
+    import asyncio
+
+    from tornado.httpserver import HTTPServer
+    from tornado.netutil import bind_sockets
+
+    sockets = bind_sockets(0, "127.0.0.1")
+    loop = asyncio.new_event_loop()
+
+    def run():
+        asyncio.set_event_loop(loop)
+        HTTPServer(app).add_sockets(sockets)
+        loop.run_forever()
+
+    threading.Thread(target=run, daemon=True).start()
+    return f"http://127.0.0.1:{sockets[0].getsockname()[1]}{path}", loop

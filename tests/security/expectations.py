@@ -287,7 +287,7 @@ USER_SERVER = {
 
 HAPI_WHY = "every user may read the mission data (access:services!service=data); strangers log in first"
 DATA = {
-    r"/services/data/hapi/(?P<endpoint>[a-z]+)$": Rule("/services/data/hapi/catalog",
+    r"/services/data/hapi/(?P<endpoint>[^/]*)$": Rule("/services/data/hapi/catalog",
                                                         {ANON: 401, BOB: 200, ALICE: 200, ADMIN: 200}, why=HAPI_WHY),
     r"/services/data/t/(.*)$": public(
         "/services/data/t/{own_token}/hapi/catalog", 400, client="path-token",

@@ -8,6 +8,7 @@ import os
 import numpy as np
 import pytest
 import requests
+from hubtools import served
 
 import spacehub.catalog
 from spacehub.catalog import CorruptFile, NoData, RemoteUnavailable
@@ -192,26 +193,6 @@ def test_a_request_too_large_is_told_the_limit_and_what_to_ask_instead(hapi):
     assert ok.status_code == 200
 
 
-def served(app):
-    """``app`` on a free loopback port, served by a thread of its own; its base URL."""
-    import asyncio
-    import threading
-
-    from tornado.httpserver import HTTPServer
-    from tornado.netutil import bind_sockets
-
-    sockets = bind_sockets(0, "127.0.0.1")
-    loop = asyncio.new_event_loop()
-
-    def run():
-        asyncio.set_event_loop(loop)
-        HTTPServer(app).add_sockets(sockets)
-        loop.run_forever()
-
-    threading.Thread(target=run, daemon=True).start()
-    return f"http://127.0.0.1:{sockets[0].getsockname()[1]}/services/data/hapi", loop
-
-
 def test_a_slow_read_holds_up_nobody_and_a_failing_one_only_itself(monkeypatch, sample_dir):
     import threading
 
@@ -231,7 +212,7 @@ def test_a_slow_read_holds_up_nobody_and_a_failing_one_only_itself(monkeypatch, 
         return real_read(self, start, stop, *args, **kwargs)
 
     monkeypatch.setattr(Entry, "read", read)
-    url, loop = served(make_app(public=True))
+    url, loop = served(make_app(public=True), "/services/data/hapi")
     try:
         result = {}
         slow = threading.Thread(target=lambda: result.update(r=get(url + "/data", dataset="ac_h0_mfi", start=START,

@@ -67,6 +67,18 @@ class HAPIHandler(HubOAuthenticated, web.RequestHandler):
     def hub_auth(self):
         return self.settings.get("hub_auth")
 
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Tornado's own refusals (a query that is not UTF-8, say) as HAPI statuses, not HTML pages."""
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        why = self._reason
+        if isinstance(error, web.HTTPError) and error.log_message:
+            try:
+                why = error.log_message % error.args if error.args else error.log_message
+            except (TypeError, ValueError):
+                why = error.log_message
+        self.set_header("Content-Type", "application/json")
+        self.finish(HAPIError(1500 if status_code >= 500 else 1400, redact(why)).answer()[2])
+
     def compute_etag(self) -> None:
         # tornado would hash every body (0.1 s for 50 MB of records); HAPI clients do not revalidate
         return None
@@ -145,6 +157,19 @@ class TokenInPathHandler(web.RequestHandler):
         _refuse_token_in_url(self)
 
 
+class NotHere(web.RequestHandler):
+    """Any other path: a HAPI answer saying where the API is, not an HTML page."""
+
+    def initialize(self, prefix: str):
+        self.prefix = prefix
+
+    def prepare(self):
+        self.set_status(404)
+        self.set_header("Content-Type", "application/json")
+        self.finish(HAPIError(1400, f"nothing here: the HAPI endpoints are under {self.prefix}hapi/ "
+                                    "(about, capabilities, catalog, info, data)").answer()[2])
+
+
 class LandingHandler(web.RequestHandler):
     def get(self):
         self.redirect(self.request.path.rstrip("/") + "/hapi/about")
@@ -161,9 +186,10 @@ def make_app(prefix: str = "/services/data/", public: bool = False, catalog=None
     server = HAPIServer(catalog or spacehub.catalog.open(), time_cache_bytes=time_cache_bytes,
                         max_values=max_values, max_span_days=max_span_days)
     kw = {"server": server, "public": public, "readers": Readers()}
-    settings: dict[str, Any] = {"log_function": _log_request}
+    settings: dict[str, Any] = {"log_function": _log_request, "default_handler_class": NotHere,
+                                "default_handler_args": {"prefix": prefix}}
     handlers: list[Any] = [
-        (rf"{prefix}hapi/(?P<endpoint>[a-z]+)", HAPIHandler, kw),
+        (rf"{prefix}hapi/(?P<endpoint>[^/]*)", HAPIHandler, kw),
         (rf"{prefix}t/(.*)", TokenInPathHandler),
         (rf"{prefix}?", LandingHandler),
     ]
