@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlparse
@@ -39,11 +40,15 @@ def _refuse_token_in_url(handler: web.RequestHandler) -> None:
     handler.finish(HAPIError(1400, NO_TOKEN_IN_URL).answer()[2])
 
 
-#: a data request asking for more values than this is a large one: it waits for one of the
-#: ``LARGE_AT_ONCE`` threads for those, so that large requests never hold up small ones
+#: a data request asking for more values than this is a large one: it waits for the
+#: ``LARGE_AT_ONCE`` thread(s) for those, so that large requests never hold up small ones. One: a
+#: second gains nothing (formatting holds the GIL) and takes turns with the event loop
+#: (benchmarks/RESULTS.md, "Small HAPI requests while large ones run")
 LARGE_VALUES = 1_000_000
-LARGE_AT_ONCE = 2
+LARGE_AT_ONCE = 1
 SMALL_AT_ONCE = 4
+#: seconds a thread holds the GIL before others may take it (benchmarks/data_service_load.py)
+SWITCH_INTERVAL = 0.0005
 
 
 class Readers:
@@ -214,6 +219,9 @@ def _log_request(handler: web.RequestHandler) -> None:
 
 def main(argv=None) -> int:
     redact_logs()  # tornado's and the hub client's own lines too
+    # the event loop asks for the GIL back sooner from the threads reading and encoding large
+    # requests (5 ms by default): small requests are answered between their slices
+    sys.setswitchinterval(SWITCH_INTERVAL)
     logging.basicConfig(level=logging.WARNING, format="[%(levelname)1.1s %(asctime)s spacehub.data] %(message)s")
     log.setLevel(logging.INFO)
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/data/")

@@ -259,14 +259,22 @@ def binary_records(ds, names: list[str], header: bytes = b"", time_strings: Time
     return BinaryRecords(times, [ds[name].values for name in names], header)
 
 
+#: records formatted per step of `encode_csv`: each numpy call holds the GIL for its whole length,
+#: so a step is kept short enough (a few ms) for the service's event loop to answer in between
+CSV_STEP = 16384
+
+
 def encode_csv(ds, names: list[str]) -> bytes:
     """HAPI CSV: one record per line; missing values are NaN, the declared fill."""
-    columns: list[np.ndarray] = [iso_times(_ms(ds)).astype(str)]
-    for name in names:
-        values = np.asarray(ds[name].values, dtype=np.float64)
-        for col in (values.reshape(len(values), -1).T if values.ndim > 1 else [values]):
-            columns.append(np.char.mod("%.9g", col))
-    lines: np.ndarray = columns[0]
-    for text in columns[1:]:
-        lines = np.char.add(np.char.add(lines, ","), text)
-    return ("\n".join(lines.tolist()) + "\n").encode() if len(lines) else b""
+    times = iso_times(_ms(ds))
+    data = [np.asarray(ds[name].values, dtype=np.float64) for name in names]
+    data = [values.reshape(len(values), -1) for values in data]
+    pieces = []
+    for first in range(0, len(times), CSV_STEP):
+        step = slice(first, first + CSV_STEP)
+        lines: np.ndarray = times[step].astype(str)
+        for values in data:
+            for col in values[step].T:
+                lines = np.char.add(np.char.add(lines, ","), np.char.mod("%.9g", col))
+        pieces.append("\n".join(lines.tolist()) + "\n")
+    return "".join(pieces).encode()
