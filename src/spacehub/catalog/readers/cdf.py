@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CorruptFile, ReadError, UnknownVariable
+from .cdf_probe import prove
 
 _TIME_TYPES = {"CDF_TIME_TT2000", "CDF_EPOCH", "CDF_EPOCH16"}
 _ATTRS = {"UNITS": "units", "CATDESC": "description", "FIELDNAM": "long_name", "LABLAXIS": "label"}
@@ -91,6 +92,7 @@ def _load_masked(path: str, name: str) -> np.ndarray:
     """One variable of one file, masked: the task behind each lazy (dask) variable."""
     import pycdfpp
 
+    prove(path, [name])
     var = pycdfpp.load(path)[name]
     return _masked(np.asarray(var.values), var)
 
@@ -106,8 +108,24 @@ def _time_axis(tvar) -> np.ndarray:
     return pycdfpp.to_datetime64(tvar).astype("datetime64[ns]", copy=False)
 
 
+#: what pycdfpp and the checks above raise on a damaged file, besides a crash: a name or text that is
+#: not UTF-8, an offset past any file, a shape that does not fit
+_DAMAGE = (UnicodeDecodeError, ValueError, OverflowError, IndexError, TypeError, RuntimeError)
+
+
 def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = False,
              first_axis_only: bool = False):
+    """Open an ISTP CDF as an ``xarray.Dataset`` (see `_open_cdf`); a damaged file is a `CorruptFile`."""
+    try:
+        return _open_cdf(Path(path), variables, lazy, first_axis_only)
+    except ReadError:
+        raise
+    except _DAMAGE as e:
+        raise CorruptFile(path, f"damaged: {type(e).__name__}: {e}") from None
+
+
+def _open_cdf(path: Path, variables: list[str] | None = None, lazy: bool = False,
+              first_axis_only: bool = False):
     """Open an ISTP CDF as an ``xarray.Dataset``; with ``lazy`` the data variables are dask arrays
     read (and masked) only when computed, so a Dask cluster's workers do the reading.
 
@@ -119,8 +137,8 @@ def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = 
     import pycdfpp
     import xarray as xr
 
-    path = Path(path)
     check_structure(path)
+    prove(path, list(variables or []))  # decoded in a child process first: see cdf_probe
     try:
         cdf = pycdfpp.load(str(path))
     except (ValueError, RuntimeError, OSError) as e:
