@@ -113,7 +113,7 @@ MOST_GIB = 2**20
 
 def _check_values(value: Any, where: list, path, text) -> None:
     """Values a schema's types let through that no setting means: YAML's .inf and .nan (a "number"),
-    a NUL character (no path or name holds one), memory past `MOST_GIB` (a ``*_gib`` key)."""
+    a NUL character (no path or name holds one), ``~user/`` of no user, memory past `MOST_GIB` (a ``*_gib`` key)."""
     if isinstance(value, dict):
         for key, item in value.items():
             _check_values(item, [*where, key], path, text)
@@ -127,6 +127,9 @@ def _check_values(value: Any, where: list, path, text) -> None:
         why = f"{value} is not a number a setting can take (finite numbers only)"
     elif isinstance(value, str) and "\x00" in value:
         why = "contains a NUL character (\\0), which no path, name or URL may hold"
+    elif isinstance(value, str) and value.startswith("~") and os.path.expanduser(value) == value:
+        user = value[1:].split("/", 1)[0]
+        why = f"{value!r} starts with ~{user}, but there is no user {user!r} whose home folder that could be"
     elif (isinstance(value, int | float) and not isinstance(value, bool) and value > MOST_GIB
           and any(str(k).endswith("_gib") for k in where)):
         why = f"{value:g} GiB is more than any machine has (at most {MOST_GIB:,} GiB, 1 PiB)"
