@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from calendar import isleap
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -35,8 +36,11 @@ Unit = Literal["Y", "M", "D", "h", "m", "s", "ms", "us", "ns"]
 
 _CLOCK = r"(?:[T ](?P<h>\d{2})(?::?(?P<m>\d{2})(?::?(?P<s>\d{2})(?P<f>\.\d{1,9})?)?)?)?"
 _ZONE = r"(?P<zone>Z|[+-]\d{2}(?::?\d{2})?)?"
-_CALENDAR = re.compile(r"(?P<y>\d{4})(?:-(?P<mo>\d{2})(?:-(?P<d>\d{2})" + _CLOCK + ")?)?" + _ZONE, re.IGNORECASE)
-_ORDINAL = re.compile(r"(?P<y>\d{4})-(?P<doy>\d{3})" + _CLOCK + _ZONE, re.IGNORECASE)
+# ASCII digits only: \d would take any script's digits ('٢٠١٥'), which numpy does not read
+_CALENDAR = re.compile(r"(?P<y>\d{4})(?:-(?P<mo>\d{2})(?:-(?P<d>\d{2})" + _CLOCK + ")?)?" + _ZONE,
+                       re.IGNORECASE | re.ASCII)
+_ORDINAL = re.compile(r"(?P<y>\d{4})-(?P<doy>\d{3})" + _CLOCK + _ZONE, re.IGNORECASE | re.ASCII)
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _EXAMPLE = "use ISO 8601, e.g. 2015-03-17 or 2015-03-17T04:45"
 
 
@@ -63,13 +67,23 @@ def parse_time(value: object, what: str = "time") -> np.datetime64 | None:
         if str(value) == "NaT":  # pandas.NaT is a datetime too
             raise TimeError(f"{what} is NaT (not a time): give a time, {_EXAMPLE}")
         if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+            try:
+                value = value.astimezone(dt.UTC).replace(tzinfo=None)
+            except OverflowError:  # within a day of year 1 or 9999: far outside the span anyway
+                raise TimeError(f"{what} {value} is outside {format_time(EARLIEST)} .. {format_time(LATEST)}, "
+                                "the dates a datetime64[ns] can hold: use a date in that span") from None
         t = _from_datetime64(np.datetime64(value.isoformat(), "us"), what)
     elif isinstance(value, dt.date):
         t = _from_datetime64(np.datetime64(value.isoformat(), "D"), what)
     else:
-        raise TimeError(f"{what} {value!r} is not a time: {_EXAMPLE}")
+        raise TimeError(f"{what} {_shown(value)} is not a time: {_EXAMPLE}")
     return t
+
+
+def _shown(value: object, most: int = 40) -> str:
+    """``value`` for a message: its repr, cut short in the middle when long."""
+    text = repr(value)
+    return text if len(text) <= most else f"{text[:most - 10]}...{text[-6:]} ({len(str(value)):,} characters)"
 
 
 def require_time(value: object, what: str = "time") -> np.datetime64:
@@ -83,7 +97,12 @@ def require_time(value: object, what: str = "time") -> np.datetime64:
 def _from_datetime64(value: np.datetime64, what: str) -> np.datetime64:
     if np.isnat(value):
         raise TimeError(f"{what} is NaT (not a time): give a time, {_EXAMPLE}")
-    _check_span(value.astype("datetime64[D]"), format_time(value), what)
+    if np.datetime_data(value.dtype)[0] in ("ps", "fs", "as"):  # within 107 days of 1970: nanoseconds hold
+        value = value.astype("datetime64[ns]")  # them, and numpy cannot convert these units to days or years
+    # numpy wraps silently when a unit change overflows: the year first (coarser, so it cannot wrap)
+    year = int(value.astype("datetime64[Y]").astype(np.int64)) + 1970
+    day = value.astype("datetime64[D]") if 1000 < year < 3000 else np.datetime64("0001-01-01", "D")
+    _check_span(day, str(np.datetime_as_string(value)), what)
     return value.astype("datetime64[ns]")
 
 
@@ -98,17 +117,22 @@ def _parse_text(text: str, what: str) -> np.datetime64:
     ordinal, calendar = _ORDINAL.fullmatch(text), _CALENDAR.fullmatch(text)
     match = ordinal or calendar
     if match is None:
-        raise TimeError(f"{what} {text!r} is not a time: {_EXAMPLE}")
+        raise TimeError(f"{what} {_shown(text)} is not a time: {_EXAMPLE}")
     year = int(match["y"])
     try:
         if ordinal:
             doy = int(match["doy"])
-            leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-            if not 1 <= doy <= 365 + leap:
+            if not 1 <= doy <= 365 + isleap(year):
                 raise ValueError(f"day of year {doy} does not exist in {year}")
             day = np.datetime64(f"{year:04d}-01-01", "D") + np.timedelta64(doy - 1, "D")
         else:
-            day = np.datetime64("-".join(p for p in (match["y"], match["mo"], match["d"]) if p), "D")
+            month, mday = int(match["mo"] or 1), int(match["d"] or 1)
+            if not 1 <= month <= 12:
+                raise ValueError(f"month {month} does not exist: months are 01 .. 12")
+            days = _MONTH_DAYS[month - 1] + (month == 2 and isleap(year))
+            if not 1 <= mday <= days:
+                raise ValueError(f"{year:04d}-{month:02d} has days 01 .. {days}, not {match['d']}")
+            day = np.datetime64(f"{year:04d}-{month:02d}-{mday:02d}", "D")
         _check_span(day, text, what)
         clock = [int(match[k] or 0) for k in ("h", "m", "s")]
         if clock[0] > 23 or clock[1] > 59 or clock[2] > 60:
@@ -119,7 +143,7 @@ def _parse_text(text: str, what: str) -> np.datetime64:
     except TimeError:
         raise
     except ValueError as e:
-        raise TimeError(f"{what} {text!r} is not a time ({e}): {_EXAMPLE}") from None
+        raise TimeError(f"{what} {_shown(text)} is not a time ({e}): {_EXAMPLE}") from None
     zone = (match["zone"] or "Z").upper()
     if zone != "Z":  # local time = UTC + offset
         digits = zone[1:].replace(":", "")
@@ -242,6 +266,9 @@ class TimeRange:
         A unit step (``"D"``) cuts at whole units (midnights), so pieces line up with daily files.
         """
         if isinstance(step, str):
+            if step not in get_args(Unit):
+                raise TimeError(f"split step {step!r} is not a unit of time: use one of {', '.join(get_args(Unit))}, "
+                                "or a timedelta")
             edge = self.start.astype(f"datetime64[{step}]").astype("datetime64[ns]")
             delta = np.timedelta64(1, step).astype("timedelta64[ns]")
         else:

@@ -103,6 +103,9 @@ class Catalog:
         return dataset_id in self._entries
 
     def __getitem__(self, dataset_id: str) -> Entry:
+        if not isinstance(dataset_id, str):
+            raise UnknownDataset(f"no dataset {dataset_id!r} in the catalog: dataset ids are text (e.g. "
+                                 f"'{next(iter(self._entries), 'omni_hro_1min')}'); `spacehub catalog list` shows all")
         try:
             return self._entries[dataset_id]
         except KeyError:

@@ -10,11 +10,12 @@ import string
 from functools import cache
 from pathlib import Path
 
-import numpy as np
 import yaml
 
 from ..config.jsonschema_ import Draft202012Validator
 from ..config.paths import CATALOG_DIR
+from ..config.yaml_ import SafeLoader, YAMLProblem, line_of, read_yaml
+from ..timerange import TimeError, parse_time, require_time
 from .model import Entry, Variable
 
 SCHEMA_FILE = CATALOG_DIR / "schema.yaml"
@@ -23,16 +24,13 @@ SCHEMA_FILE = CATALOG_DIR / "schema.yaml"
 class CatalogError(ValueError):
     """A catalog file that cannot be used: which file, which entry, which field, and why."""
 
-    def __init__(self, path, entry: str, field: str, why: str):
-        self.path, self.entry, self.field, self.why = str(path), entry, field, why
+    def __init__(self, path, entry: str, field: str, why: str, line: int | None = None):
+        self.path, self.entry, self.field, self.why, self.line = str(path), entry, field, why, line
         where = " ".join(p for p in (f"dataset {entry}" if entry else "", f"field {field}" if field else "") if p)
-        super().__init__(f"{self.path}: {where + ': ' if where else ''}{why}")
+        super().__init__(f"{self.path}{f':{line}' if line else ''}: {where + ': ' if where else ''}{why}")
 
 
-_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser where built: ~10x faster
-
-
-class _Loader(_BaseLoader):
+class _Loader(SafeLoader):
     """YAML without implicit timestamps: dates stay the strings the schema checks."""
 
 
@@ -61,29 +59,38 @@ def read_catalog_file(path: Path) -> list[Entry]:
     """Validate one catalog file and return its entries."""
     path = Path(path)
     try:
-        doc = yaml.load(path.read_text(), _Loader)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise CatalogError(path, "", "", f"not valid YAML{f' (line {mark.line + 1})' if mark else ''}: "
-                           f"{getattr(e, 'problem', e)}") from None
+        doc, text = read_yaml(path, _Loader)
+    except YAMLProblem as e:  # a missing file too: the caller named it
+        raise CatalogError(path, "", "", e.why, e.line) from None
     if not isinstance(doc, dict):
         raise CatalogError(path, "", "", "must be a mapping with mission, domain and datasets")
+
+    def line(*keys) -> int | None:
+        return line_of(text, keys, _Loader)
+
+    def coverage_time(name: str, key: str, parse):
+        try:
+            return parse(doc["datasets"][name]["coverage"].get(key), key)
+        except TimeError as e:
+            raise CatalogError(path, name, f"coverage.{key}", str(e), line("datasets", name, "coverage", key)) from None
+
     errors = sorted(validator().iter_errors(doc),
                     key=lambda e: list(map(str, e.absolute_path)))
     if errors:
-        raise _schema_error(path, errors[0])
+        raise _schema_error(path, errors[0], line)
     defaults = {k: v for k, v in doc.items() if k != "datasets"}
     entries = []
     for name, d in doc["datasets"].items():
         for i, route in enumerate(d["routes"]):
             why = _template_problem(route)
             if why:
-                raise CatalogError(path, name, f"routes[{i}]", why)
+                raise CatalogError(path, name, f"routes[{i}]", why, line("datasets", name, "routes", i))
         cov = d["coverage"]
-        start, stop = np.datetime64(cov["start"], "ns"), cov.get("stop")
-        stop = np.datetime64(stop, "ns") if stop else None
+        start = coverage_time(name, "start", require_time)
+        stop = coverage_time(name, "stop", parse_time)
         if stop is not None and stop < start:
-            raise CatalogError(path, name, "coverage", f"stop {cov['stop']} is before start {cov['start']}")
+            raise CatalogError(path, name, "coverage", f"stop {cov['stop']} is before start {cov['start']}",
+                               line("datasets", name, "coverage"))
         entries.append(Entry(
             id=name, title=d["title"], mission=d.get("mission", defaults["mission"]),
             domain=d.get("domain", defaults["domain"]), description=d["description"],
@@ -114,7 +121,7 @@ def read_catalog_dir(folder: Path = CATALOG_DIR) -> list[Entry]:
 ROUTE_KINDS = ("hapi", "files", "sample", "portal")
 
 
-def _schema_error(path, err) -> CatalogError:
+def _schema_error(path, err, line) -> CatalogError:
     if err.validator == "oneOf" and isinstance(err.instance, dict) and err.instance.get("kind") in ROUTE_KINDS:
         # a route of a known kind: report what is wrong against that kind's form alone
         form = {**schema()["$defs"][f"route_{err.instance['kind']}"], "$defs": schema()["$defs"]}
@@ -133,7 +140,7 @@ def _schema_error(path, err) -> CatalogError:
             "was unexpected", "is not a catalog field")
     elif err.validator == "enum" and parts and parts[-1] == "format":
         why = f"unknown format / reader {err.instance!r} (known: {', '.join(err.validator_value)})"
-    return CatalogError(path, entry, field, why)
+    return CatalogError(path, entry, field, why, line(*err.absolute_path))
 
 
 _STRFTIME = re.compile(r"%[-]?[YmdHMSjyBbe%]")

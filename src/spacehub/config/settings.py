@@ -19,6 +19,7 @@ import yaml
 from .jsonschema_ import Draft202012Validator
 from .model import Settings, build_settings
 from .paths import DEFAULT_SETTINGS_FILE
+from .yaml_ import YAMLProblem, line_of, read_yaml
 
 SCHEMA_FILE = Path(__file__).with_name("schema.yaml")
 
@@ -56,15 +57,11 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
     """
     path = settings_path(path)
     try:
-        text = path.read_text()
+        raw, text = read_yaml(path)
     except FileNotFoundError:
         raise SettingsError(path, "", "file not found (set SPACEHUB_CONFIG or pass a path)") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        raise SettingsError(path, "", f"not valid YAML: {getattr(e, 'problem', e)}",
-                            mark.line + 1 if mark else None) from None
+    except YAMLProblem as e:
+        raise SettingsError(path, "", e.why, e.line) from None
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
@@ -76,7 +73,7 @@ def validate_settings(raw: dict, path: str | os.PathLike = "<settings>", text: s
     """Validate a settings mapping (as read from ``path``) and return the typed settings, defaults filled
     in and units parsed; relative paths are relative to ``path``'s folder (the working directory for
     a mapping that comes from no file)."""
-    _check_finite(raw, [], path, text)  # first: a schema's "number" takes .inf and .nan
+    _check_values(raw, [], path, text)  # first: a schema's "number" takes .inf and .nan
     validator = Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(raw), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
@@ -91,7 +88,7 @@ def validate_settings(raw: dict, path: str | os.PathLike = "<settings>", text: s
             why = err.message.replace("is a required property", "is required but missing")
         else:
             why = err.message
-        raise SettingsError(path, key, why, _line_of(text, key.split(".") if key else []))
+        raise SettingsError(path, key, why, line_of(text, key.split(".") if key else []))
     filled = _with_defaults(copy.deepcopy(raw), schema(), schema())
     if filled["mode"] == "auto":  # decided by who starts the hub: root can give each user an account
         filled["mode"] = "isolated" if os.geteuid() == 0 else "demo"
@@ -110,18 +107,34 @@ SYSTEM_FOLDERS = ("/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32
                   "/var/lib", "/var/tmp")
 
 
-def _check_finite(value: Any, where: list, path, text) -> None:
-    """YAML's .inf and .nan pass a JSON schema's number type; no setting means either."""
+#: the most memory a setting may give (1 PiB): more than any machine has, far less than overflows a byte count
+MOST_GIB = 2**20
+
+
+def _check_values(value: Any, where: list, path, text) -> None:
+    """Values a schema's types let through that no setting means: YAML's .inf and .nan (a "number"),
+    a NUL character (no path or name holds one), ``~user/`` of no user, memory past `MOST_GIB` (a ``*_gib`` key)."""
     if isinstance(value, dict):
         for key, item in value.items():
-            _check_finite(item, [*where, key], path, text)
-    elif isinstance(value, list):
+            _check_values(item, [*where, key], path, text)
+        return
+    if isinstance(value, list):
         for i, item in enumerate(value):
-            _check_finite(item, [*where, i], path, text)
-    elif isinstance(value, float) and not math.isfinite(value):
-        key = _dotted(where)
-        raise SettingsError(path, key, f"{value} is not a number a setting can take (finite numbers only)",
-                            _line_of(text, [str(k) for k in where]))
+            _check_values(item, [*where, i], path, text)
+        return
+    why = None
+    if isinstance(value, float) and not math.isfinite(value):
+        why = f"{value} is not a number a setting can take (finite numbers only)"
+    elif isinstance(value, str) and "\x00" in value:
+        why = "contains a NUL character (\\0), which no path, name or URL may hold"
+    elif isinstance(value, str) and value.startswith("~") and os.path.expanduser(value) == value:
+        user = value[1:].split("/", 1)[0]
+        why = f"{value!r} starts with ~{user}, but there is no user {user!r} whose home folder that could be"
+    elif (isinstance(value, int | float) and not isinstance(value, bool) and value > MOST_GIB
+          and any(str(k).endswith("_gib") for k in where)):
+        why = f"{value:g} GiB is more than any machine has (at most {MOST_GIB:,} GiB, 1 PiB)"
+    if why:
+        raise SettingsError(path, _dotted(where), why, line_of(text, where))
 
 
 def _check_state_dir(state_dir: Path, path, text) -> None:
@@ -137,7 +150,7 @@ def _check_state_dir(state_dir: Path, path, text) -> None:
         what = "a system folder" if str(state_dir) in SYSTEM_FOLDERS else "a home folder"
         raise SettingsError(path, "state_dir", f"{state_dir} is {what}; the hub makes its state folder private "
                             "(mode 0700) and keeps secrets there: give it a folder of its own, e.g. "
-                            f"{state_dir / 'spacehub-state'}", _line_of(text, ["state_dir"]))
+                            f"{state_dir / 'spacehub-state'}", line_of(text, ["state_dir"]))
 
 
 def _with_defaults(value: Any, sub: dict, root: dict) -> Any:
@@ -160,7 +173,7 @@ def _check_consistency(s: dict, path, text) -> None:
     """Rules a JSON schema cannot say: ranges that must nest, quotas that must fit one cluster."""
 
     def fail(key, why):
-        raise SettingsError(path, key, why, _line_of(text, key.split(".")))
+        raise SettingsError(path, key, why, line_of(text, key.split(".")))
 
     gw = s["gateway"]
     for name in ("worker_cores", "worker_memory_gib"):
@@ -197,26 +210,3 @@ def _check_consistency(s: dict, path, text) -> None:
 
 def _dotted(parts) -> str:
     return ".".join(str(p) for p in parts)
-
-
-def _line_of(text: str | None, keys: list[str]) -> int | None:
-    """1-based line of the deepest existing key on ``keys`` in the YAML ``text``."""
-    if not text:
-        return None
-    try:
-        node = yaml.compose(text)
-    except yaml.YAMLError:
-        return None
-    line = None
-    for key in keys:
-        if isinstance(node, yaml.MappingNode):
-            match = next(((k, v) for k, v in node.value if k.value == key), None)
-            if match is None:
-                break
-            line, node = match[0].start_mark.line + 1, match[1]
-        elif isinstance(node, yaml.SequenceNode) and key.isdigit() and int(key) < len(node.value):
-            node = node.value[int(key)]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line

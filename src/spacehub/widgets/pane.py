@@ -11,7 +11,7 @@ from traitlets import Any, Bool, Enum, HasTraits, Unicode
 from .dataset import DatasetSelection
 from .feedback import MessageLine
 from .plots import BACKENDS, plot_timeseries
-from .timerange import TimeRange, iso
+from .timerange import TimeRange, covered_part, iso
 
 
 class PlotModel(HasTraits):
@@ -51,6 +51,11 @@ class PlotModel(HasTraits):
             return "pick at least one variable"
         if not self.time_range.valid:
             return self.time_range.message
+        entry, tr = self.selection.entry, self.time_range
+        if tr.entry is not entry:  # checked for another dataset (or none): between the two models' updates
+            check = TimeRange(entry, tr.start, tr.stop, max_samples=tr.max_samples)
+            if not check.valid:
+                return check.message
         return None
 
     def update(self) -> bool:
@@ -61,8 +66,9 @@ class PlotModel(HasTraits):
         key = self._choice()
         if (key, self.backend) == self._plot_key:
             return self.ok
-        entry, (t0, t1) = self.selection.entry, (self.time_range.start, self.time_range.stop)
+        entry = self.selection.entry
         assert entry is not None  # _not_ready said so; for the type checker
+        t0, t1 = covered_part(entry, self.time_range.start, self.time_range.stop)
         if key != self._read_key:
             try:
                 ds = entry.read(t0, t1, list(self.selection.variables))

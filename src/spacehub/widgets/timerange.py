@@ -11,6 +11,7 @@ from traitlets import Any, Bool, Dict, HasTraits, Instance, Int, TraitError, Uni
 
 from ..catalog import Entry
 from ..timerange import (
+    LATEST,
     ONE_DAY,
     TimeError,
     format_span,
@@ -99,8 +100,16 @@ class TimeRange(HasTraits):
         self.max_samples = max_samples
         self.presets = dict(presets or {})
         self.entry = entry
-        self.start, self.stop = start, stop
+        refused = []
+        for name, value in (("start", start), ("stop", stop)):
+            try:
+                setattr(self, name, value)
+            except TraitError as e:  # shown as the message, as text typed into the picker would be
+                refused.append(str(e))
         self._check()
+        if refused:
+            self.set_trait("valid", False)
+            self.set_trait("message", "; ".join(refused))
 
     def apply_preset(self, label: str) -> None:
         """Set start and stop to the preset ``label``."""
@@ -131,7 +140,7 @@ class TimeRange(HasTraits):
         if t0 is None or t1 is None:
             return "give a start and a stop (ISO 8601, e.g. 2015-03-17 or 2015-03-17T04:45)"
         if t1 <= t0:
-            return f"stop {iso(t1)} is not after start {iso(t0)}: pick a later stop, e.g. {iso(t0 + ONE_DAY)}"
+            return f"stop {iso(t1)} is not after start {iso(t0)}: pick a later stop, e.g. {iso(_later(t0, ONE_DAY))}"
         if entry is None:
             return None
         first, last = _coverage(entry)
@@ -142,7 +151,7 @@ class TimeRange(HasTraits):
     def _outside_coverage(self, t0, t1, entry: Entry) -> str:
         first, last = _coverage(entry)
         span = min(t1 - t0, ONE_DAY)
-        a, b = (first, first + span) if t1 <= first else (last - span, last)
+        a, b = (first, _later(first, span)) if t1 <= first else (last - span, last)
         return (f"[{iso(t0)}, {iso(t1)}) is outside the coverage of {entry.id}, {_coverage_text(entry)}: "
                 f"pick a range inside it, e.g. {iso(a)} .. {iso(b)}")
 
@@ -158,7 +167,7 @@ class TimeRange(HasTraits):
         longest = (cadence * self.max_samples).astype("timedelta64[s]")
         return (f"[{iso(t0)}, {iso(t1)}) holds about {samples:,} samples per variable at {entry.id}'s cadence "
                 f"{entry.cadence}, more than the {self.max_samples:,} one interactive read allows: pick at most "
-                f"{duration_text(longest)}, e.g. {iso(t0)} .. {iso(t0 + longest)}, or read the whole range lazily "
+                f"{duration_text(longest)}, e.g. {iso(t0)} .. {iso(_later(t0, longest))}, or read the whole range lazily "
                 f"(entry.read(start, stop, lazy=True)) on your Dask cluster")
 
     def _note(self) -> str:
@@ -227,6 +236,18 @@ class TimeRangePicker(widgets.VBox):
         self.preset.layout.display = "" if m.presets else "none"
         self.coverage.value = _coverage_html(m.entry)
         self._show_model_message()
+
+
+def covered_part(entry: Entry, start: np.datetime64, stop: np.datetime64) -> tuple[np.datetime64, np.datetime64]:
+    """The part of [start, stop) in ``entry``'s coverage: what a read of the range gets, as the range's
+    note says (a read of the whole range would look for every file of the years without data)."""
+    first, last = _coverage(entry)
+    return max(start, first), min(stop, last)
+
+
+def _later(t: np.datetime64, span: np.timedelta64) -> np.datetime64:
+    """``t + span``, at most the last day datetime64[ns] holds (numpy would wrap round to 1677)."""
+    return t + span if span <= LATEST - t else LATEST
 
 
 def _coverage(entry: Entry) -> tuple[np.datetime64, np.datetime64]:
