@@ -8,7 +8,7 @@ import numpy as np
 import pycdfpp
 import pytest
 
-from spacehub.catalog.readers import cdf
+from spacehub.catalog.readers import cdf, cdf_decode
 from spacehub.catalog.readers._kernels import mask_istp, tt2000_to_datetime64
 
 TT2000 = np.dtype([("nseconds", "<i8")])  # pycdfpp's tt2000_t records
@@ -18,7 +18,7 @@ CDF_INTS = [np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int6
 
 def numpy_masked(values, fill=None, lo=None, hi=None):
     """The reference: the reader's numpy path (one comparison per bound) on a copy."""
-    return cdf._masked_numpy(values.copy(), fill, lo, hi)
+    return cdf_decode.masked_numpy(values.copy(), fill, lo, hi)
 
 
 def same(a, b):
@@ -37,7 +37,7 @@ def float_sample(dtype, lo, hi, fill, n=20_000, seed=1):
     return x
 
 
-MASKERS = {"compiled": mask_istp, "numpy": cdf._masked_numpy}
+MASKERS = {"compiled": mask_istp, "numpy": cdf_decode.masked_numpy}
 
 
 @pytest.mark.parametrize("masker", MASKERS)

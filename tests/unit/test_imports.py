@@ -144,3 +144,21 @@ def test_only_the_edge_reads_the_environment_or_settings():
 
 def graph_of_catalog() -> dict[str, set[str]]:
     return {module_name(p): imports_of(p) for p in (SRC / "spacehub" / "catalog").rglob("*.py")}
+
+
+def test_only_the_cdf_program_loads_pycdfpp(graph):
+    """pycdfpp can crash on a damaged file: it is imported only by the code the CDF program runs
+    (`cdf_child._serve`, `cdf_decode`, `_kernels`) and by `samples` (which writes files), and that
+    code only by the program's module."""
+    loaders = set()
+    for path in (SRC / "spacehub").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            if any(n and n.split(".")[0] == "pycdfpp" for n in names):
+                loaders.add(module_name(path))
+    program = {"spacehub.catalog.readers.cdf_child", "spacehub.catalog.readers.cdf_decode",
+               "spacehub.catalog.readers._kernels"}
+    assert {m for m in loaders if not m.startswith("spacehub.samples")} == program
+    users = {name for name, deps in graph.items() if deps & (program - {"spacehub.catalog.readers.cdf_child"})}
+    assert users <= program, users

@@ -1,0 +1,185 @@
+"""What the CDF program (`cdf_child`) does with pycdfpp: the only code that hands a CDF file to it.
+
+A read is described by plain values (`extract`): the time axes as datetime64, each variable's
+masked values (or, for a lazy read, its shape and dtype), its attributes, the file's global
+attributes. Nothing of pycdfpp leaves this module: attribute values of CDF time types become
+datetime64, so the process that asked never imports the library.
+
+Honours the ISTP/IACG guidelines (https://spdf.gsfc.nasa.gov/istp_guide/): each data variable's
+time axis is its ``DEPEND_0`` (CDF_TIME_TT2000, CDF_EPOCH or CDF_EPOCH16); ``FILLVAL`` and values
+outside ``VALIDMIN``/``VALIDMAX`` become NaN. The arrays pycdfpp hands out are views of buffers
+that belong to the ``CDF`` object of this read alone, so masking and the TT2000 conversion work in
+place (``_kernels``): one pass over each variable, no copies.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import CorruptFile, ReadError, UnknownVariable
+
+_TIME_TYPES = {"CDF_TIME_TT2000", "CDF_EPOCH", "CDF_EPOCH16"}
+_ATTRS = {"UNITS": "units", "CATDESC": "description", "FIELDNAM": "long_name", "LABLAXIS": "label"}
+
+#: numpy dtype of a variable once masked (integers become float64 so that NaN can mark fills)
+_DTYPES = {"CDF_FLOAT": np.float32, "CDF_REAL4": np.float32, "CDF_DOUBLE": np.float64, "CDF_REAL8": np.float64}
+
+
+def _type(var) -> str:
+    return str(var.type).split(".")[-1]
+
+
+def _plain(value):
+    """An attribute value as Python and numpy know it: CDF time records become datetime64."""
+    import pycdfpp
+
+    if isinstance(value, np.ndarray) and value.dtype.kind == "V":
+        return pycdfpp.to_datetime64(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    if value is None or isinstance(value, (str, bytes, int, float, np.ndarray, np.generic)):
+        return value
+    try:
+        return pycdfpp.to_datetime64(value)
+    except Exception:  # a type of the library this reader does not know: its text
+        return str(value)
+
+
+def _attr(var, name):
+    a = var.attributes[name] if name in var.attributes else None
+    if a is None:
+        return None
+    value = _plain(a.value)
+    if isinstance(value, (list, tuple, np.ndarray)) and len(value) == 1:
+        value = value[0]
+    return value
+
+
+def _time_axis(tvar, compiled_from: int) -> np.ndarray:
+    """datetime64[ns] of a CDF time variable; a long TT2000 one converted in place in its buffer."""
+    import pycdfpp
+
+    if _type(tvar) == "CDF_TIME_TT2000" and math.prod(tvar.shape) >= compiled_from:
+        from ._kernels import tt2000_to_datetime64
+
+        return tt2000_to_datetime64(tvar.values)
+    return pycdfpp.to_datetime64(tvar).astype("datetime64[ns]", copy=False)
+
+
+def masked(values: np.ndarray, var, compiled_from: int) -> np.ndarray:
+    """NaN where the value is the fill or outside [VALIDMIN, VALIDMAX]; in place for float arrays
+    (``values`` belongs to this read alone), integers become float64."""
+    if not np.issubdtype(values.dtype, np.number):
+        return values
+    # a bound per component (a list) or of another type (text) is not applied
+    fill, lo, hi = (_attr(var, key) for key in ("FILLVAL", "VALIDMIN", "VALIDMAX"))
+    bounds = [b if isinstance(b, (int, float, np.number)) else None for b in (fill, lo, hi)]
+    if values.size >= compiled_from:
+        from ._kernels import mask_istp
+
+        return mask_istp(values, *bounds)
+    return masked_numpy(values, *bounds)
+
+
+def masked_numpy(values: np.ndarray, fill=None, lo=None, hi=None) -> np.ndarray:
+    """What ``_kernels.mask_istp`` does, in numpy: a pass over the values per bound, not one in all."""
+    out = values if values.dtype.kind == "f" else values.astype(np.float64)
+    bad = np.zeros(out.shape, bool)
+    with np.errstate(invalid="ignore"):
+        for bound, test in ((lo, np.less), (hi, np.greater), (fill, np.equal)):
+            if bound is not None:
+                bad |= test(out, bound)
+    np.putmask(out, bad, np.nan)
+    return out
+
+
+def _load(path: Path):
+    import pycdfpp
+
+    try:
+        cdf = pycdfpp.load(str(path))
+    except (ValueError, RuntimeError, OSError) as e:
+        raise CorruptFile(path, f"not a readable CDF file ({e})") from None
+    if cdf is None or len(cdf) == 0:
+        raise CorruptFile(path, "CDF holds no variables: the file is truncated or corrupt")
+    return cdf
+
+
+def extract(path: Path, variables: list[str] | None, first_axis_only: bool, values: bool,
+            compiled_from: int, threads: int) -> tuple[dict[str, Any], Any]:
+    """A read of ``path`` as plain values, and the object whose memory they may share (keep it
+    until they are copied out).
+
+    Variables on different time axes (e.g. Wind MFI's 1-min ``Epoch`` and 3-s ``Epoch3``) cannot
+    share one ``time``: asking for both is an error that lists the groups, unless
+    ``first_axis_only``, which keeps the first variable's axis and names the others."""
+    cdf = _load(path)
+    names = list(variables) if variables else [
+        name for name, v in cdf.items()
+        if _attr(v, "VAR_TYPE") == "data" or (_attr(v, "VAR_TYPE") is None and _attr(v, "DEPEND_0"))]
+    if not names:
+        raise ReadError(path, "has no data variables (none with VAR_TYPE data or a DEPEND_0 time axis; it has: "
+                              f"{', '.join(n for n, _ in cdf.items())})")
+    missing = [n for n in names if n not in cdf]
+    if missing:
+        raise UnknownVariable(path, f"has no variable(s) {missing} (it has: {', '.join(n for n, _ in cdf.items())})")
+    depends: dict[str, str] = {}
+    for name in names:  # the checks that need no data
+        dep = _attr(cdf[name], "DEPEND_0")
+        if not isinstance(dep, str) or dep not in cdf:
+            raise ReadError(path, f"variable {name} has no usable DEPEND_0 time axis")
+        if _type(cdf[dep]) not in _TIME_TYPES:
+            raise ReadError(path, f"DEPEND_0 {dep} of {name} is {cdf[dep].type}, not a CDF time type")
+        depends[name] = dep
+    groups: dict[str, list[str]] = {}
+    for name, dep in depends.items():
+        groups.setdefault(dep, []).append(name)
+    first = next(iter(groups))
+    if len(groups) > 1 and not first_axis_only:
+        listing = "; ".join(f"{dep}: {', '.join(ns)}" for dep, ns in groups.items())
+        raise ReadError(path, f"the variables are on different time axes ({listing}): read each group in "
+                              "its own call, e.g. variables=[" + ", ".join(map(repr, groups[first])) + "]")
+    names = groups.pop(first)
+    times = _time_axis(cdf[first], compiled_from)
+
+    def variable(name):
+        var = cdf[name]
+        shape = tuple(int(n) for n in var.shape)  # from the variable's header: nothing read yet
+        if not shape or shape[0] != len(times):
+            raise CorruptFile(path, f"variable {name} has {shape[0] if shape else 0} records but {first} has "
+                                    f"{len(times)}: the file is truncated or corrupt")
+        attrs = {key: _attr(var, cdf_key) for cdf_key, key in _ATTRS.items() if _attr(var, cdf_key) is not None}
+        fill = _attr(var, "FILLVAL")
+        if fill is not None:
+            attrs["_FillValue_in_file"] = float(fill) if isinstance(fill, (int, float, np.number)) else fill
+        dims = ("time",) + tuple(f"{name}_dim{i}" for i in range(1, len(shape)))
+        data = None
+        if values:
+            data = masked(np.asarray(var.values), var, compiled_from)
+        dtype = np.dtype(_DTYPES.get(_type(var), np.float64))
+        return name, {"dims": dims, "data": data, "attrs": attrs, "shape": shape, "dtype": dtype}
+
+    # pycdfpp's decoding, numpy and the compiled kernels release the GIL: variables in parallel
+    with ThreadPoolExecutor(max_workers=max(1, min(len(names), threads))) as pool:
+        described = dict(pool.map(variable, names))
+    # as int64: numpy pickles datetime64 arrays inside the pickle, integers out of band (no copy)
+    attrs = {}
+    for name, attr in cdf.attributes.items():  # global attributes (ISTP: Project, TEXT, ...)
+        entries = [_plain(v.value if hasattr(v, "value") else v) for v in attr]
+        attrs[name] = entries[0] if len(entries) == 1 else entries
+    found = {"time": times.view(np.int64), "variables": described, "other_time_axes": groups, "attrs": attrs}
+    return found, cdf
+
+
+def one_variable(path: Path, name: str, compiled_from: int) -> tuple[np.ndarray, Any]:
+    """One variable of one file, masked: the task behind each lazy (dask) variable."""
+    cdf = _load(path)
+    if name not in cdf:
+        raise UnknownVariable(path, f"has no variable {name!r} (it has: {', '.join(n for n, _ in cdf.items())})")
+    var = cdf[name]
+    return masked(np.asarray(var.values), var, compiled_from), cdf

@@ -1,0 +1,79 @@
+"""The CDF program (`cdf_child`): reads through it equal pycdfpp's own, by either way the arrays come
+back (copied out of its memory, or sent on the pipe where that is forbidden); reads at once each get
+a program; a program that died between reads is replaced; errors keep their kind."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pycdfpp
+import pytest
+
+from spacehub.catalog.errors import CorruptFile, UnknownVariable
+from spacehub.catalog.readers import cdf_child, open_file
+
+FILL = np.float32(99999.9)
+
+
+@pytest.fixture
+def omni_files(sample_dir):
+    return sorted((sample_dir / "omni").rglob("*.cdf"))
+
+
+def truth(path, name):
+    values = pycdfpp.load(str(path))[name].values.astype(np.float64)
+    values[values == FILL] = np.nan
+    return values
+
+
+@pytest.mark.parametrize("copied_out", [True, False], ids=["copied-out", "sent-on-the-pipe"])
+def test_reads_equal_pycdfpp_either_way(omni_files, monkeypatch, copied_out):
+    if not copied_out:
+        monkeypatch.setattr(cdf_child, "_vm_read", False)
+    path = omni_files[0]
+    ds = open_file(path, "cdf", ["flow_speed", "SYM_H"])
+    np.testing.assert_array_equal(ds.flow_speed.values, truth(path, "flow_speed"))
+    times = pycdfpp.to_datetime64(pycdfpp.load(str(path))["Epoch"])
+    np.testing.assert_array_equal(ds.time.values, times.astype("datetime64[ns]"))
+    assert ds.flow_speed.attrs["units"] == "km/s" and ds.flow_speed.values.flags.writeable
+    assert int(np.isnan(ds.flow_speed.values).sum()) > 100
+    if copied_out:
+        assert cdf_child._vm_read is True  # this machine allows it: the fast way was taken
+
+
+def test_reads_at_once_each_get_a_program(omni_files):
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda p: open_file(p, "cdf", ["flow_speed"]).flow_speed.values, omni_files * 3))
+    for path, values in zip(omni_files * 3, got, strict=True):
+        np.testing.assert_array_equal(values, truth(path, "flow_speed"))
+    assert 1 <= len(cdf_child._idle) <= cdf_child.IDLE_MOST
+
+
+def test_a_program_that_died_between_reads_is_replaced(omni_files):
+    open_file(omni_files[0], "cdf", ["SYM_H"])
+    for program in list(cdf_child._idle):
+        program.popen.kill()
+        program.popen.wait()
+    ds = open_file(omni_files[1], "cdf", ["SYM_H"])
+    np.testing.assert_array_equal(ds.SYM_H.values, truth(omni_files[1], "SYM_H"))
+
+
+def test_errors_keep_their_kind_and_name_the_file(omni_files, tmp_path):
+    with pytest.raises(UnknownVariable, match="has no variable.*'nope'.*it has: .*SYM_H") as e:
+        open_file(omni_files[0], "cdf", ["nope"])
+    assert str(e.value).startswith(str(omni_files[0]))
+    empty = tmp_path / "empty.cdf"
+    pycdfpp.save(pycdfpp.CDF(), str(empty))
+    with pytest.raises(CorruptFile, match=f"^{empty}: .*no variables"):
+        open_file(empty, "cdf")
+
+
+def test_an_idle_program_ends_and_a_read_racing_its_end_is_retried(omni_files, monkeypatch):
+    monkeypatch.setattr(cdf_child, "IDLE_SECONDS", 0.2)
+    cdf_child._close_all()
+    open_file(omni_files[0], "cdf", ["SYM_H"])
+    (program,) = cdf_child._idle
+    assert program.popen.wait(30) == 0  # ended by itself, idle
+    monkeypatch.setattr(cdf_child._Program, "alive", lambda self: True)  # as if it ended just after being taken
+    ds = open_file(omni_files[1], "cdf", ["SYM_H"])
+    np.testing.assert_array_equal(ds.SYM_H.values, truth(omni_files[1], "SYM_H"))
+    assert program not in cdf_child._idle
