@@ -6,7 +6,7 @@ datetime64 (page cache warm: every reader runs once before timing). Baselines in
 raw pycdfpp (load + to_datetime64, one thread), cdflib `varget` + `cdfepoch.to_datetime`, and
 `cdflib.xarray.cdf_to_xarray`; `Entry.read` is also timed on one thread, as the baselines run. The
 readers take turns in each repeat, so that a shared machine's load falls on all of them alike.
-`Entry.read` decodes in the CDF program (`readers/cdf_child`) and copies the arrays out of it;
+`Entry.read` decodes in the CDF program (`readers/child`) and copies the arrays out of it;
 the baselines decode in the benchmark's own process, which a damaged file could crash. Last, the
 first `Entry.read` in fresh processes: the reader's one-time start-up (imports, the CDF program's
 start, numba's JIT and its on-disk cache there), against a second read.
@@ -54,14 +54,14 @@ def cdflib_xarray(path):
 
 
 def spacehub_read(entry, start, stop, threads=None):
-    from spacehub.catalog.readers import cdf, cdf_child
+    from spacehub.catalog.readers import cdf, child
 
     default, cdf.THREADS = cdf.THREADS, threads or cdf.THREADS
-    copiers, cdf_child.COPY_THREADS = cdf_child.COPY_THREADS, threads or cdf_child.COPY_THREADS
+    copiers, child.COPY_THREADS = child.COPY_THREADS, threads or child.COPY_THREADS
     try:
         ds = entry.read(start, stop, NAMES)
     finally:
-        cdf.THREADS, cdf_child.COPY_THREADS = default, copiers
+        cdf.THREADS, child.COPY_THREADS = default, copiers
     return ds.time.values, [ds[n].values for n in NAMES]
 
 

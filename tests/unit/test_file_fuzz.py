@@ -1,141 +1,103 @@
-"""Damaged CDF files: copies of real and sample files, read through the public reader, give the data
-or a `ReadError` naming the file, never another exception, and never end the reading process: the
-CDF library runs in a program of its own (`cdf_child`), and the files known to crash it are refused
-with a reason.
+"""Damaged files of every format: copies of real and sample files, read through the public reader,
+give the data or a `ReadError` naming the file, never another exception, and never end the reading
+process: the CDF library runs in a program of its own (`child`), and the files known to crash it
+are refused with a reason.
 
-The reads run in a separate Python process (were one to kill it, the test fails instead of pytest
-ending), all mutants of one run in one process, as a kernel or the data service would meet them one
-after another. Mutations are drawn from a fixed seed: bits flipped and bytes overwritten (mostly in
-the first 64 KB, where a CDF keeps its internal records), truncations, a chunk dropped or doubled.
-`benchmarks/fuzz_files.py` runs more of them, of every format.
+Seeds, mutations and the reading process are in `tests/file_fuzzing.py` (shared with
+`benchmarks/fuzz_files.py`, which runs any number of them); the seeds are fixed, so a run is the
+same every time.
 """
 
 from __future__ import annotations
 
+import collections
 import gzip
-import json
 import random
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from file_fuzzing import FORMATS, Seed, mutants, problems, read_all, seeds
 
 CRASHERS = Path(__file__).parents[1] / "data" / "crashers"
-CASES = 1000
-
-READER = """
-import json, sys
-from spacehub.catalog.errors import ReadError
-from spacehub.catalog.readers import open_file
-for path in sys.argv[1:]:
-    try:
-        ds = open_file(path, "cdf")
-        outcome = {"path": path, "read": int(ds.sizes.get("time", 0))}
-    except ReadError as e:
-        outcome = {"path": path, "error": str(e)}
-    except Exception as e:
-        outcome = {"path": path, "other": f"{type(e).__name__}: {e}"}
-    print(json.dumps(outcome), flush=True)
-"""
 
 
-def seeds(sample_dir: Path) -> list[Path]:
-    """Sample files of two layouts, and the real CDFs sunpy ships as test data (PSP FIELDS, Solar Orbiter)."""
-    found = sorted(sample_dir.glob("ace/*/level_2_cdaweb/*/2015/*20150316*.cdf"))
-    try:
-        import sunpy.data.test
-
-        found += sorted(Path(sunpy.data.test.rootdir).glob("*.cdf"))
-    except ImportError:
-        pass
-    return found
-
-
-def mutate(data: bytes, rng: random.Random) -> bytes:
-    out = bytearray(data)
-    kind = rng.random()
-    head = min(len(out), 65536)
-    if kind < 0.5:
-        for _ in range(rng.choice([1, 1, 1, 2, 4])):
-            out[rng.randrange(head)] ^= 1 << rng.randrange(8)
-    elif kind < 0.75:
-        out[rng.randrange(head)] = rng.choice([0x00, 0xFF, rng.randrange(256)])
-    elif kind < 0.85:
-        out[rng.randrange(len(out))] ^= 1 << rng.randrange(8)
-    elif kind < 0.93:
-        del out[rng.randrange(8, len(out)):]
-    else:
-        at, size = rng.randrange(8, len(out)), rng.randrange(1, 512)
-        out[at:at] = out[at:at + size] if rng.random() < 0.5 else b""
-        if rng.random() < 0.5:
-            del out[at:at + size]
-    return bytes(out)
-
-
-def read_all(paths: list[Path]) -> tuple[list[dict], list[Path]]:
-    """Each file's outcome, and the files whose read killed the reading process (it is started again
-    with the next file, as a person would restart their kernel)."""
-    outcomes: list[dict] = []
-    crashed: list[Path] = []
-    left = list(paths)
-    while left:
-        done = subprocess.run([sys.executable, "-c", READER, *map(str, left)], capture_output=True, text=True,
-                              timeout=600)
-        got = [json.loads(line) for line in done.stdout.splitlines()]
-        outcomes += got
-        if done.returncode == 0:
-            break
-        crashed.append(left[len(got)])
-        left = left[len(got) + 1:]
-    return outcomes, crashed
+def summary(outcomes: list[dict]) -> dict[str, collections.Counter]:
+    counts: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    for o in outcomes:
+        counts[o["format"]]["read" if "read" in o else "refused"] += 1
+        counts[o["format"]]["library crashes caught"] += "library crashed" in o.get("error", "")
+        counts[o["format"]]["library hangs caught"] += "library did not finish" in o.get("error", "")
+    return dict(counts)
 
 
 @pytest.mark.slow
 def test_a_thousand_damaged_cdfs_crash_nothing(sample_dir, tmp_path):
-    rng = random.Random(20261204)
-    originals = {p: p.read_bytes() for p in seeds(sample_dir)}
-    assert len(originals) >= 4
-    paths = []
-    for i in range(CASES):
-        source = rng.choice(sorted(originals))
-        path = tmp_path / f"{i:04d}-{source.name}"
-        path.write_bytes(mutate(originals[source], rng))
-        paths.append(path)
-    outcomes, crashed = read_all(paths)
-    assert len(outcomes) + len(crashed) == CASES
-    other = [o for o in outcomes if "other" in o]
-    assert not other, f"{len(other)} reads raised something else than ReadError: {other[:5]}"
+    found = seeds(sample_dir, ("cdf",))
+    assert len(found) >= 4
+    cases = mutants(found, 1000, tmp_path, random.Random(20261204))
+    outcomes, crashed = read_all(cases)
+    assert not crashed, [c.path.name for c in crashed]
+    assert len(outcomes) == len(cases)
+    bad = problems(outcomes)
+    assert not bad, f"{len(bad)} reads escaped as something else than a ReadError naming the file: {bad[:5]}"
+    counts = summary(outcomes)["cdf"]
+    print(f"1000 damaged CDFs: {dict(counts)}")
+    assert counts["library crashes caught"] > 0  # the mutants do reach the crashes the program is there for
+    assert counts["read"] > 300  # and most damage is harmless: those files still read
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "cdf"])
+def test_a_thousand_damaged_files_of_each_format_are_read_or_refused_by_name(sample_dir, tmp_path, fmt):
+    found = seeds(sample_dir, (fmt,))
+    assert found, f"no {fmt} seed files"
+    cases = mutants(found, 1000, tmp_path, random.Random(f"20261205-{fmt}"))
+    outcomes, crashed = read_all(cases)
+    assert not crashed, [c.path.name for c in crashed]
+    assert len(outcomes) == len(cases)
+    bad = problems(outcomes)
+    assert not bad, f"{len(bad)} reads escaped as something else than a ReadError naming the file: {bad[:5]}"
+    counts = summary(outcomes)[fmt]
+    print(f"1000 damaged {fmt} files: {dict(counts)}")
+    assert counts["read"] > 100 and counts["refused"] > 100, counts  # both outcomes happen
+
+
+def test_the_files_that_once_escaped_a_reader_are_refused_by_name(tmp_path):
+    """Every damaged file that once escaped as another exception than a ReadError (or killed its
+    reader), kept as found: ``tests/data/crashers/<format>/``."""
+    cases = []
+    for gz in sorted(CRASHERS.glob("*/*.gz")):
+        path = tmp_path / gz.name.removesuffix(".gz")
+        path.write_bytes(gzip.decompress(gz.read_bytes()))
+        layout = {"index.html": "kyoto-wdc-html"}.get(path.name)
+        cases.append(Seed(path, gz.parent.name, layout))
+    assert {c.format for c in cases} >= {"cdf", "fits", "netcdf", "csv"}
+    outcomes, crashed = read_all(cases)
+    assert not crashed and len(outcomes) == len(cases)
     for o in outcomes:
-        if "error" in o:
-            assert o["error"].startswith(o["path"]), o  # the message names the file
-    refused = sum("error" in o for o in outcomes)
-    caught = sum("crashed" in o.get("error", "") for o in outcomes)
-    print(f"{CASES} damaged CDFs: {len(outcomes) - refused} read, {refused} refused ({caught} that crashed the CDF "
-          f"program); {len(crashed)} killed the reading process")
-    assert not crashed, [p.name for p in crashed]
-    assert caught > 0  # the mutants do reach the crashes the program is there for
+        assert "error" in o and o["error"].startswith(o["path"]), o
+    hang = next(o for o in outcomes if o["path"].endswith("dimension-scales-hang.nc"))
+    assert "the HDF5 library did not finish in 10 s" in hang["error"]
 
 
 def test_the_files_that_crashed_the_cdf_library_are_refused_with_a_reason(tmp_path):
-    files = sorted(CRASHERS.glob("cdf/*.cdf.gz"))
-    assert files, f"no regression files in {CRASHERS / 'cdf'}"
-    paths = []
-    for gz in files:
-        path = tmp_path / gz.name.removesuffix(".gz")
-        path.write_bytes(gzip.decompress(gz.read_bytes()))
-        paths.append(path)
-    outcomes, crashed = read_all(paths)
+    path = tmp_path / "adr-next-pointer-flipped.cdf"
+    path.write_bytes(gzip.decompress((CRASHERS / "cdf" / f"{path.name}.gz").read_bytes()))
+    outcomes, crashed = read_all([Seed(path, "cdf")])
     assert not crashed
-    for outcome in outcomes:
-        assert "the CDF library crashed (SIGSEGV) decoding it" in outcome.get("error", ""), outcome
+    assert "the CDF library crashed (SIGSEGV) decoding it" in outcomes[0].get("error", ""), outcomes
 
 
-def test_the_reading_process_never_loads_the_cdf_library(sample_dir):
-    """The guarantee in one line: a kernel that read CDFs has no pycdfpp in it to crash."""
-    path = sorted(sample_dir.glob("ace/*/level_2_cdaweb/*/2015/*20150316*.cdf"))[0]
+def test_the_reading_process_never_loads_the_cdf_or_hdf5_library(sample_dir):
+    """The guarantee in one line: a kernel that read CDF and netCDF files has no pycdfpp nor h5py in
+    it to crash."""
+    cdf = sorted(sample_dir.glob("ace/*/level_2_cdaweb/*/2015/*20150316*.cdf"))[0]
+    nc = sorted(sample_dir.glob("goes/**/*.nc"))[0]
     code = ("import sys; from spacehub.catalog.readers import open_file; "
-            f"ds = open_file({str(path)!r}, 'cdf'); print(ds.sizes['time'], 'pycdfpp' in sys.modules)")
+            f"a = open_file({str(cdf)!r}, 'cdf'); b = open_file({str(nc)!r}, 'netcdf'); "
+            "print(a.sizes['time'], b.sizes['time'], 'pycdfpp' in sys.modules, 'h5py' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True)
-    records, loaded = done.stdout.split()
-    assert int(records) > 1000 and loaded == "False"
+    cdf_records, nc_records, *loaded = done.stdout.split()
+    assert int(cdf_records) > 1000 and int(nc_records) > 1000 and loaded == ["False", "False"]

@@ -148,7 +148,7 @@ def graph_of_catalog() -> dict[str, set[str]]:
 
 def test_only_the_cdf_program_loads_pycdfpp(graph):
     """pycdfpp can crash on a damaged file: it is imported only by the code the CDF program runs
-    (`cdf_child._serve`, `cdf_decode`, `_kernels`) and by `samples` (which writes files), and that
+    (`child._serve`, `cdf_decode`, `_kernels`) and by `samples` (which writes files), and that
     code only by the program's module."""
     loaders = set()
     for path in (SRC / "spacehub").rglob("*.py"):
@@ -157,8 +157,8 @@ def test_only_the_cdf_program_loads_pycdfpp(graph):
                 [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
             if any(n and n.split(".")[0] == "pycdfpp" for n in names):
                 loaders.add(module_name(path))
-    program = {"spacehub.catalog.readers.cdf_child", "spacehub.catalog.readers.cdf_decode",
+    program = {"spacehub.catalog.readers.child", "spacehub.catalog.readers.cdf_decode",
                "spacehub.catalog.readers._kernels"}
     assert {m for m in loaders if not m.startswith("spacehub.samples")} == program
-    users = {name for name, deps in graph.items() if deps & (program - {"spacehub.catalog.readers.cdf_child"})}
+    users = {name for name, deps in graph.items() if deps & (program - {"spacehub.catalog.readers.child"})}
     assert users <= program, users

@@ -1,4 +1,4 @@
-"""ISTP CDF files through pycdfpp, which runs in a program of its own (`cdf_child`).
+"""ISTP CDF files through pycdfpp, which runs in a program of its own (`child`).
 
 Honours the ISTP/IACG guidelines (https://spdf.gsfc.nasa.gov/istp_guide/): each data variable's
 time axis is its ``DEPEND_0`` (CDF_TIME_TT2000, CDF_EPOCH or CDF_EPOCH16, converted to datetime64
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CorruptFile
-from . import cdf_child
+from . import child
 
 _MAGIC_V3, _MAGIC_V2, _MAGIC_OLD = 0xCDF30001, 0xCDF26002, 0x0000FFFF
 _UNCOMPRESSED, _COMPRESSED = 0x0000FFFF, 0xCCCC0001
@@ -73,7 +73,7 @@ THREADS = os.cpu_count() or 1
 
 def _load_masked(path: str, name: str) -> np.ndarray:
     """One variable of one file, masked: the task behind each lazy (dask) variable."""
-    found = cdf_child.read(Path(path), {"kind": "variable", "name": name, "compiled_from": _COMPILED_FROM})
+    found = child.read(Path(path), {"kind": "cdf-variable", "name": name, "compiled_from": _COMPILED_FROM})
     return found["values"]
 
 
@@ -92,7 +92,7 @@ def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = 
 
     path = Path(path)
     check_structure(path)
-    found = cdf_child.read(path, {"kind": "read", "variables": list(variables) if variables else None,
+    found = child.read(path, {"kind": "cdf", "variables": list(variables) if variables else None,
                                   "first_axis_only": first_axis_only, "values": not lazy,
                                   "compiled_from": _COMPILED_FROM, "threads": THREADS})
     data_vars = {}

@@ -1,4 +1,4 @@
-"""What the CDF program (`cdf_child`) does with pycdfpp: the only code that hands a CDF file to it.
+"""What the CDF program (`child`) does with pycdfpp: the only code that hands a CDF file to it.
 
 A read is described by plain values (`extract`): the time axes as datetime64, each variable's
 masked values (or, for a lazy read, its shape and dtype), its attributes, the file's global

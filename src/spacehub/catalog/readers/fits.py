@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CorruptFile, ReadError, UnknownVariable
+from ._damage import damage_is_corrupt
 from .fits_time import SCALES as _SCALES
 from .fits_time import UNIT_SECONDS as _UNIT_S
 from .fits_time import GoodTimeIntervals, TimeSystem
@@ -64,13 +65,14 @@ def open_fits(path: str | Path, variables: list[str] | None = None, lazy: bool =
     from astropy.io import fits
 
     path = Path(path)
-    check_structure(path)
-    with fits.open(path, memmap=True, lazy_load_hdus=False) as hdul:
-        if layout == "image":
-            return _open_images(path, hdul, variables, lazy)
-        if layout is not None:
-            raise ReadError(path, f"no FITS layout {layout!r} (known: image, or none for tables)")
-        return _open_table(path, hdul, variables, lazy)
+    if layout not in (None, "image"):
+        raise ReadError(path, f"no FITS layout {layout!r} (known: image, or none for tables)")
+    with damage_is_corrupt(path, "FITS file"):
+        check_structure(path)
+        with fits.open(path, memmap=True, lazy_load_hdus=False) as hdul:
+            if layout == "image":
+                return _open_images(path, hdul, variables, lazy)
+            return _open_table(path, hdul, variables, lazy)
 
 
 def check_structure(path: Path) -> None:
@@ -144,6 +146,11 @@ def _table_hdus(path, hdul, variables):
     from astropy.io import fits
 
     tables = [h for h in hdul if isinstance(h, fits.BinTableHDU)]
+    for h in tables:
+        unnamed = [i for i, c in enumerate(h.columns, 1) if not c.name]
+        if unnamed:
+            raise CorruptFile(path, f"HDU {h.name}: column(s) {unnamed} have no name (TTYPE{unnamed[0]} missing or "
+                                    "damaged)")
     wanted = {v.upper() for v in (variables or [])} | {"TIME"}
     fits_all = [h for h in tables if wanted <= {c.name.upper() for c in h.columns}]
     if not fits_all:

@@ -31,7 +31,8 @@ def open_csv(path, variables=None):
     numeric = table.drop(columns=[time_col] if time_col else [])
     bad = [c for c in numeric.columns if numeric[c].dtype == object]
     if bad:
-        raise CorruptFile(path, f"column(s) {bad} are not numbers (first row: {table.iloc[0].to_dict()})")
+        first = f" (first row: {table.iloc[0].to_dict()})" if len(table) else ""
+        raise CorruptFile(path, f"column(s) {bad} are not numbers{first}")
     if time_col:
         times = pd.to_datetime(table[time_col], utc=True, errors="coerce")
         if times.isna().any():

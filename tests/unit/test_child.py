@@ -1,4 +1,4 @@
-"""The CDF program (`cdf_child`): reads through it equal pycdfpp's own, by either way the arrays come
+"""The CDF program (`child`): reads through it equal pycdfpp's own, by either way the arrays come
 back (copied out of its memory, or sent on the pipe where that is forbidden); reads at once each get
 a program; a program that died between reads is replaced; errors keep their kind."""
 
@@ -9,7 +9,7 @@ import pycdfpp
 import pytest
 
 from spacehub.catalog.errors import CorruptFile, UnknownVariable
-from spacehub.catalog.readers import cdf_child, open_file
+from spacehub.catalog.readers import child, open_file
 
 FILL = np.float32(99999.9)
 
@@ -28,7 +28,7 @@ def truth(path, name):
 @pytest.mark.parametrize("copied_out", [True, False], ids=["copied-out", "sent-on-the-pipe"])
 def test_reads_equal_pycdfpp_either_way(omni_files, monkeypatch, copied_out):
     if not copied_out:
-        monkeypatch.setattr(cdf_child, "_vm_read", False)
+        monkeypatch.setattr(child, "_vm_read", False)
     path = omni_files[0]
     ds = open_file(path, "cdf", ["flow_speed", "SYM_H"])
     np.testing.assert_array_equal(ds.flow_speed.values, truth(path, "flow_speed"))
@@ -37,7 +37,7 @@ def test_reads_equal_pycdfpp_either_way(omni_files, monkeypatch, copied_out):
     assert ds.flow_speed.attrs["units"] == "km/s" and ds.flow_speed.values.flags.writeable
     assert int(np.isnan(ds.flow_speed.values).sum()) > 100
     if copied_out:
-        assert cdf_child._vm_read is True  # this machine allows it: the fast way was taken
+        assert child._vm_read is True  # this machine allows it: the fast way was taken
 
 
 def test_reads_at_once_each_get_a_program(omni_files):
@@ -45,12 +45,12 @@ def test_reads_at_once_each_get_a_program(omni_files):
         got = list(pool.map(lambda p: open_file(p, "cdf", ["flow_speed"]).flow_speed.values, omni_files * 3))
     for path, values in zip(omni_files * 3, got, strict=True):
         np.testing.assert_array_equal(values, truth(path, "flow_speed"))
-    assert 1 <= len(cdf_child._idle) <= cdf_child.IDLE_MOST
+    assert 1 <= len(child._idle) <= child.IDLE_MOST
 
 
 def test_a_program_that_died_between_reads_is_replaced(omni_files):
     open_file(omni_files[0], "cdf", ["SYM_H"])
-    for program in list(cdf_child._idle):
+    for program in list(child._idle):
         program.popen.kill()
         program.popen.wait()
     ds = open_file(omni_files[1], "cdf", ["SYM_H"])
@@ -68,12 +68,12 @@ def test_errors_keep_their_kind_and_name_the_file(omni_files, tmp_path):
 
 
 def test_an_idle_program_ends_and_a_read_racing_its_end_is_retried(omni_files, monkeypatch):
-    monkeypatch.setattr(cdf_child, "IDLE_SECONDS", 0.2)
-    cdf_child._close_all()
+    monkeypatch.setattr(child, "IDLE_SECONDS", 0.2)
+    child._close_all()
     open_file(omni_files[0], "cdf", ["SYM_H"])
-    (program,) = cdf_child._idle
+    (program,) = child._idle
     assert program.popen.wait(30) == 0  # ended by itself, idle
-    monkeypatch.setattr(cdf_child._Program, "alive", lambda self: True)  # as if it ended just after being taken
+    monkeypatch.setattr(child._Program, "alive", lambda self: True)  # as if it ended just after being taken
     ds = open_file(omni_files[1], "cdf", ["SYM_H"])
     np.testing.assert_array_equal(ds.SYM_H.values, truth(omni_files[1], "SYM_H"))
-    assert program not in cdf_child._idle
+    assert program not in child._idle

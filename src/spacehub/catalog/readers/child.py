@@ -1,20 +1,23 @@
-"""CDF files are decoded in a program of their own: a damaged file can end that program, never the
-kernel or the data service that asked.
+"""Files whose libraries can crash or hang on damage are read in a program of their own: a damaged
+file can end that program, never the kernel or the data service that asked.
 
-pycdfpp trusts a file's internal pointers: one damaged byte (a flipped bit of an attribute record's
+pycdfpp trusts a CDF's internal pointers: one damaged byte (a flipped bit of an attribute record's
 "next" offset, say) makes it read far outside the file, and the process dies of a segmentation
-fault. In a notebook that would be the kernel, with everything its user had not saved; in the data
-service every request of every user. So no spacehub process but this program hands a CDF to
-pycdfpp: it decodes and masks the variables (`cdf_decode`) and describes them as plain values; the
-asking process copies the arrays straight out of the program's memory (``process_vm_readv``, one
-memory copy; where a sandbox forbids that call they come through the pipe instead, slower). When
-the program dies the read is a `CorruptFile` that says so, and the next read starts a new one.
+fault. HDF5 (under netCDF-4, through h5py) loops forever on some damaged dimension-scale records. In
+a notebook that would be the kernel, with everything its user had not saved; in the data service
+every request of every user. So no spacehub process but this program hands a CDF to pycdfpp or a
+netCDF-4/HDF5 file to h5py: it decodes and masks a CDF's variables (`cdf_decode`) or loads a
+netCDF file (`netcdf_load`), and describes the result as plain values; the asking process
+copies the arrays straight out of the program's memory (``process_vm_readv``, one memory copy;
+where a sandbox forbids that call they come through the pipe instead, slower). When the program
+dies, or takes longer than ``TIMEOUT_SECONDS_PER_MB`` (at least ``TIMEOUT_FLOOR``), it is ended and
+the read is a `CorruptFile` that says so; the next read starts a new program.
 
-The program is ``python -m spacehub.catalog.readers.cdf_child`` (never a fork of the asking
-process, whose threads may hold locks). Programs are kept for the next read: as many as reads ran
-at once, up to ``IDLE_MOST``; one idle for ``IDLE_SECONDS`` ends, giving its memory back (a
-workshop's forty kernels keep no forty idle readers). Cost (benchmarks/RESULTS.md, "CDF read throughput"): the program's
-start once per process, and one copy of the values read.
+The program is ``python -m spacehub.catalog.readers.child`` (never a fork of the asking process,
+whose threads may hold locks). Programs are kept for the next read: as many as reads ran at once,
+up to ``IDLE_MOST``; one idle for ``IDLE_SECONDS`` ends, giving its memory back (a workshop's forty
+kernels keep no forty idle readers). Cost (benchmarks/RESULTS.md, "CDF read throughput"): the
+program's start once per process, and one copy of the values read.
 
 Protocol on the program's standard input and output: a question is a length-prefixed pickle; the
 answer too, holding either an error (its kind and text) or the read's pickle (protocol 5) whose
@@ -151,7 +154,9 @@ os.register_at_fork(after_in_child=_forget)
 
 
 def read(path: Path, question: dict[str, Any]) -> Any:
-    """The program's answer to ``question`` about ``path``: the read's values, or its `ReadError`."""
+    """The program's answer to ``question`` about ``path``: the read's values, or its `ReadError`.
+    ``question["kind"]``: ``cdf`` (`cdf_decode.extract`), ``cdf-variable`` (`cdf_decode.one_variable`)
+    or ``netcdf`` (`netcdf_load.read_here`), with their arguments."""
     timeout = max(TIMEOUT_FLOOR, path.stat().st_size / 1e6 * TIMEOUT_SECONDS_PER_MB)
     deadline = time.monotonic() + timeout
     while True:
@@ -168,9 +173,9 @@ def read(path: Path, question: dict[str, Any]) -> Any:
             how = program.how_it_ended()
             if reused and program.popen.returncode == 0:  # it had ended, idle, as the question came
                 continue
-            raise _crashed(path, how) from None
+            raise _crashed(path, question["kind"], how) from None
         except _Timeout:
-            raise _crashed(path, f"did not finish in {timeout:.0f} s") from None
+            raise _crashed(path, question["kind"], f"did not finish in {timeout:.0f} s") from None
         finally:
             if keep:
                 _give(program)
@@ -203,8 +208,12 @@ def _ask(program: _Program, path: Path, question: dict[str, Any], deadline: floa
     return pickle.loads(header["payload"], buffers=buffers)
 
 
-def _crashed(path: Path, how: str) -> CorruptFile:
-    return CorruptFile(path, f"the CDF library {how} decoding it: the file is damaged (its internal records "
+#: the library each kind of question hands the file to, as the errors name it
+_LIBRARY = {"cdf": "the CDF library", "cdf-variable": "the CDF library", "netcdf": "the HDF5 library"}
+
+
+def _crashed(path: Path, kind: str, how: str) -> CorruptFile:
+    return CorruptFile(path, f"{_LIBRARY[kind]} {how} decoding it: the file is damaged (its internal records "
                              "point outside it or disagree); download it again")
 
 
@@ -292,11 +301,15 @@ def _read_frame(fd: int, deadline: float | None) -> bytes:
 # ---------------------------------------------------------------- the program
 
 
-def _answer(question: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+def _answer(question: dict[str, Any]) -> tuple[Any, Any]:
+    path = Path(question["path"])
+    if question["kind"] == "netcdf":
+        from .netcdf_load import read_here
+
+        return read_here(path, question["variables"]), None
     from . import cdf_decode
 
-    path = Path(question["path"])
-    if question["kind"] == "variable":
+    if question["kind"] == "cdf-variable":
         values, keep = cdf_decode.one_variable(path, question["name"], question["compiled_from"])
         return {"values": values}, keep
     return cdf_decode.extract(path, question["variables"], question["first_axis_only"], question["values"],
