@@ -289,3 +289,15 @@ def test_kp_gfz_text(sample_dir, monkeypatch, tmp_path):
     bad.write_text("#YYY MM DD\n2015 03 17 00.0 01.50 30392.0\n")
     with pytest.raises(ReadError, match=r"Kp.txt: line 2: 6 columns, expected 10"):
         open_gfz_kp(bad)
+
+
+def test_a_range_far_past_the_coverage_looks_for_files_only_where_data_can_be(omni_entry):
+    from spacehub.catalog.read import PartialSampleCoverage
+    from spacehub.timerange import now
+
+    with pytest.warns(PartialSampleCoverage) as caught:
+        ds = omni_entry.read("1900-01-01", "2262-01-01", ["SYM_H"])
+    assert str(ds.time.values[0])[:7] == "2015-02" and ds.time.size == (28 + 31 + 30) * 24 * 60
+    missing = caught[0].message.missing_files
+    months_to_now = (now().astype("datetime64[M]") - np.datetime64("1981-01", "M")).astype(int) + 2
+    assert len(missing) <= months_to_now  # not a file per month until 2262 (2,700 more)

@@ -169,17 +169,21 @@ def read_entry(entry: Entry, start=None, stop=None, variables: list[str] | None 
         t1 = resolve_open_end(entry.stop) + np.timedelta64(1, "D")
     else:
         t0, t1 = check_range(entry, start, stop)
+    # files are looked for only where the dataset has data: a range reaching decades past its
+    # coverage would otherwise check (or fetch) a file per day of them
+    f0 = max(t0, entry.start)
+    f1 = max(f0 + np.timedelta64(1, "ns"), min(t1, resolve_open_end(entry.stop) + np.timedelta64(1, "D")))
     names = list(variables) if variables else [v.name for v in entry.variables]
     for n in names:
         entry.variable(n)  # KeyError naming the dataset and its variables
     used, files, missing, kind, ds = None, [], [], None, None
     for kind in ([route] if route else ROUTE_ORDER):
         if kind == "sample":
-            used, files, missing = _local_files(entry, t0, t1, sample_dir, station)
+            used, files, missing = _local_files(entry, f0, f1, sample_dir, station)
         elif kind == "files" and entry.route("files") is not None:
-            used, files = _remote_files(entry, t0, t1, cache, station)
+            used, files = _remote_files(entry, f0, f1, cache, station)
         elif kind == "hapi" and entry.route("hapi") is not None:
-            used, ds = _read_hapi(entry, t0, t1, names)
+            used, ds = _read_hapi(entry, f0, f1, names)
         if files or ds is not None:
             break
     if not files and ds is None:

@@ -236,6 +236,8 @@ def _copy_out(pid: int, spans: list[tuple[int, int]], buffers: list[np.ndarray])
     global _libc, _copiers
     if _libc is None:
         _libc = ctypes.CDLL(None, use_errno=True)
+        if not hasattr(_libc, "process_vm_readv"):  # not Linux: the pipe it is
+            return errno.ENOSYS
         _libc.process_vm_readv.restype = ctypes.c_ssize_t
         _libc.process_vm_readv.argtypes = [ctypes.c_int, ctypes.POINTER(_IOVec), ctypes.c_ulong,
                                            ctypes.POINTER(_IOVec), ctypes.c_ulong, ctypes.c_ulong]
