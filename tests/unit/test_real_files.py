@@ -1,0 +1,164 @@
+"""Real mission files (the corpus of `tests/corpus.py`: test data of public PyPI packages) read
+through the public reader and compared with the reference libraries: cdflib for CDF, netCDF4 (the
+netCDF-C library, not the h5py stack the reader uses) for netCDF, astropy for FITS, a plain parse
+for IAGA-2002. Values bit-identical where no masking applies, NaN exactly where the reference has a
+fill (or a value outside VALIDMIN/VALIDMAX), times within 1 µs.
+
+Files the readers cannot read yet say so in the manifest (``not_yet``, the reason); their test is
+expected to fail (strictly: one that starts to pass must lose its ``not_yet``). The table of what is
+covered, `docs/real-files.md`, is made from the manifest (`tests/corpus.py table`) and checked here.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from corpus import MANIFEST, RealFile, available, cache_dir, manifest, table
+
+from spacehub.catalog.readers import open_file
+
+
+def _files() -> list:
+    return [pytest.param(f, id=f.name, marks=[pytest.mark.xfail(reason=f.not_yet, strict=True)] if f.not_yet else [])
+            for f in manifest()[1]]
+
+
+@pytest.fixture
+def real(request) -> RealFile:
+    f = request.param
+    if not f.path.exists():
+        pytest.skip(f"the real-file corpus is not in {cache_dir()}: run `make corpus` (downloads it once)")
+    return f
+
+
+def test_the_corpus_is_the_one_listed_and_large_enough():
+    packages, files = manifest()
+    assert len(files) >= 30 and len({f.name for f in files}) == len(files)
+    assert {f.format for f in files} >= {"cdf", "netcdf", "fits", "text"}
+    assert all(f.package in packages for f in files)
+    if len(available()) < len(files):
+        pytest.skip(f"the real-file corpus is not in {cache_dir()}: run `make corpus` (downloads it once)")
+
+
+def test_the_coverage_table_in_the_docs_is_the_manifests():
+    docs = MANIFEST.parents[1] / "docs" / "real-files.md"
+    assert docs.read_text() == table(), "docs/real-files.md is stale: .venv/bin/python tests/corpus.py table > docs/real-files.md"
+
+
+def _scalar(value):
+    if isinstance(value, (list, tuple, np.ndarray)) and np.size(value) == 1:
+        value = np.ravel(value)[0]
+    return value if isinstance(value, (int, float, np.number)) else None
+
+
+def compare_cdf(path, ds):
+    import cdflib
+
+    cdf = cdflib.CDF(str(path))
+    checked = 0
+    for name, da in ds.data_vars.items():
+        ref = np.asarray(cdf.varget(name))
+        attrs = cdf.varattsget(name)
+        if not np.issubdtype(ref.dtype, np.number):
+            continue
+        ref = ref.reshape(da.shape)
+        fill, lo, hi = (_scalar(attrs.get(k)) for k in ("FILLVAL", "VALIDMIN", "VALIDMAX"))
+        as_float = ref.astype(da.dtype)
+        masked = np.isnan(as_float) if da.dtype.kind == "f" else np.zeros(ref.shape, bool)
+        with np.errstate(invalid="ignore"):
+            for bound, test in ((fill, np.equal), (lo, np.less), (hi, np.greater)):
+                if bound is not None:
+                    masked |= test(ref, bound)
+        values = da.values
+        np.testing.assert_array_equal(np.isnan(values), masked, err_msg=f"{path.name}:{name}: NaN not where fills are")
+        np.testing.assert_array_equal(values[~masked], as_float[~masked], err_msg=f"{path.name}:{name}")
+        checked += 1
+        dep = attrs["DEPEND_0"]
+        times = cdflib.cdfepoch.to_datetime(cdf.varget(dep))
+        error = np.abs(ds.time.values - np.asarray(times, "datetime64[ns]")).max() if ds.time.size else np.timedelta64(0)
+        assert error <= np.timedelta64(1, "us"), f"{path.name}: times off by {error}"
+    return checked
+
+
+def compare_netcdf(path, ds):
+    import netCDF4
+
+    checked = 0
+    with netCDF4.Dataset(path) as ref_file:
+        ref_file.set_auto_maskandscale(True)
+        for name, da in ds.data_vars.items():
+            ref = ref_file[name][...]
+            if not np.issubdtype(np.asarray(ref).dtype, np.number) or da.dtype.kind not in "fiu":
+                continue
+            mask = np.ma.getmaskarray(ref)
+            values = da.values
+            if da.dtype.kind == "f":
+                np.testing.assert_array_equal(np.isnan(values) & ~np.isnan(np.ma.getdata(ref).astype(float)),
+                                              mask, err_msg=f"{path.name}:{name}: NaN not where fills are")
+            np.testing.assert_array_equal(values[~mask], np.ma.getdata(ref).astype(values.dtype)[~mask],
+                                          err_msg=f"{path.name}:{name}")
+            checked += 1
+        t = ref_file["time"]
+        times = netCDF4.num2date(t[:], t.units, only_use_cftime_datetimes=False, only_use_python_datetimes=True)
+        expected = np.array([np.datetime64(x.replace(tzinfo=None), "ns") for x in times])
+        assert np.abs(ds.time.values - expected).max() <= np.timedelta64(1, "us")
+    return checked
+
+
+def compare_fits(path, ds, image: bool):
+    from astropy.io import fits
+
+    checked = 0
+    with fits.open(path) as hdul:
+        if image:
+            data = next(h.data for h in hdul if h.data is not None and h.is_image)
+            values = next(iter(ds.data_vars.values())).values
+            np.testing.assert_array_equal(values, data.astype(values.dtype))
+            return 1
+        table = next(h for h in hdul if isinstance(h, fits.BinTableHDU) and h.name == ds.attrs["source_hdu"])
+        for name, da in ds.data_vars.items():
+            if name.upper() not in [c.upper() for c in table.columns.names] or da.dtype.kind not in "fiu":
+                continue
+            ref = np.asarray(table.data[name], dtype=da.dtype)
+            np.testing.assert_array_equal(da.values, ref[: da.shape[0]] if len(ref) == da.shape[0] else ref,
+                                          err_msg=f"{path.name}:{name}")
+            checked += 1
+    return checked
+
+
+def compare_iaga2002(path, ds):
+    lines = path.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("DATE"))
+    elements = lines[start].split()[3:-1]
+    rows = [line.split() for line in lines[start + 1:] if line.strip()]
+    times = np.array([f"{r[0]}T{r[1]}" for r in rows], "datetime64[ns]")
+    assert np.array_equal(ds.time.values, times)
+    checked = 0
+    for i, element in enumerate(elements):
+        ref = np.array([float(r[3 + i]) if len(r) > 3 + i else np.nan for r in rows])
+        ref[ref >= 88888] = np.nan  # IAGA-2002: 99999 missing, 88888 not recorded
+        name = next(n for n in ds.data_vars if n.upper().endswith(element[-1]))
+        np.testing.assert_array_equal(ds[name].values, ref, err_msg=f"{path.name}:{element}")
+        checked += 1
+    return checked
+
+
+@pytest.mark.parametrize("real", _files(), indirect=True)
+def test_a_real_file_reads_as_the_reference_library_reads_it(real):
+    image = "image" in real.features
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds = open_file(real.path, real.format, layout=real.layout or ("image" if image else None))
+    if real.format == "cdf":
+        checked = compare_cdf(real.path, ds)
+    elif real.format == "netcdf":
+        checked = compare_netcdf(real.path, ds)
+    elif real.format == "fits":
+        checked = compare_fits(real.path, ds, image)
+    elif real.layout == "iaga2002":
+        checked = compare_iaga2002(real.path, ds)
+    else:
+        pytest.fail(f"no reference comparison for {real.format}/{real.layout}")
+    assert checked or ds.sizes.get("time", 1) == 0, "no variable was compared"
