@@ -379,3 +379,21 @@ def test_live_time_of_event_files_whole_and_cut(sample_dir):
         live_time(path, "2016-12-30T12:00", "2016-12-30T06:00")
     with pytest.raises(ReadError, match="has no GTI table"):
         live_time(sample_dir / kepler.path_for(11904151, kepler.QUARTERS[0][1]))
+
+
+def test_a_gzipped_fits_file_reads_as_the_file_itself(sample_dir, tmp_path):
+    """Archives serve many FITS files gzipped (``.fits.gz``): read as the file inside, and a cut gzip
+    is a CorruptFile."""
+    import gzip
+
+    plain = sorted(sample_dir.glob("kepler/lightcurves/*/*/*_llc.fits"))[0]
+    packed = tmp_path / f"{plain.name}.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    a, b = open_file(plain, "fits"), open_file(packed, "fits")
+    assert a.sizes == b.sizes and a.sizes["time"] > 1000
+    for name in a.data_vars:
+        np.testing.assert_array_equal(a[name].values, b[name].values)
+    cut = tmp_path / "cut.fits.gz"
+    cut.write_bytes(packed.read_bytes()[: packed.stat().st_size // 2])
+    with pytest.raises(CorruptFile, match=f"^{cut}: "):
+        open_file(cut, "fits")

@@ -16,6 +16,7 @@ their WCS keywords kept.
 
 from __future__ import annotations
 
+import gzip
 import re
 import warnings
 from pathlib import Path
@@ -77,24 +78,32 @@ def open_fits(path: str | Path, variables: list[str] | None = None, lazy: bool =
 
 def check_structure(path: Path) -> None:
     """Every HDU's header and data inside the file, before any data is touched: astropy would fail
-    deep inside numpy (or, memory-mapped, read past the end) on a truncated file."""
+    deep inside numpy (or, memory-mapped, read past the end) on a truncated file. A gzipped file
+    (``.fits.gz``, as archives often serve them) is checked as what it unpacks to."""
     from astropy.io import fits
 
     if not path.exists():
         raise ReadError(path, "no such file")
-    size = path.stat().st_size
-    with open(path, "rb") as f:  # our handle: astropy leaves its own open when it fails half-way
+    with open(path, "rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+    opener = gzip.open if gzipped else open
+    with opener(path, "rb") as f:  # our handle: astropy leaves its own open when it fails half-way
         head = f.read(30)
         if not head.startswith(b"SIMPLE  =") or head[29:30] != b"T":
-            raise CorruptFile(path, f"not a FITS file (it starts with {head[:20]!r}; a FITS file starts with "
-                                  "'SIMPLE  =    T')")
+            raise CorruptFile(path, f"not a FITS file{' inside the gzip' if gzipped else ''} (it starts with "
+                                    f"{head[:20]!r}; a FITS file starts with 'SIMPLE  =    T')")
+        size = f.seek(0, 2)  # of what the gzip unpacks to, or of the file
         f.seek(0)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error")  # astropy only warns of some truncations
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
                 hdul = fits.open(f, memmap=False, lazy_load_hdus=False)
-        except (OSError, ValueError, KeyError, Warning) as e:
-            raise CorruptFile(path, f"not a readable FITS file: the file is truncated or corrupt ({e})") from None
+            except (OSError, ValueError, KeyError) as e:
+                raise CorruptFile(path, f"not a readable FITS file: the file is truncated or corrupt ({e})") from None
+        for w in caught:  # astropy only warns of some truncations; other warnings reach the reader's caller
+            if "truncat" in str(w.message).lower():
+                raise CorruptFile(path, f"not a readable FITS file: the file is truncated ({w.message})")
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         for i, hdu in enumerate(hdul):
             h = hdu.header
             axes = [h.get(f"NAXIS{k}", 0) for k in range(1, h.get("NAXIS", 0) + 1)]
@@ -102,8 +111,8 @@ def check_structure(path: Path) -> None:
             nbytes = abs(h.get("BITPIX", 8)) // 8 * h.get("GCOUNT", 1) * (h.get("PCOUNT", 0) + elements)
             end = hdu.fileinfo()["datLoc"] + nbytes
             if size < end:
-                raise CorruptFile(path, f"the file is truncated: {size} bytes, but HDU {i} ({hdu.name}) ends at "
-                                      f"byte {end}")
+                raise CorruptFile(path, f"the file is truncated: {size} bytes{' unpacked' if gzipped else ''}, but "
+                                        f"HDU {i} ({hdu.name}) ends at byte {end}")
 
 
 def _open_table(path, hdul, variables, lazy):
