@@ -1,7 +1,7 @@
 """Real mission files (the corpus of `tests/corpus.py`: test data of public PyPI packages) read
 through the public reader and compared with the reference libraries: cdflib for CDF, netCDF4 (the
 netCDF-C library, not the h5py stack the reader uses) for netCDF, astropy for FITS, a plain parse
-for IAGA-2002. Values bit-identical where no masking applies, NaN exactly where the reference has a
+for IAGA-2002 and GFZ Kp. Values bit-identical where no masking applies, NaN exactly where the reference has a
 fill (or a value outside VALIDMIN/VALIDMAX), times within 1 µs.
 
 Files the readers cannot read yet say so in the manifest (``not_yet``, the reason); their test is
@@ -145,6 +145,19 @@ def compare_iaga2002(path, ds):
     return checked
 
 
+def compare_gfz_kp(path, ds):
+    rows = [line.split() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    days = np.array([f"{r[0]}-{r[1]}-{r[2]}" for r in rows], "datetime64[ns]")
+    kp = np.array([[float(x) for x in r[7:15]] for r in rows]).ravel()
+    ap = np.array([[float(x) for x in r[15:23]] for r in rows]).ravel()
+    times = (days[:, None] + np.arange(8) * np.timedelta64(3, "h")).ravel()
+    kp[kp < 0], ap[ap < 0] = np.nan, np.nan
+    assert np.array_equal(ds.time.values, times)
+    np.testing.assert_array_equal(ds.Kp.values, kp)
+    np.testing.assert_array_equal(ds.ap.values, ap)
+    return 2
+
+
 @pytest.mark.parametrize("real", _files(), indirect=True)
 def test_a_real_file_reads_as_the_reference_library_reads_it(real):
     image = "image" in real.features
@@ -159,6 +172,8 @@ def test_a_real_file_reads_as_the_reference_library_reads_it(real):
         checked = compare_fits(real.path, ds, image)
     elif real.layout == "iaga2002":
         checked = compare_iaga2002(real.path, ds)
+    elif real.layout == "gfz-kp-text":
+        checked = compare_gfz_kp(real.path, ds)
     else:
         pytest.fail(f"no reference comparison for {real.format}/{real.layout}")
     assert checked or ds.sizes.get("time", 1) == 0, "no variable was compared"

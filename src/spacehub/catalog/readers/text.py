@@ -99,6 +99,11 @@ def _fixed_width_hours(line: str) -> list[int] | None:
 
 
 def open_gfz_kp(path: str | Path, variables: list[str] | None = None):
+    """GFZ Potsdam's Kp files, in either of their layouts: ``Kp_ap_since_1932.txt`` (a line per 3-hour
+    interval: ``YYYY MM DD hh.h hh._m days days_m Kp ap D``) or ``Kp_ap_Ap_SN_F107_*.txt`` (a line per
+    day: ``YYYY MM DD days days_m Bsr dB Kp1..Kp8 ap1..ap8 Ap SN F10.7obs F10.7adj D``). Both give
+    ``Kp``, ``ap`` and the definitive flag ``D`` every 3 hours, at the start of each interval;
+    -1 (missing) becomes NaN."""
     import xarray as xr
 
     path = Path(path)
@@ -107,14 +112,19 @@ def open_gfz_kp(path: str | Path, variables: list[str] | None = None):
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split()
-        if len(parts) != 10:
+        if len(parts) not in (10, 28):
             raise CorruptFile(path, f"line {number}: {len(parts)} columns, expected 10 "
-                                  "(YYYY MM DD hh.h hh._m days days_m Kp ap D)")
+                                  "(YYYY MM DD hh.h hh._m days days_m Kp ap D) or 28 (YYYY MM DD days days_m Bsr dB "
+                                  "Kp1..Kp8 ap1..ap8 Ap SN F10.7obs F10.7adj D)")
         try:
-            y, m, d = int(parts[0]), int(parts[1]), int(parts[2])
-            hour = float(parts[3])
-            rows.append((np.datetime64(f"{y:04d}-{m:02d}-{d:02d}", "ns") + np.timedelta64(int(round(hour * 3600)), "s"),
-                         float(parts[7]), float(parts[8]), int(parts[9])))
+            day = np.datetime64(f"{int(parts[0]):04d}-{int(parts[1]):02d}-{int(parts[2]):02d}", "ns")
+            if len(parts) == 10:
+                hour = float(parts[3])
+                rows.append((day + np.timedelta64(int(round(hour * 3600)), "s"), float(parts[7]), float(parts[8]),
+                             int(parts[9])))
+            else:
+                rows += [(day + np.timedelta64(3 * i, "h"), float(parts[7 + i]), float(parts[15 + i]), int(parts[27]))
+                         for i in range(8)]
         except ValueError as e:
             raise CorruptFile(path, f"line {number}: {e}") from None
     if not rows:
