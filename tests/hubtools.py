@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 import uuid
+from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
 import psutil
@@ -377,3 +378,16 @@ def served(app, path: str = "/"):
 
     threading.Thread(target=run, daemon=True).start()
     return f"http://127.0.0.1:{sockets[0].getsockname()[1]}{path}", loop
+
+
+class CountingFiles(SimpleHTTPRequestHandler):
+    """Serves a folder like an archive does; counts GETs per path."""
+
+    counts: dict = {}
+
+    def do_GET(self):
+        type(self).counts[self.path] = type(self).counts.get(self.path, 0) + 1
+        super().do_GET()
+
+    def log_message(self, *args):
+        pass

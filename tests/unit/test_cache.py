@@ -4,9 +4,10 @@ no partial files, retries, and no fetching of URLs outside the catalog."""
 import threading
 import time
 from functools import partial
-from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from hubtools import CountingFiles
 
 import spacehub.catalog
 from spacehub.catalog.templates import route_patterns
@@ -127,19 +128,6 @@ def test_catalog_route_patterns():
     assert ok("https://cdaweb.gsfc.nasa.gov/hapi/data?id=OMNI_HRO_1MIN&time.min=2015-03-17&time.max=2015-03-18")
     assert not ok("https://spdf.gsfc.nasa.gov/pub/data/omni/omni_cdaweb/hro_1min/2015/../../../../etc/passwd")
     assert not ok("https://evil.example.org/omni_hro_1min_20150301_v01.cdf")
-
-
-class CountingFiles(SimpleHTTPRequestHandler):
-    """Serves a folder like an archive does; counts GETs per path."""
-
-    counts: dict = {}
-
-    def do_GET(self):
-        type(self).counts[self.path] = type(self).counts.get(self.path, 0) + 1
-        super().do_GET()
-
-    def log_message(self, *args):
-        pass
 
 
 def test_entry_read_through_cache(tmp_path, monkeypatch):

@@ -3,11 +3,12 @@
 
 import threading
 from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import numpy as np
 import pytest
 from corpus import available
+from hubtools import CountingFiles
 
 import spacehub
 from spacehub.catalog.errors import NoData, ReadError
@@ -63,17 +64,6 @@ def test_files_of_no_known_format_are_refused_saying_what_works(tmp_path):
         spacehub.open_file(classic)
     with pytest.raises(ReadError, match="cannot be opened"):
         spacehub.open_file(tmp_path / "missing.cdf")
-
-
-class CountingFiles(SimpleHTTPRequestHandler):
-    counts: dict = {}
-
-    def do_GET(self):
-        type(self).counts[self.path] = type(self).counts.get(self.path, 0) + 1
-        super().do_GET()
-
-    def log_message(self, *args):
-        pass
 
 
 def test_a_url_is_downloaded_once_into_the_persons_own_cache(sample_dir, tmp_path, monkeypatch):
