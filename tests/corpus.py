@@ -122,7 +122,9 @@ def table() -> str:
     lines = ["# Real files the readers are tested on", "",
              "Made by `.venv/bin/python tests/corpus.py table > docs/real-files.md` from `tests/corpus.toml`;",
              "`tests/unit/test_real_files.py` reads each file and compares it with the format's reference library",
-             "(cdflib, netCDF4, astropy; a plain parse for IAGA-2002 and GFZ Kp). `make corpus` downloads them once.", ""]
+             "(cdflib, netCDF4, astropy; a plain parse for IAGA-2002 and GFZ Kp). `make corpus` downloads them once.",
+             "Read as `spacehub.open_file` reads: a CDF with several time axes gives the first axis's variables",
+             "(the others named in `attrs[\"other_time_axes\"]`).", ""]
     for fmt in dict.fromkeys(f.format for f in files):
         mine = [f for f in files if f.format == fmt]
         reads = sum(not f.not_yet for f in mine)

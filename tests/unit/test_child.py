@@ -8,7 +8,7 @@ import numpy as np
 import pycdfpp
 import pytest
 
-from spacehub.catalog.errors import CorruptFile, UnknownVariable
+from spacehub.catalog.errors import CorruptFile, ReadError, UnknownVariable
 from spacehub.catalog.readers import child, open_file
 
 FILL = np.float32(99999.9)
@@ -77,3 +77,21 @@ def test_an_idle_program_ends_and_a_read_racing_its_end_is_retried(omni_files, m
     ds = open_file(omni_files[1], "cdf", ["SYM_H"])
     np.testing.assert_array_equal(ds.SYM_H.values, truth(omni_files[1], "SYM_H"))
     assert program not in child._idle
+
+
+def test_data_given_once_not_over_time_is_named_not_refused(tmp_path):
+    """A data variable without a time axis (a calibration table, say) is left out of a default read
+    and named in its attrs; asked for, it is refused saying why."""
+    f = pycdfpp.CDF()
+    t = pycdfpp.to_tt2000(np.array(["2015-03-17T00:00", "2015-03-17T00:01"], "datetime64[ns]"))
+    f.add_variable("Epoch", values=t, data_type=pycdfpp.DataType.CDF_TIME_TT2000)
+    f.add_variable("flux", values=np.array([1.0, 2.0]), data_type=pycdfpp.DataType.CDF_DOUBLE,
+                   attributes={"VAR_TYPE": "data", "DEPEND_0": "Epoch"})
+    f.add_variable("table", values=np.array([[5.0, 6.0]]), data_type=pycdfpp.DataType.CDF_DOUBLE, is_nrv=True,
+                   attributes={"VAR_TYPE": "data"})
+    path = tmp_path / "mixed.cdf"
+    assert pycdfpp.save(f, str(path))
+    ds = open_file(path, "cdf")
+    assert list(ds.data_vars) == ["flux"] and ds.attrs["variables_without_time_axis"] == "table"
+    with pytest.raises(ReadError, match="variable table has no usable DEPEND_0 time axis"):
+        open_file(path, "cdf", ["table"])

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from corpus import MANIFEST, RealFile, available, cache_dir, manifest, table
 
-from spacehub.catalog.readers import open_file
+import spacehub
 
 
 def _files() -> list:
@@ -163,7 +163,7 @@ def test_a_real_file_reads_as_the_reference_library_reads_it(real):
     image = "image" in real.features
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ds = open_file(real.path, real.format, layout=real.layout or ("image" if image else None))
+        ds = spacehub.open_file(real.path, format=real.format, layout=real.layout or ("image" if image else None))
     if real.format == "cdf":
         checked = compare_cdf(real.path, ds)
     elif real.format == "netcdf":

@@ -129,13 +129,19 @@ def extract(path: Path, variables: list[str] | None, first_axis_only: bool, valu
     if missing:
         raise UnknownVariable(path, f"has no variable(s) {missing} (it has: {', '.join(n for n, _ in cdf.items())})")
     depends: dict[str, str] = {}
+    untimed: list[str] = []
     for name in names:  # the checks that need no data
         dep = _attr(cdf[name], "DEPEND_0")
-        if not isinstance(dep, str) or dep not in cdf:
-            raise ReadError(path, f"variable {name} has no usable DEPEND_0 time axis")
-        if _type(cdf[dep]) not in _TIME_TYPES:
+        if not isinstance(dep, str) or dep not in cdf or _type(cdf[dep]) not in _TIME_TYPES:
+            if not variables:  # data the file gives once, not over time (a calibration table, say)
+                untimed.append(name)
+                continue
+            if not isinstance(dep, str) or dep not in cdf:
+                raise ReadError(path, f"variable {name} has no usable DEPEND_0 time axis")
             raise ReadError(path, f"DEPEND_0 {dep} of {name} is {cdf[dep].type}, not a CDF time type")
         depends[name] = dep
+    if not depends:
+        raise ReadError(path, f"has no data variables on a time axis (those without one: {', '.join(untimed)})")
     groups: dict[str, list[str]] = {}
     for name, dep in depends.items():
         groups.setdefault(dep, []).append(name)
@@ -172,6 +178,8 @@ def extract(path: Path, variables: list[str] | None, first_axis_only: bool, valu
     for name, attr in cdf.attributes.items():  # global attributes (ISTP: Project, TEXT, ...)
         entries = [_plain(v.value if hasattr(v, "value") else v) for v in attr]
         attrs[name] = entries[0] if len(entries) == 1 else entries
+    if untimed:
+        attrs["variables_without_time_axis"] = ", ".join(untimed)
     found = {"time": times.view(np.int64), "variables": described, "other_time_axes": groups, "attrs": attrs}
     return found, cdf
 
