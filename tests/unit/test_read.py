@@ -226,7 +226,8 @@ def test_lazy_read_reads_nothing_until_computed(omni_entry, monkeypatch):
 
     calls = []
     real = cdf._load_masked
-    monkeypatch.setattr(cdf, "_load_masked", lambda path, name: calls.append((path, name)) or real(path, name))
+    monkeypatch.setattr(cdf, "_load_masked",
+                        lambda path, name, records: calls.append((path, name)) or real(path, name, records))
     lazy = omni_entry.read("2015-02-20", "2015-04-10", ["SYM_H", "BZ_GSM"], lazy=True)
     assert isinstance(lazy.SYM_H.data, dask.array.Array) and calls == []
     assert lazy.SYM_H.data.numblocks == (3,)  # one chunk per monthly file

@@ -63,6 +63,10 @@ def compare_cdf(path, ds):
         attrs = cdf.varattsget(name)
         if not np.issubdtype(ref.dtype, np.number):
             continue
+        written = ref.shape[0] if ref.ndim else 0
+        if written < da.shape[0]:  # records the writer did not write: NaN after the written ones
+            assert da.attrs["records_written"] == written and np.isnan(da.values[written:]).all(), name
+            da = da[:written]
         ref = ref.reshape(da.shape)
         fill, lo, hi = (_scalar(attrs.get(k)) for k in ("FILLVAL", "VALIDMIN", "VALIDMAX"))
         as_float = ref.astype(da.dtype)

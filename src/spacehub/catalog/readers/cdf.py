@@ -71,9 +71,10 @@ _COMPILED_FROM = 1 << 20
 THREADS = os.cpu_count() or 1
 
 
-def _load_masked(path: str, name: str) -> np.ndarray:
-    """One variable of one file, masked: the task behind each lazy (dask) variable."""
-    found = child.read(Path(path), {"kind": "cdf-variable", "name": name, "compiled_from": _COMPILED_FROM})
+def _load_masked(path: str, name: str, records: int) -> np.ndarray:
+    """One variable of one file, masked, ``records`` long: the task behind each lazy (dask) variable."""
+    found = child.read(Path(path), {"kind": "cdf-variable", "name": name, "compiled_from": _COMPILED_FROM,
+                                    "records": records})
     return found["values"]
 
 
@@ -102,7 +103,7 @@ def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = 
             import dask
             import dask.array as da
 
-            data = da.from_delayed(dask.delayed(_load_masked, pure=True)(str(path), name), shape=v["shape"],
+            data = da.from_delayed(dask.delayed(_load_masked, pure=True)(str(path), name, v["shape"][0]), shape=v["shape"],
                                    dtype=v["dtype"])
         data_vars[name] = (v["dims"], data, v["attrs"])
     # an index over the times as they are: xr.Dataset(coords=...) would copy them into a new one

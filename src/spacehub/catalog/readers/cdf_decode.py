@@ -156,17 +156,22 @@ def extract(path: Path, variables: list[str] | None, first_axis_only: bool, valu
     def variable(name):
         var = cdf[name]
         shape = tuple(int(n) for n in var.shape)  # from the variable's header: nothing read yet
-        if not shape or shape[0] != len(times):
-            raise CorruptFile(path, f"variable {name} has {shape[0] if shape else 0} records but {first} has "
-                                    f"{len(times)}: the file is truncated or corrupt")
+        written = shape[0] if shape else 0
+        numeric = _type(var) not in ("CDF_CHAR", "CDF_UCHAR")
+        if not shape or written > len(times) or (written < len(times) and not numeric):
+            raise CorruptFile(path, f"variable {name} has {written} records but {first} has {len(times)}: the file "
+                                    "is truncated or corrupt")
         attrs = {key: _attr(var, cdf_key) for cdf_key, key in _ATTRS.items() if _attr(var, cdf_key) is not None}
+        if written < len(times):  # the records a writer did not write: the CDF's pad values, fills here
+            attrs["records_written"] = written
+            shape = (len(times), *shape[1:])
         fill = _attr(var, "FILLVAL")
         if fill is not None:
             attrs["_FillValue_in_file"] = float(fill) if isinstance(fill, (int, float, np.number)) else fill
         dims = ("time",) + tuple(f"{name}_dim{i}" for i in range(1, len(shape)))
         data = None
         if values:
-            data = masked(np.asarray(var.values), var, compiled_from)
+            data = padded(masked(np.asarray(var.values), var, compiled_from), len(times))
         dtype = np.dtype(_DTYPES.get(_type(var), np.float64))
         return name, {"dims": dims, "data": data, "attrs": attrs, "shape": shape, "dtype": dtype}
 
@@ -184,10 +189,19 @@ def extract(path: Path, variables: list[str] | None, first_axis_only: bool, valu
     return found, cdf
 
 
-def one_variable(path: Path, name: str, compiled_from: int) -> tuple[np.ndarray, Any]:
-    """One variable of one file, masked: the task behind each lazy (dask) variable."""
+def padded(values: np.ndarray, records: int) -> np.ndarray:
+    """``values`` with NaN records after the written ones, up to ``records`` (as masked: float)."""
+    if len(values) >= records:
+        return values
+    out = np.full((records, *values.shape[1:]), np.nan, values.dtype if values.dtype.kind == "f" else np.float64)
+    out[: len(values)] = values
+    return out
+
+
+def one_variable(path: Path, name: str, compiled_from: int, records: int) -> tuple[np.ndarray, Any]:
+    """One variable of one file, masked, ``records`` long: the task behind each lazy (dask) variable."""
     cdf = _load(path)
     if name not in cdf:
         raise UnknownVariable(path, f"has no variable {name!r} (it has: {', '.join(n for n, _ in cdf.items())})")
     var = cdf[name]
-    return masked(np.asarray(var.values), var, compiled_from), cdf
+    return padded(masked(np.asarray(var.values), var, compiled_from), records), cdf

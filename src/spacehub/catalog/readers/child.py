@@ -312,7 +312,8 @@ def _answer(question: dict[str, Any]) -> tuple[Any, Any]:
     from . import cdf_decode
 
     if question["kind"] == "cdf-variable":
-        values, keep = cdf_decode.one_variable(path, question["name"], question["compiled_from"])
+        values, keep = cdf_decode.one_variable(path, question["name"], question["compiled_from"],
+                                               question["records"])
         return {"values": values}, keep
     return cdf_decode.extract(path, question["variables"], question["first_axis_only"], question["values"],
                               question["compiled_from"], question["threads"])
