@@ -95,3 +95,19 @@ def test_data_given_once_not_over_time_is_named_not_refused(tmp_path):
     assert list(ds.data_vars) == ["flux"] and ds.attrs["variables_without_time_axis"] == "table"
     with pytest.raises(ReadError, match="variable table has no usable DEPEND_0 time axis"):
         open_file(path, "cdf", ["table"])
+
+
+def test_a_cdf_without_istp_attributes_is_read_on_its_one_time_variable_with_a_warning(tmp_path):
+    from spacehub import SpacehubWarning
+
+    f = pycdfpp.CDF()
+    t = pycdfpp.to_tt2000(np.array(["2015-03-17T00:00", "2015-03-17T00:01"], "datetime64[ns]"))
+    f.add_variable("Epoch", values=t, data_type=pycdfpp.DataType.CDF_TIME_TT2000)
+    f.add_variable("f", values=np.array([48000.5, 48001.0]), data_type=pycdfpp.DataType.CDF_DOUBLE,
+                   attributes={"UNITS": "nT"})
+    path = tmp_path / "magpy.cdf"
+    assert pycdfpp.save(f, str(path))
+    with pytest.warns(SpacehubWarning, match="f name no time axis .*taken to be on Epoch"):
+        ds = open_file(path, "cdf")
+    assert ds.f.values.tolist() == [48000.5, 48001.0] and ds.f.attrs["units"] == "nT"
+    assert ds.attrs["time_axis_assumed"] == "Epoch" and str(ds.time.values[1])[:16] == "2015-03-17T00:01"

@@ -15,10 +15,12 @@ This process never imports pycdfpp: a damaged file can end the program, not the 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 
+from ... import SpacehubWarning
 from ..errors import CorruptFile
 from . import child
 
@@ -114,5 +116,7 @@ def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = 
             f"{', '.join(ns)} on {dep} (read them with variables=[{', '.join(map(repr, ns))}])"
             for dep, ns in found["other_time_axes"].items())
     ds.attrs.update(found["attrs"])  # global attributes (ISTP: Project, TEXT, ...)
+    for message in found["warnings"]:  # what the program had to assume
+        warnings.warn(message, SpacehubWarning, stacklevel=3)
     ds.attrs["source_files"] = [str(path)]
     return ds

@@ -122,6 +122,11 @@ def extract(path: Path, variables: list[str] | None, first_axis_only: bool, valu
     names = list(variables) if variables else [
         name for name, v in cdf.items()
         if _attr(v, "VAR_TYPE") == "data" or (_attr(v, "VAR_TYPE") is None and _attr(v, "DEPEND_0"))]
+    notes: list[str] = []
+    implicit = _implicit_time_axis(cdf)
+    if not names and not variables and implicit:  # a CDF written without ISTP attributes
+        names = [n for n, v in cdf.items() if n != implicit and _type(v) not in _TIME_TYPES
+                 and _attr(v, "VAR_TYPE") is None and tuple(v.shape)[:1] == tuple(cdf[implicit].shape)[:1]]
     if not names:
         raise ReadError(path, "has no data variables (none with VAR_TYPE data or a DEPEND_0 time axis; it has: "
                               f"{', '.join(n for n, _ in cdf.items())})")
@@ -132,6 +137,9 @@ def extract(path: Path, variables: list[str] | None, first_axis_only: bool, valu
     untimed: list[str] = []
     for name in names:  # the checks that need no data
         dep = _attr(cdf[name], "DEPEND_0")
+        if dep is None and implicit and tuple(cdf[name].shape)[:1] == tuple(cdf[implicit].shape)[:1]:
+            dep = implicit
+            notes.append(name)
         if not isinstance(dep, str) or dep not in cdf or _type(cdf[dep]) not in _TIME_TYPES:
             if not variables:  # data the file gives once, not over time (a calibration table, say)
                 untimed.append(name)
@@ -185,8 +193,21 @@ def extract(path: Path, variables: list[str] | None, first_axis_only: bool, valu
         attrs[name] = entries[0] if len(entries) == 1 else entries
     if untimed:
         attrs["variables_without_time_axis"] = ", ".join(untimed)
-    found = {"time": times.view(np.int64), "variables": described, "other_time_axes": groups, "attrs": attrs}
+    warnings = []
+    if notes:
+        warnings.append(f"{path}: {', '.join(notes)} name no time axis (no DEPEND_0): taken to be on {implicit}, "
+                        "the file's one time variable of the same length")
+        attrs["time_axis_assumed"] = implicit
+    found = {"time": times.view(np.int64), "variables": described, "other_time_axes": groups, "attrs": attrs,
+             "warnings": warnings}
     return found, cdf
+
+
+def _implicit_time_axis(cdf) -> str | None:
+    """The file's one record-varying time variable, if it has exactly one (for CDFs written without
+    ISTP's DEPEND_0: MagPy's, say)."""
+    times = [n for n, v in cdf.items() if _type(v) in _TIME_TYPES and tuple(v.shape)[:1] != (0,)]
+    return times[0] if len(times) == 1 else None
 
 
 def padded(values: np.ndarray, records: int) -> np.ndarray:
