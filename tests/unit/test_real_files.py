@@ -122,6 +122,13 @@ def compare_fits(path, ds, image: bool):
             np.testing.assert_array_equal(values, data.astype(values.dtype))
             return 1
         table = next(h for h in hdul if isinstance(h, fits.BinTableHDU) and h.name == ds.attrs["source_hdu"])
+        if ds.attrs.get("time_columns") == "YEAR, DOY, SOD":  # checked with the calendar of Python's datetime
+            import datetime as dt
+
+            expected = np.array([np.datetime64(dt.datetime(int(y), 1, 1) + dt.timedelta(days=int(d) - 1, seconds=float(s)))
+                                 for y, d, s in zip(table.data["YEAR"], table.data["DOY"], table.data["SOD"])],
+                                "datetime64[ns]")
+            assert np.abs(ds.time.values - expected).max() <= np.timedelta64(1, "us")
         for name, da in ds.data_vars.items():
             if name.upper() not in [c.upper() for c in table.columns.names] or da.dtype.kind not in "fiu":
                 continue

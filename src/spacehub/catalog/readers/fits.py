@@ -120,11 +120,17 @@ def _open_table(path, hdul, variables, lazy):
 
     hdus = _table_hdus(path, hdul, variables)
     first = hdus[0]
-    tcol = _column(first, "TIME")
+    columns = [c.name.upper() for c in first.columns]
+    tcol = _column(first, "TIME") if "TIME" in columns else None
     names = list(variables) if variables else [c.name for c in first.columns]
-    if not any(n.upper() == tcol.upper() for n in names):
-        names.insert(0, tcol)  # the exact time in the file's own system is always kept
-    t, meta = _times(path, hdul[0].header, hdus, tcol)
+    if tcol is None:  # YEAR, DOY, SOD columns (SDO EVE and others)
+        calendar = [_column(first, c) for c in ("YEAR", "DOY", "SOD")]
+        names += [c for c in calendar if c not in names]
+        t, meta = _calendar_times(path, hdus, calendar)
+    else:
+        if not any(n.upper() == tcol.upper() for n in names):
+            names.insert(0, tcol)  # the exact time in the file's own system is always kept
+        t, meta = _times(path, hdul[0].header, hdus, tcol)
     keep = ~np.isnat(t)
     dropped = int((~keep).sum())
     order = np.argsort(t[keep], kind="stable") if not _sorted(t[keep]) else None
@@ -160,16 +166,35 @@ def _table_hdus(path, hdul, variables):
         if unnamed:
             raise CorruptFile(path, f"HDU {h.name}: column(s) {unnamed} have no name (TTYPE{unnamed[0]} missing or "
                                     "damaged)")
-    wanted = {v.upper() for v in (variables or [])} | {"TIME"}
-    fits_all = [h for h in tables if wanted <= {c.name.upper() for c in h.columns}]
+    wanted = {v.upper() for v in (variables or [])}
+    fits_all = [h for h in tables if wanted <= (names := {c.name.upper() for c in h.columns})
+                and ("TIME" in names or _CALENDAR <= names)]
     if not fits_all:
+        wanted |= {"TIME"}
         have = "; ".join(f"{h.name}: {', '.join(c.name for c in h.columns)}" for h in tables) or "no tables"
         missing = sorted(wanted.difference(*({c.name.upper() for c in h.columns} for h in tables)))
-        raise UnknownVariable(path, f"no table HDU has the column(s) {sorted(wanted)}; missing everywhere: {missing} "
-                              f"(the file has {have})")
+        raise UnknownVariable(path, f"no table HDU has the column(s) {sorted(wanted)} (a time: TIME, or YEAR, DOY "
+                                    f"and SOD); missing everywhere: {missing} (the file has {have})")
     stem = re.sub(r"\d+$", "", fits_all[0].name)
     group = [h for h in fits_all if re.sub(r"\d+$", "", h.name) == stem and h.name != stem]
     return group if len(group) > 1 else fits_all[:1]
+
+
+#: a table timed by calendar columns instead of TIME: year, day of year, seconds of the day (UTC)
+_CALENDAR = {"YEAR", "DOY", "SOD"}
+
+
+def _calendar_times(path, hdus, calendar: list[str]):
+    """UTC datetime64[ns] of YEAR, DOY and SOD columns (NaT where one is missing or out of range)."""
+    year, doy, sod = (np.concatenate([_native(np.asarray(h.data[c], dtype=np.float64)) for h in hdus])
+                      for c in calendar)
+    ok = np.isfinite(year) & np.isfinite(doy) & np.isfinite(sod) & (year >= 1678) & (year <= 2261) \
+        & (doy >= 1) & (doy <= 366) & (sod >= 0) & (sod < 86401)
+    t = np.full(len(year), np.datetime64("NaT"), "datetime64[ns]")
+    starts = (year[ok].astype(np.int64) - 1970).astype("datetime64[Y]").astype("datetime64[ns]")
+    t[ok] = starts + ((doy[ok].astype(np.int64) - 1) * 86400 * 10**9).astype("timedelta64[ns]") \
+        + np.round(sod[ok] * 1e9).astype("timedelta64[ns]")
+    return t, {"time_columns": ", ".join(calendar), "time_scale": "utc"}
 
 
 def _column(hdu, name: str) -> str:
