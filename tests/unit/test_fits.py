@@ -397,3 +397,23 @@ def test_a_gzipped_fits_file_reads_as_the_file_itself(sample_dir, tmp_path):
     cut.write_bytes(packed.read_bytes()[: packed.stat().st_size // 2])
     with pytest.raises(CorruptFile, match=f"^{cut}: "):
         open_file(cut, "fits")
+
+
+def test_a_table_with_no_reference_time_counts_from_date_obs_with_a_warning(tmp_path):
+    """PROBA2 LYRA's way: TIME in minutes (TUNIT1 = 'MIN') since DATE-OBS, no MJDREF/DATEREF."""
+    from spacehub import SpacehubWarning
+
+    cols = [fits.Column(name="TIME", format="1I", unit="MIN", array=np.array([0, 1, 2], np.int16)),
+            fits.Column(name="CHANNEL1", format="1D", unit="W/M**2", array=np.array([1.0, 2.0, 3.0]))]
+    primary = fits.PrimaryHDU()
+    primary.header["DATE-OBS"] = "2015-01-01T00:00:00.008000"
+    path = tmp_path / "lyra.fits"
+    fits.HDUList([primary, fits.BinTableHDU.from_columns(cols, name="IRRAD LEVEL 3")]).writeto(path)
+    with pytest.warns(SpacehubWarning, match="times counted from DATE-OBS 2015-01-01T00:00:00.008"):
+        ds = open_file(path, "fits")
+    expected = np.datetime64("2015-01-01T00:00:00.008", "ns") + np.arange(3) * np.timedelta64(60, "s")
+    assert np.abs(ds.time.values - expected).max() <= US
+    with fits.open(path, mode="update") as hdul:  # and without DATE-OBS, still the error that says what is missing
+        del hdul[0].header["DATE-OBS"]
+    with pytest.raises(ReadError, match="no reference time"):
+        open_file(path, "fits")

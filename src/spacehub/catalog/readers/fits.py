@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ... import SpacehubWarning
 from ..errors import CorruptFile, ReadError, UnknownVariable
 from ._damage import damage_is_corrupt
 from .fits_time import SCALES as _SCALES
@@ -309,9 +310,15 @@ def _keywords(header) -> dict:
 
 
 # -- time -------------------------------------------------------------------------------------------
-def _time_keywords(path, primary, header) -> TimeSystem:
+def _time_keywords(path, primary, header, column_unit: str | None = None) -> TimeSystem:
+    """The time system of a table: its keywords (FITS 4.0 section 9), else what solar archives mean
+    by the keywords they write (the column's own unit, DATE-OBS as the reference), with a warning."""
     def get(key, default=None):
         return header.get(key, primary.get(key, default))
+
+    if get("TIMEUNIT") is None and column_unit and column_unit.strip().lower() in _UNIT_S:
+        header = header.copy()
+        header["TIMEUNIT"] = column_unit.strip().lower()  # e.g. PROBA2 LYRA: TUNIT1 = 'MIN'
 
     sys_ = str(get("TIMESYS", "UTC")).strip().upper()  # FITS 4.0 section 9.2.1: the default is UTC
     if sys_ not in _SCALES:
@@ -333,6 +340,12 @@ def _time_keywords(path, primary, header) -> TimeSystem:
     elif get("DATEREF") is not None:
         ref = ("isot", str(get("DATEREF")), 0.0)
         reference = str(get("TIMEREF", "LOCAL"))
+    elif get("DATE-OBS") is not None and "T" in str(get("DATE-OBS")):
+        ref = ("isot", str(get("DATE-OBS")), 0.0)
+        reference = str(get("TIMEREF", "LOCAL"))
+        warnings.warn(f"{path}: no reference time keyword (MJDREF, JDREF, DATEREF ...): times counted from "
+                      f"DATE-OBS {get('DATE-OBS')}, the start of the observation, as solar archives (PROBA2 LYRA "
+                      "and others) mean them", SpacehubWarning, stacklevel=2)
     else:
         raise ReadError(path, "the time column has no reference time (MJDREF, MJDREFI+MJDREFF, JDREF, "
                               "BJDREFI+BJDREFF or DATEREF): the header is incomplete")
@@ -341,7 +354,7 @@ def _time_keywords(path, primary, header) -> TimeSystem:
 
 def _times(path, primary, hdus, tcol):
     """The instants of the tables' time column as UTC datetime64[ns] (NaT where the file has NaN)."""
-    keys = [_time_keywords(path, primary, h.header) for h in hdus]
+    keys = [_time_keywords(path, primary, h.header, h.columns[tcol].unit) for h in hdus]
     if any(k != keys[0] for k in keys[1:]):
         raise ReadError(path, f"the tables {', '.join(h.name for h in hdus)} have different time keywords")
     k = keys[0]
