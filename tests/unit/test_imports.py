@@ -119,6 +119,10 @@ KNOWN = [
     # an intake catalog's reader is rebuilt by import path and reaches the catalog through
     # spacehub.catalog.open at read time, as any notebook does
     frozenset({"spacehub.catalog", "spacehub.catalog.catalog", "spacehub.catalog.intake_"}),
+    # spacehub.open_file imports spacehub.files when called (the package imports nothing at import
+    # time), and the readers warn with the package's SpacehubWarning
+    frozenset({"spacehub", "spacehub.files", "spacehub.catalog.readers", "spacehub.catalog.readers.cdf",
+               "spacehub.catalog.readers.fits"}),
 ]
 
 
