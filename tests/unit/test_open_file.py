@@ -29,19 +29,16 @@ SAMPLES = [
 
 
 @pytest.mark.parametrize("pattern, fmt, layout", SAMPLES, ids=[s[0].split("/")[0] for s in SAMPLES])
-def test_the_format_of_each_sample_is_found_from_its_bytes(sample_dir, pattern, fmt, layout):
+def test_the_format_of_each_sample_is_found_from_its_bytes(sample_dir, tmp_path, pattern, fmt, layout):
     path = sorted(sample_dir.glob(pattern))[0]
     assert sniff(path) == (fmt, layout)
-    renamed = path.with_name("download")  # a name that says nothing: the bytes decide
+    renamed = tmp_path / "download"  # a name that says nothing: the bytes decide
     renamed.write_bytes(path.read_bytes())
-    try:
-        ds = spacehub.open_file(renamed)
-        want = read(path, fmt, layout=layout, default_variables=True)
-        assert list(ds.data_vars) == list(want.data_vars)
-        for name in ds.data_vars:
-            np.testing.assert_array_equal(ds[name].values, want[name].values)
-    finally:
-        renamed.unlink()
+    ds = spacehub.open_file(renamed)
+    want = read(path, fmt, layout=layout, default_variables=True)
+    assert list(ds.data_vars) == list(want.data_vars)
+    for name in ds.data_vars:
+        np.testing.assert_array_equal(ds[name].values, want[name].values)
 
 
 def test_the_format_of_each_real_file_is_found_from_its_bytes():

@@ -169,7 +169,7 @@ def extract(path: Path, variables: list[str] | None, first_axis_only: bool, valu
         if not shape or written > len(times) or (written < len(times) and not numeric):
             raise CorruptFile(path, f"variable {name} has {written} records but {first} has {len(times)}: the file "
                                     "is truncated or corrupt")
-        attrs = {key: _attr(var, cdf_key) for cdf_key, key in _ATTRS.items() if _attr(var, cdf_key) is not None}
+        attrs = {key: value for cdf_key, key in _ATTRS.items() if (value := _attr(var, cdf_key)) is not None}
         if written < len(times):  # the records a writer did not write: the CDF's pad values, fills here
             attrs["records_written"] = written
             shape = (len(times), *shape[1:])

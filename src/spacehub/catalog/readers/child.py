@@ -58,10 +58,6 @@ IDLE_MOST, IDLE_SECONDS = 4, 300.0
 #: arrays smaller than this travel inside the answer's pickle
 INBAND_BELOW = 1 << 16
 
-#: what pycdfpp raises on a damaged file, besides a crash: a name or text that is not UTF-8, an
-#: offset past any file, a shape that does not fit
-_DAMAGE = (UnicodeDecodeError, ValueError, OverflowError, IndexError, TypeError, RuntimeError, StopIteration)
-
 _FRAME = struct.Struct("<Q")
 
 
@@ -328,10 +324,9 @@ def _header(question: dict[str, Any]) -> tuple[dict[str, Any], list[memoryview],
     except MemoryError:
         return {"error": "CorruptFile", "why": "declares more data than fits in memory: the file is damaged, "
                                                "or read fewer variables"}, [], None
-    except _DAMAGE as e:
+    except Exception as e:  # what the library raises on a damaged file: a name that is not UTF-8, an offset
+        # past any file, a shape that does not fit ...; whatever it is, it is about this file
         return {"error": "CorruptFile", "why": f"damaged: {type(e).__name__}: {e}"}, [], None
-    except Exception as e:  # anything else the library or a check meets on a file is still about the file
-        return {"error": "CorruptFile", "why": f"cannot be decoded ({type(e).__name__}: {e})"}, [], None
     views: list[memoryview] = []
 
     def out_of_band(buffer: pickle.PickleBuffer) -> bool:

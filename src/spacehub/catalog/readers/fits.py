@@ -17,6 +17,7 @@ their WCS keywords kept.
 from __future__ import annotations
 
 import gzip
+import io
 import re
 import warnings
 from pathlib import Path
@@ -87,24 +88,26 @@ def check_structure(path: Path) -> None:
         raise ReadError(path, "no such file")
     with open(path, "rb") as raw:
         gzipped = raw.read(2) == b"\x1f\x8b"
-    opener = gzip.open if gzipped else open
-    with opener(path, "rb") as f:  # our handle: astropy leaves its own open when it fails half-way
+    try:  # our handle: astropy leaves its own open when it fails half-way; a gzip is unpacked once, here
+        f = io.BytesIO(gzip.decompress(path.read_bytes())) if gzipped else open(path, "rb")
+    except (OSError, EOFError) as e:
+        raise CorruptFile(path, f"a gzip that cannot be unpacked, cut or damaged ({e})") from None
+    with f:
         head = f.read(30)
         if not head.startswith(b"SIMPLE  =") or head[29:30] != b"T":
             raise CorruptFile(path, f"not a FITS file{' inside the gzip' if gzipped else ''} (it starts with "
                                     f"{head[:20]!r}; a FITS file starts with 'SIMPLE  =    T')")
         size = f.seek(0, 2)  # of what the gzip unpacks to, or of the file
         f.seek(0)
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught:  # the reader's own open gives the others again
             warnings.simplefilter("always")
             try:
                 hdul = fits.open(f, memmap=False, lazy_load_hdus=False)
             except (OSError, ValueError, KeyError) as e:
                 raise CorruptFile(path, f"not a readable FITS file: the file is truncated or corrupt ({e})") from None
-        for w in caught:  # astropy only warns of some truncations; other warnings reach the reader's caller
-            if "truncat" in str(w.message).lower():
-                raise CorruptFile(path, f"not a readable FITS file: the file is truncated ({w.message})")
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        truncated = [w for w in caught if "truncat" in str(w.message).lower()]  # astropy only warns of some
+        if truncated:
+            raise CorruptFile(path, f"not a readable FITS file: the file is truncated ({truncated[0].message})")
         for i, hdu in enumerate(hdul):
             h = hdu.header
             axes = [h.get(f"NAXIS{k}", 0) for k in range(1, h.get("NAXIS", 0) + 1)]
@@ -354,7 +357,11 @@ def _time_keywords(path, primary, header, column_unit: str | None = None) -> Tim
 
 def _times(path, primary, hdus, tcol):
     """The instants of the tables' time column as UTC datetime64[ns] (NaT where the file has NaN)."""
-    keys = [_time_keywords(path, primary, h.header, h.columns[tcol].unit) for h in hdus]
+    with warnings.catch_warnings(record=True) as caught:  # one table's warning, not one per detector's
+        warnings.simplefilter("always")
+        keys = [_time_keywords(path, primary, h.header, h.columns[tcol].unit) for h in hdus]
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        warnings.warn(message, SpacehubWarning, stacklevel=3)
     if any(k != keys[0] for k in keys[1:]):
         raise ReadError(path, f"the tables {', '.join(h.name for h in hdus)} have different time keywords")
     k = keys[0]

@@ -37,7 +37,7 @@ def sniff(path: str | Path) -> tuple[str, str | None]:
         return "netcdf", None
     if head.startswith(b"SIMPLE  ="):
         return "fits", None
-    if head[:3] in (b"CDF",) and head[3:4] in (b"\x01", b"\x02", b"\x05"):
+    if head[:3] == b"CDF" and head[3:4] in (b"\x01", b"\x02", b"\x05"):
         raise ReadError(path, "is a classic netCDF-3 file: not read yet (convert it to netCDF-4, e.g. "
                               "`nccopy -k nc4 in.nc out.nc`)")
     if head.startswith(b"\x1f\x8b"):
