@@ -81,7 +81,7 @@ def test_an_idle_program_ends_and_a_read_racing_its_end_is_retried(omni_files, m
 
 def test_data_given_once_not_over_time_is_named_not_refused(tmp_path):
     """A data variable without a time axis (a calibration table, say) is left out of a default read
-    and named in its attrs; asked for, it is refused saying why."""
+    and named in its attrs; asked for, it is read as it is, without a time axis, beside those with one."""
     f = pycdfpp.CDF()
     t = pycdfpp.to_tt2000(np.array(["2015-03-17T00:00", "2015-03-17T00:01"], "datetime64[ns]"))
     f.add_variable("Epoch", values=t, data_type=pycdfpp.DataType.CDF_TIME_TT2000)
@@ -93,8 +93,15 @@ def test_data_given_once_not_over_time_is_named_not_refused(tmp_path):
     assert pycdfpp.save(f, str(path))
     ds = open_file(path, "cdf")
     assert list(ds.data_vars) == ["flux"] and ds.attrs["variables_without_time_axis"] == "table"
-    with pytest.raises(ReadError, match="variable table has no usable DEPEND_0 time axis"):
-        open_file(path, "cdf", ["table"])
+    alone = open_file(path, "cdf", ["table"])
+    assert alone.table.dims == ("table_dim1",) and alone.table.values.tolist() == [5.0, 6.0] and "time" not in alone.dims
+    both = open_file(path, "cdf", ["flux", "table"])
+    assert both.flux.values.tolist() == [1.0, 2.0] and both.table.values.tolist() == [5.0, 6.0]
+    f.add_variable("lost", values=np.array([1.0, 2.0]), data_type=pycdfpp.DataType.CDF_DOUBLE,
+                   attributes={"VAR_TYPE": "data", "DEPEND_0": "Epoch_gone"})
+    assert pycdfpp.save(f, str(path))
+    with pytest.raises(ReadError, match="variable lost has DEPEND_0 'Epoch_gone', which the file does not have"):
+        open_file(path, "cdf", ["lost"])
 
 
 def test_a_cdf_without_istp_attributes_is_read_on_its_one_time_variable_with_a_warning(tmp_path):

@@ -83,7 +83,27 @@ def compare_cdf(path, ds):
         times = cdflib.cdfepoch.to_datetime(cdf.varget(dep))
         error = np.abs(ds.time.values - np.asarray(times, "datetime64[ns]")).max() if ds.time.size else np.timedelta64(0)
         assert error <= np.timedelta64(1, "us"), f"{path.name}: times off by {error}"
+        compare_support(cdf, path, name, attrs, ds)
     return checked
+
+
+def compare_support(cdf, path, name, attrs, ds):
+    """The variable's DEPEND_i / LABL_PTR_i coordinates hold what cdflib reads of those support variables."""
+    for i in (1, 2, 3):
+        for key in (f"DEPEND_{i}", f"LABL_PTR_{i}"):
+            support = attrs.get(key)
+            if support not in ds.coords or not set(ds.coords[support].dims) <= set(ds[name].dims):
+                continue  # (a coordinate of that name on other dimensions: another variable's)
+            ref = np.asarray(cdf.varget(support))
+            got = ds.coords[support].values
+            if ref.dtype.kind in "US":
+                ref = np.char.strip(ref.astype(str))
+            ref = ref.reshape(got.shape)
+            if got.dtype.kind == "f":
+                np.testing.assert_array_equal(got[~np.isnan(got)], ref.astype(got.dtype)[~np.isnan(got)],
+                                              err_msg=f"{path.name}:{name}:{key}")
+            else:
+                np.testing.assert_array_equal(got, ref, err_msg=f"{path.name}:{name}:{key}")
 
 
 def compare_netcdf(path, ds):
@@ -187,3 +207,43 @@ def test_a_real_file_reads_as_the_reference_library_reads_it(real):
     else:
         pytest.fail(f"no reference comparison for {real.format}/{real.layout}")
     assert checked or ds.sizes.get("time", 1) == 0, "no variable was compared"
+
+
+def _corpus_file(name: str):
+    f = next(f for f in manifest()[1] if f.name == name)
+    if not f.path.exists():
+        pytest.skip(f"the real-file corpus is not in {cache_dir()}: run `make corpus` (downloads it once)")
+    return f.path
+
+
+def test_cdf_support_data_become_coordinates_and_several_time_axes_a_tree():
+    """RBSP HOPE: pitch angles (fixed), energies (a table per record) and labels as coordinates;
+    ion and electron fluxes, on their own time axes, in one call as a DataTree; SolO EPD: the energy
+    table read alone, as a support variable without a time axis."""
+    import cdflib
+
+    path = _corpus_file("rbspa_rel04_ect-hope-PA-L3_20121201_v0.0.0.cdf")
+    tree = spacehub.open_file(path, ["FPDU", "FEDU"])
+    cdf = cdflib.CDF(str(path))
+    assert sorted(tree.children) == ["Epoch_Ele", "Epoch_Ion"]
+    for axis, name, energy in (("Epoch_Ion", "FPDU", "HOPE_ENERGY_Ion"), ("Epoch_Ele", "FEDU", "HOPE_ENERGY_Ele")):
+        ds = tree[axis].to_dataset()
+        assert ds[name].dims == ("time", "PITCH_ANGLE", "Energy_LABL")
+        assert ds[energy].dims == ("time", "Energy_LABL") and ds.attrs["time_variable"] == axis
+        np.testing.assert_array_equal(ds[energy].values, cdf.varget(energy))
+        np.testing.assert_array_equal(ds.PITCH_ANGLE.values, cdf.varget("PITCH_ANGLE").ravel())
+        expected = np.asarray(cdflib.cdfepoch.to_datetime(cdf.varget(axis)), "datetime64[ns]")
+        assert np.abs(ds.time.values - expected).max() <= np.timedelta64(1, "us")
+        compare_support(cdf, path, name, cdf.varattsget(name), ds)
+    assert tree["Epoch_Ion"].Pitch_LABL.values.tolist()[:2] == ["4.5", "18.0"]
+
+    path = _corpus_file("solo_L2_epd-ept-north-hcad_20200713_V02.cdf")
+    cdf = cdflib.CDF(str(path))
+    table = spacehub.open_file(path, ["Ion_Bins_Low_Energy", "Ion_Bins_Width"])
+    assert "time" not in table.dims
+    np.testing.assert_array_equal(table.Ion_Bins_Low_Energy.values, cdf.varget("Ion_Bins_Low_Energy").ravel())
+    assert table.Ion_Bins_Text.values[0] == cdf.varget("Ion_Bins_Text")[0].strip() == "0.0518 - 0.0675 MeV"
+    flux = spacehub.open_file(path, ["Ion_Flux"])
+    assert flux.Ion_Flux.dims == ("time", "Ion_Bins_Low_Energy")
+    assert float(flux.Ion_Flux.sel(Ion_Bins_Low_Energy=table.Ion_Bins_Low_Energy[3]).isel(time=0)) == \
+        float(cdf.varget("Ion_Flux")[0, 3])

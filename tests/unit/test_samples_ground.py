@@ -346,5 +346,7 @@ def test_wind_default_read_keeps_one_time_axis(cat):
     assert ds.time.size == 120 and "B3GSE" in ds.attrs["other_time_axes"]
     fast = cat.wi_h0_mfi.read("2015-03-17T03:00", "2015-03-17T05:00", ["B3GSE"])
     assert fast.time.size == 2 * 1200  # 3-s cadence
-    with pytest.raises(ReadError, match=r"different time axes \(Epoch: BGSE; Epoch3: B3GSE\)"):
-        cat.wi_h0_mfi.read("2015-03-17T03:00", "2015-03-17T05:00", ["BGSE", "B3GSE"])
+    both = cat.wi_h0_mfi.read("2015-03-17T03:00", "2015-03-17T05:00", ["BGSE", "B3GSE"])  # a group per axis
+    assert both["Epoch"].time.size == 120 and both["Epoch3"].time.size == 2400
+    np.testing.assert_array_equal(both["Epoch3"].B3GSE.values, fast.B3GSE.values)
+    assert both["Epoch"].BGSE.dims == ("time", "label_bgse") and both.attrs["dataset_id"] == "wi_h0_mfi"

@@ -21,6 +21,9 @@ class Variable:
     fill: float | None = None
     components: tuple[str, ...] = ()
     frame: str | None = None
+    #: the product's time variable where it is not the dataset's main one (Wind MFI's 3-s ``Epoch3``)
+    time_axis: str | None = None
+    cadence: str | None = None  #: the cadence on that axis
 
 
 @dataclass(frozen=True, repr=False)
@@ -66,6 +69,8 @@ class Entry:
 
         Options: ``lazy=True`` (dask-backed), ``route="sample" | "files" | "hapi"`` (one route only),
         ``sample_dir``, ``cache``. Tables that are not time series read whole without start/stop.
+        Variables on several of the product's time axes (``time_axis`` in the catalog: Wind MFI's
+        1-min and 3-s field) come back as an ``xarray.DataTree`` with one group per axis.
 
         >>> spacehub.catalog.open().omni_hro_1min.read("2015-03-17", "2015-03-19")  # doctest: +SKIP
         """

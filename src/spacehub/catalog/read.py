@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,6 +62,17 @@ def _local_files(entry: Entry, t0, t1, sample_dir: Path | None, station: str | N
     if found and missing:
         warnings.warn(PartialSampleCoverage(entry.id, t0, t1, len(wanted), missing), stacklevel=4)
     return route, found, missing if found else []
+
+
+def sample_files(entry: Entry, sample_dir: Path | None = None) -> list[Path]:
+    """The sample files of ``entry`` in the sample folder, in the order of their names (none
+    without a sample route or folder)."""
+    route = entry.route("sample")
+    sample_dir = sample_dir or entry.context.samples()
+    if route is None or sample_dir is None:
+        return []
+    pattern = re.sub(r"\{[^}]*\}", "*", route["path"])
+    return sorted(Path(sample_dir).glob(pattern))
 
 
 def _remote_files(entry: Entry, t0, t1, cache, station: str | None = None):
@@ -152,6 +164,9 @@ def read_entry(entry: Entry, start=None, stop=None, variables: list[str] | None 
     spectra) are read whole when start and stop are left out. With ``lazy=True`` file reads are
     dask-backed, one chunk per file and variable: nothing is read until computed, and a Dask cluster
     reads in parallel.
+
+    Variables on several of the product's time axes (Wind MFI's 1-min and 3-s field) come back as
+    an ``xarray.DataTree``, one group per axis named after its time variable (``tree["Epoch3"]``).
     """
     import xarray as xr
 
@@ -197,15 +212,38 @@ def read_entry(entry: Entry, start=None, stop=None, variables: list[str] | None 
     if ds is None:
         parts = [open_file(f, used["format"], names, lazy=lazy, layout=used.get("layout"),
                            default_variables=not variables) for f in files]
-        ds = xr.concat(parts, dim="time", data_vars="all", coords="minimal", join="outer",
-                       combine_attrs="drop") if len(parts) > 1 else parts[0]
-        for name in ds.variables:  # concat dropped the per-variable attrs (units, time scale ...)
-            if name in parts[0].variables:
-                ds[name].attrs = {**parts[0][name].attrs, **ds[name].attrs}
-        if "synthetic" in parts[0].attrs:  # kept through the concat of several files
-            ds.attrs["synthetic"] = parts[0].attrs["synthetic"]
-        if "notes" in parts[0].attrs:
-            ds.attrs["notes"] = parts[0].attrs["notes"]
+        if isinstance(parts[0], xr.DataTree):  # variables on several time axes: a group per axis
+            groups = {path: _finish(entry, _concat([p[path].to_dataset() for p in parts]), t0, t1)
+                      for path in parts[0].groups if path != "/"}
+            tree = xr.DataTree.from_dict({"/": parts[0].to_dataset(), **groups})
+            tree.attrs.update(_provenance(entry, kind, used, files, t0, t1))
+            return tree
+        ds = _concat(parts)
+    ds = _finish(entry, ds, t0, t1)
+    ds.attrs.update(_provenance(entry, kind, used, files, t0, t1))
+    if missing:  # the files of the range the sample data lack (the warning names the first)
+        ds.attrs["missing_files"] = missing
+    return ds
+
+
+def _concat(parts: list):
+    """The Datasets of consecutive files as one, along time, with the first one's attributes."""
+    import xarray as xr
+
+    if len(parts) == 1:
+        return parts[0]
+    ds = xr.concat(parts, dim="time", data_vars="all", coords="minimal", join="outer", combine_attrs="drop")
+    for name in ds.variables:  # concat dropped the per-variable attrs (units, time scale ...)
+        if name in parts[0].variables:
+            ds[name].attrs = {**parts[0][name].attrs, **ds[name].attrs}
+    for key in ("synthetic", "notes", "time_variable"):  # kept through the concat of several files
+        if key in parts[0].attrs:
+            ds.attrs[key] = parts[0].attrs[key]
+    return ds
+
+
+def _finish(entry: Entry, ds, t0, t1):
+    """``ds`` cut to [t0, t1), its variables with the catalog's units and descriptions where the file has none."""
     if "time" in ds.dims and ds.time.size and not (ds.time.values[0] >= t0 and ds.time.values[-1] < t1):
         # (a file inside the range is kept as is: pandas would check 10^6 times for order first)
         ds = ds.sel(time=slice(t0, t1 - np.timedelta64(1, "ns")))
@@ -213,15 +251,17 @@ def read_entry(entry: Entry, start=None, stop=None, variables: list[str] | None 
         if v.name in ds:
             ds[v.name].attrs.setdefault("units", v.units)
             ds[v.name].attrs.setdefault("description", v.description)
+    return ds
+
+
+def _provenance(entry: Entry, kind, used: dict, files: list, t0, t1) -> dict:
+    """What a read says about itself (attrs): the dataset, how to cite it, the route and files read."""
     where = used.get("path") or used.get("url") or f"{used.get('server')}?id={used.get('id')}"
-    ds.attrs.update({
+    return {
         "dataset_id": entry.id, "title": entry.title, "mission": entry.mission, "citation": entry.citation,
         "doi": entry.doi, "licence": entry.licence,
         "provenance_route": f"{kind}:{where}",
         "provenance_files": [str(f) for f in files] or [where],
         "provenance_versions": f"spacehub {__version__}",
         "time_range": f"{format_range(t0, t1, 'us')}",
-    })
-    if missing:  # the files of the range the sample data lack (the warning names the first)
-        ds.attrs["missing_files"] = missing
-    return ds
+    }

@@ -86,11 +86,16 @@ def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = 
     read (and masked) only when computed, so a Dask cluster's workers do the reading. A damaged
     file is a `CorruptFile`, whatever it does to the CDF library.
 
-    Variables on different time axes (e.g. Wind MFI's 1-min ``Epoch`` and 3-s ``Epoch3``) cannot
-    share one ``time``: asking for both is an error that lists the groups, unless
-    ``first_axis_only``, which keeps the first variable's axis and names the rest in
-    ``attrs["other_time_axes"]`` (what a read with the default variables does)."""
-    import pandas as pd
+    Support data comes along: ``DEPEND_1/2/3`` and ``LABL_PTR_1/2/3`` are coordinates (energy
+    channels, pitch angles, component labels; a table that varies with time as a 2-D coordinate),
+    and a support variable asked for by name (``variables=["Ion_Bins_Low_Energy"]``) is read
+    without a time axis. ``attrs["time_variable"]`` names the product's time variable.
+
+    Variables asked for on different time axes (Wind MFI's 1-min ``Epoch`` and 3-s ``Epoch3``)
+    come back as an ``xarray.DataTree`` with one group per axis, named after its time variable,
+    each a Dataset with its own ``time``. Without ``variables`` and with ``first_axis_only`` (what
+    a read with the default variables does) the first variable's axis is kept and the others are
+    named in ``attrs["other_time_axes"]``."""
     import xarray as xr
 
     path = Path(path)
@@ -98,25 +103,52 @@ def open_cdf(path: str | Path, variables: list[str] | None = None, lazy: bool = 
     found = child.read(path, {"kind": "cdf", "variables": list(variables) if variables else None,
                                   "first_axis_only": first_axis_only, "values": not lazy,
                                   "compiled_from": _COMPILED_FROM, "threads": THREADS})
+    for message in found["warnings"]:  # what the program had to assume
+        warnings.warn(message, SpacehubWarning, stacklevel=3)
+    attrs = {**found["attrs"], "source_files": [str(path)]}  # global attributes (ISTP: Project, TEXT, ...)
+    if found["other_time_axes"]:
+        attrs["other_time_axes"] = "; ".join(
+            f"{', '.join(ns)} on {dep} (read them with variables=[{', '.join(map(repr, ns))}])"
+            for dep, ns in found["other_time_axes"].items())
+    untimed = _dataset(path, None, found["untimed"], lazy=False)
+    groups = {axis["axis"]: _dataset(path, axis["time"], axis["variables"], lazy) for axis in found["axes"]}
+    if len(groups) > 1:
+        for name, ds in groups.items():
+            ds.attrs["time_variable"] = name
+        return xr.DataTree.from_dict({"/": untimed.assign_attrs(attrs), **groups})
+    ds = next(iter(groups.values()), xr.Dataset())
+    for name in untimed.variables:
+        if name not in ds.variables:
+            ds[name] = untimed[name]
+    ds.attrs.update(attrs)
+    if groups:
+        ds.attrs["time_variable"] = next(iter(groups))
+    return ds
+
+
+def _dataset(path: Path, time: np.ndarray | None, described: dict, lazy: bool):
+    """One Dataset of the program's answer: ``described`` variables on ``time`` (int64 ns) or none,
+    with their support data as coordinates (left out where a data variable has the same name)."""
+    import pandas as pd
+    import xarray as xr
+
     data_vars = {}
-    for name, v in found["variables"].items():
+    coords: dict = {}
+    for name, v in described.items():
         data = v["data"]
-        if lazy:
+        if lazy and time is not None:
             import dask
             import dask.array as da
 
-            data = da.from_delayed(dask.delayed(_load_masked, pure=True)(str(path), name, v["shape"][0]), shape=v["shape"],
-                                   dtype=v["dtype"])
+            data = da.from_delayed(dask.delayed(_load_masked, pure=True)(str(path), name, v["shape"][0]),
+                                   shape=v["shape"], dtype=v["dtype"])
         data_vars[name] = (v["dims"], data, v["attrs"])
+        for cname, c in v["coords"].items():
+            if cname not in described and cname not in coords:
+                coords[cname] = (c["dims"], c["data"], c["attrs"])
+    if time is None:
+        return xr.Dataset(data_vars, coords=coords)
     # an index over the times as they are: xr.Dataset(coords=...) would copy them into a new one
-    index = xr.indexes.PandasIndex(pd.DatetimeIndex(found["time"].view("datetime64[ns]"), copy=False), "time")
+    index = xr.indexes.PandasIndex(pd.DatetimeIndex(time.view("datetime64[ns]"), copy=False), "time")
     ds = xr.Dataset(data_vars, coords=xr.Coordinates.from_xindex(index))
-    if found["other_time_axes"]:
-        ds.attrs["other_time_axes"] = "; ".join(
-            f"{', '.join(ns)} on {dep} (read them with variables=[{', '.join(map(repr, ns))}])"
-            for dep, ns in found["other_time_axes"].items())
-    ds.attrs.update(found["attrs"])  # global attributes (ISTP: Project, TEXT, ...)
-    for message in found["warnings"]:  # what the program had to assume
-        warnings.warn(message, SpacehubWarning, stacklevel=3)
-    ds.attrs["source_files"] = [str(path)]
-    return ds
+    return ds.assign_coords(coords) if coords else ds

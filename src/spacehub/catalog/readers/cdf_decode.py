@@ -115,9 +115,13 @@ def extract(path: Path, variables: list[str] | None, first_axis_only: bool, valu
     """A read of ``path`` as plain values, and the object whose memory they may share (keep it
     until they are copied out).
 
-    Variables on different time axes (e.g. Wind MFI's 1-min ``Epoch`` and 3-s ``Epoch3``) cannot
-    share one ``time``: asking for both is an error that lists the groups, unless
-    ``first_axis_only``, which keeps the first variable's axis and names the others."""
+    ``found["axes"]``: one item per time axis (its time variable's name, the times as int64
+    nanoseconds, the variables on it); ``found["untimed"]``: variables asked for by name that have
+    no time axis (support data: energy tables, labels), without their record dimension. Each
+    variable's other dimensions carry ISTP support data: ``DEPEND_1/2/3`` and ``LABL_PTR_1/2/3``
+    become coordinates (`_support`). Variables on several time axes (Wind MFI's 1-min ``Epoch``
+    and 3-s ``Epoch3``) give one item each, unless ``first_axis_only``, which keeps the first
+    variable's axis and names the others (what a read with the default variables does)."""
     cdf = _load(path)
     names = list(variables) if variables else [
         name for name, v in cdf.items()
@@ -141,66 +145,140 @@ def extract(path: Path, variables: list[str] | None, first_axis_only: bool, valu
             dep = implicit
             notes.append(name)
         if not isinstance(dep, str) or dep not in cdf or _type(cdf[dep]) not in _TIME_TYPES:
-            if not variables:  # data the file gives once, not over time (a calibration table, say)
+            if not variables or dep is None:  # data the file gives once, not over time (an energy table)
                 untimed.append(name)
                 continue
             if not isinstance(dep, str) or dep not in cdf:
-                raise ReadError(path, f"variable {name} has no usable DEPEND_0 time axis")
+                raise ReadError(path, f"variable {name} has DEPEND_0 {dep!r}, which the file does not have")
             raise ReadError(path, f"DEPEND_0 {dep} of {name} is {cdf[dep].type}, not a CDF time type")
         depends[name] = dep
-    if not depends:
+    if not depends and not variables:
         raise ReadError(path, f"has no data variables on a time axis (those without one: {', '.join(untimed)})")
     groups: dict[str, list[str]] = {}
     for name, dep in depends.items():
         groups.setdefault(dep, []).append(name)
-    first = next(iter(groups))
-    if len(groups) > 1 and not first_axis_only:
-        listing = "; ".join(f"{dep}: {', '.join(ns)}" for dep, ns in groups.items())
-        raise ReadError(path, f"the variables are on different time axes ({listing}): read each group in "
-                              "its own call, e.g. variables=[" + ", ".join(map(repr, groups[first])) + "]")
-    names = groups.pop(first)
-    times = _time_axis(cdf[first], compiled_from)
+    others: dict[str, list[str]] = {}
+    if first_axis_only and len(groups) > 1:
+        first = next(iter(groups))
+        others = {dep: ns for dep, ns in groups.items() if dep != first}
+        groups = {first: groups[first]}
 
-    def variable(name):
+    decoded: dict[str, np.ndarray] = {}  # support variables, decoded once for all that name them
+
+    def variable(name: str, axis: str | None, records: int) -> tuple[str, dict[str, Any]]:
         var = cdf[name]
         shape = tuple(int(n) for n in var.shape)  # from the variable's header: nothing read yet
-        written = shape[0] if shape else 0
         numeric = _type(var) not in ("CDF_CHAR", "CDF_UCHAR")
-        if not shape or written > len(times) or (written < len(times) and not numeric):
-            raise CorruptFile(path, f"variable {name} has {written} records but {first} has {len(times)}: the file "
-                                    "is truncated or corrupt")
         attrs = {key: value for cdf_key, key in _ATTRS.items() if (value := _attr(var, cdf_key)) is not None}
-        if written < len(times):  # the records a writer did not write: the CDF's pad values, fills here
-            attrs["records_written"] = written
-            shape = (len(times), *shape[1:])
         fill = _attr(var, "FILLVAL")
         if fill is not None:
             attrs["_FillValue_in_file"] = float(fill) if isinstance(fill, (int, float, np.number)) else fill
-        dims = ("time",) + tuple(f"{name}_dim{i}" for i in range(1, len(shape)))
-        data = None
+        if axis is None:  # support data: its records (one, for a variable that does not vary) as they are
+            table = _support_values(var, compiled_from)
+            dims, coords = _support(cdf, name, var, table.shape, False, decoded)
+            return name, {"dims": dims, "data": table, "attrs": attrs, "shape": table.shape, "dtype": table.dtype,
+                          "coords": coords}
+        written = shape[0] if shape else 0
+        if not shape or written > records or (written < records and not numeric):
+            raise CorruptFile(path, f"variable {name} has {written} records but {axis} has {records}: the file "
+                                    "is truncated or corrupt")
+        if written < records:  # the records a writer did not write: the CDF's pad values, fills here
+            attrs["records_written"] = written
+            shape = (records, *shape[1:])
+        dims, coords = _support(cdf, name, var, shape, True, decoded)
+        data: np.ndarray | None = None
         if values:
-            data = padded(masked(np.asarray(var.values), var, compiled_from), len(times))
+            data = padded(masked(np.asarray(var.values), var, compiled_from), records)
         dtype = np.dtype(_DTYPES.get(_type(var), np.float64))
-        return name, {"dims": dims, "data": data, "attrs": attrs, "shape": shape, "dtype": dtype}
+        return name, {"dims": dims, "data": data, "attrs": attrs, "shape": shape, "dtype": dtype, "coords": coords}
 
+    axes = []
     # pycdfpp's decoding, numpy and the compiled kernels release the GIL: variables in parallel
     with ThreadPoolExecutor(max_workers=max(1, min(len(names), threads))) as pool:
-        described = dict(pool.map(variable, names))
-    # as int64: numpy pickles datetime64 arrays inside the pickle, integers out of band (no copy)
+        for dep, on_axis in groups.items():
+            times = _time_axis(cdf[dep], compiled_from)
+            records = len(times)
+            described = dict(pool.map(lambda n, d=dep, r=records: variable(n, d, r), on_axis))
+            # as int64: numpy pickles datetime64 arrays inside the pickle, integers out of band (no copy)
+            axes.append({"axis": dep, "time": times.view(np.int64), "variables": described})
+        support = dict(variable(n, None, 0) for n in untimed) if variables else {}
     attrs = {}
     for name, attr in cdf.attributes.items():  # global attributes (ISTP: Project, TEXT, ...)
         entries = [_plain(v.value if hasattr(v, "value") else v) for v in attr]
         attrs[name] = entries[0] if len(entries) == 1 else entries
-    if untimed:
+    if untimed and not variables:
         attrs["variables_without_time_axis"] = ", ".join(untimed)
     warnings = []
     if notes:
         warnings.append(f"{path}: {', '.join(notes)} name no time axis (no DEPEND_0): taken to be on {implicit}, "
                         "the file's one time variable of the same length")
         attrs["time_axis_assumed"] = implicit
-    found = {"time": times.view(np.int64), "variables": described, "other_time_axes": groups, "attrs": attrs,
-             "warnings": warnings}
+    found = {"axes": axes, "untimed": support, "other_time_axes": others, "attrs": attrs, "warnings": warnings}
     return found, cdf
+
+
+def _support_values(var, compiled_from: int) -> np.ndarray:
+    """A support variable's values: text stripped (str), numbers masked; a variable that does not
+    vary from record to record without its record dimension."""
+    if _type(var) in ("CDF_CHAR", "CDF_UCHAR"):
+        values = np.char.strip(np.asarray(var.values_encoded, dtype=str))
+    else:
+        values = masked(np.array(var.values), var, compiled_from)
+    return values[0] if var.is_nrv and values.ndim and values.shape[0] == 1 else values
+
+
+def _support(cdf, name: str, var, shape: tuple[int, ...], with_time: bool,
+             decoded: dict[str, np.ndarray]) -> tuple[tuple[str, ...], dict]:
+    """The dimension names of a variable of ``shape`` and its coordinates from ISTP support data.
+
+    Dimension i (after time) is named after its ``DEPEND_i`` or ``LABL_PTR_i`` where that is one
+    fixed list of the dimension's length (energy channels, component labels): the list becomes an
+    index coordinate. Support data of more dimensions, or varying with time (an energy table per
+    record), becomes a coordinate over the dimensions it spans, which are named after it
+    (``HOPE_ENERGY_Ion_dim1``), so that every variable sharing it shares them. Support data that
+    does not fit the variable's shape is left out."""
+    lead = 1 if with_time else 0
+    inner = shape[lead:]
+    dims = [f"{name}_dim{i}" for i in range(1, len(inner) + 1)]
+    found: list[tuple[int, str, Any, np.ndarray, bool]] = []
+    for i in range(1, len(inner) + 1):
+        for key in (f"DEPEND_{i}", f"LABL_PTR_{i}"):
+            cname = _attr(var, key)
+            if not isinstance(cname, str) or cname not in cdf or cname == name:
+                continue
+            cvar = cdf[cname]
+            if cname not in decoded:
+                try:
+                    decoded[cname] = _support_values(cvar, 1 << 62)
+                except (ValueError, RuntimeError):  # support data the library cannot decode: left out
+                    continue
+            values = decoded[cname]
+            varying = with_time and not cvar.is_nrv and _attr(cvar, "DEPEND_0") is not None
+            cshape = values.shape[1:] if varying else values.shape
+            if varying and values.shape[:1] != shape[:1]:
+                continue
+            k = len(cshape)
+            if k == 0 or k > i or tuple(inner[i - k:i]) != tuple(cshape):
+                continue
+            found.append((i, cname, cvar, values, varying))
+    for i, cname, _, _, varying in found:  # one fixed list along one dimension: it names the dimension
+        if not varying and found and _ndim_of(found, cname) == 1 and dims[i - 1] == f"{name}_dim{i}":
+            dims[i - 1] = cname
+    coords: dict[str, Any] = {}
+    for i, cname, cvar, values, varying in found:
+        k = values.ndim - (1 if varying else 0)
+        span = range(i - k, i)
+        for j, d in enumerate(span, 1):
+            if dims[d] == f"{name}_dim{d + 1}":
+                dims[d] = f"{cname}_dim{j}"
+        cdims = (("time",) if varying else ()) + tuple(dims[d] for d in span)
+        attrs = {key: value for cdf_key, key in _ATTRS.items() if (value := _attr(cvar, cdf_key)) is not None}
+        coords.setdefault(cname, {"dims": cdims, "data": values, "attrs": attrs})
+    return (("time",) if with_time else ()) + tuple(dims), coords
+
+
+def _ndim_of(found, cname: str) -> int:
+    return next(values.ndim - (1 if varying else 0) for _, n, _, values, varying in found if n == cname)
 
 
 def _implicit_time_axis(cdf) -> str | None:
