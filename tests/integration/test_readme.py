@@ -19,6 +19,7 @@ def test_readme_has_the_examples_it_promises():
     blocks = python_examples()
     assert len(blocks) >= 3
     assert any("GatewayCluster" in b for b in blocks) and any("hapi_server" in b for b in blocks)
+    assert any("spacehub.open_file(" in b for b in blocks)
 
 
 @pytest.fixture(scope="module")
@@ -33,15 +34,22 @@ def kernel(hub):
     kernel.close()
 
 
-def test_readme_examples_run_as_written(kernel):
+def test_readme_examples_run_as_written(kernel, hub):
+    # the file a user downloaded, in the folder the kernel starts in
+    kernel.run("import shutil, spacehub.catalog\n"
+               "shutil.copy(spacehub.catalog.open().wi_h0_mfi.read('2015-03-17', '2015-03-18').attrs"
+               "['provenance_files'][0], '.')")
     for block in python_examples():
         kernel.run(block, timeout=240)
     # what the examples promise
     out = kernel.run("print(ds.SYM_H.min().item() < -150, len(data), 'BZ_GSM' in data.dtype.names)\n"
                      "print(cluster.dashboard_link)\n"
-                     "print(spacehub.data.hapi_server())")
-    first, link, server = out.splitlines()
+                     "print(spacehub.data.hapi_server())\n"
+                     "print(mag.sizes['time'], mag.BGSE.dims, bz.size,\n"
+                     "      float(bz.mean()) == float(both['Epoch3'].B3GSE[:, 2].mean()))")
+    first, link, server, files = out.splitlines()
     assert first == "True 2880 True"
+    assert files == "1440 ('time', 'label_bgse') 28800 True"
     assert "/services/dask-gateway/clusters/" in link
     token = kernel.run("import os; print(os.environ['JUPYTERHUB_API_TOKEN'])").strip()
     assert token not in server and token not in link

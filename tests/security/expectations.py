@@ -293,7 +293,8 @@ DATA = {
         "/services/data/t/{own_token}/hapi/catalog", 400, client="path-token",
         why="the former token-in-path form: a HAPI error saying to send the header; the token (each identity's "
             "own) opens nothing and is written nowhere"),
-    r"/services/data/?$": public("/services/data/", 302, why="public: sends on to hapi/about"),
+    r"/services/data/?$": public("/services/data/", 302, why="public: sends on to hapi/ (the landing page)"),
+    r"/services/data/hapi$": public("/services/data/hapi", 302, why="public: adds the slash (hapi/ asks for a login)"),
     r"/services/data/oauth_callback$": public("/services/data/oauth_callback", 400,
                                               why="public: OAuth's return (no state, no code)"),
 }

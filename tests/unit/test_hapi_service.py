@@ -173,11 +173,68 @@ def test_read_errors_decide_the_status_by_type(monkeypatch, error, code):
     monkeypatch.setattr(Entry, "read", read)
     query = {"dataset": "omni_hro_1min", "start": START, "stop": STOP, "include": "header"}
     try:
-        _, _, body = server.data(query)
-        got = json.loads("\n".join(line[1:] for line in body.decode().splitlines()))["status"]["code"]
+        answer = server.data(query)
+        got = json.loads("\n".join(line[1:] for line in answer.body.decode().splitlines()))["status"]["code"]
+        assert answer.code == got and answer.reason == "HAPI 1201 OK - no data for time range"
     except HAPIError as e:
         got = e.code
+        assert f"HAPI error {code}: " in json.loads(e.answer().body)["status"]["message"]
     assert got == code
+
+
+def test_an_error_body_names_the_file_not_the_servers_folders(monkeypatch, sample_dir):
+    from spacehub.catalog.model import Entry
+    from spacehub.services.data.hapi import HAPIServer
+
+    def read(self, *args, **kwargs):
+        raise CorruptFile(sample_dir / "omni" / "omni_hro_1min_20150301_v01.cdf", "the file is truncated")
+
+    monkeypatch.setattr(Entry, "read", read)
+    with pytest.raises(Exception) as e:
+        HAPIServer(spacehub.catalog.open()).data({"dataset": "omni_hro_1min", "start": START, "stop": STOP})
+    body = e.value.answer().body.decode()
+    assert "omni_hro_1min_20150301_v01.cdf" in body and str(sample_dir) not in body and "/omni/" not in body
+
+
+def test_variables_on_a_second_time_axis_are_a_dataset_of_their_own(hapi):
+    """Wind MFI's files put the 3-s field on Epoch3: every parameter of each dataset reads in one request."""
+    ids = {d["id"] for d in get(hapi + "/catalog").json()["catalog"]}
+    assert {"wi_h0_mfi", "wi_h0_mfi@Epoch3"} <= ids
+    three = get(hapi + "/info", dataset="wi_h0_mfi@Epoch3").json()
+    assert [p["name"] for p in three["parameters"]] == ["Time", "B3F1", "B3GSE", "B3GSM"] and three["cadence"] == "PT3S"
+    assert "B3F1" not in [p["name"] for p in get(hapi + "/info", dataset="wi_h0_mfi").json()["parameters"]]
+    hour = dict(start="2015-03-17T00:00:00Z", stop="2015-03-17T01:00:00Z")
+    one_min = get(hapi + "/data", dataset="wi_h0_mfi", **hour)
+    three_s = get(hapi + "/data", dataset="wi_h0_mfi@Epoch3", **hour)
+    assert one_min.status_code == three_s.status_code == 200
+    assert len(one_min.text.splitlines()) == 60 and len(three_s.text.splitlines()) == 1200
+    assert len(three_s.text.splitlines()[0].split(",")) == 1 + 1 + 3 + 3
+
+
+def test_metadata_says_where_to_look_first_and_stays_the_same(hapi):
+    info = get(hapi + "/info", dataset="omni_hro_1min").json()
+    first, last = (np.datetime64(info[k].rstrip("Z")) for k in ("sampleStartDate", "sampleStopDate"))
+    assert np.datetime64(info["startDate"].rstrip("Z")) <= first < last <= first + np.timedelta64(1, "D")
+    data = get(hapi + "/data", dataset="omni_hro_1min", parameters="SYM_H", start=info["sampleStartDate"],
+               stop=info["sampleStopDate"])
+    assert len(data.text.splitlines()) == 1440
+    # a dataset still delivering ends today at 00:00 UTC, in every answer of the day
+    assert info["stopDate"] == str(np.datetime64("now", "D")) + "T00:00:00.000Z"
+    again = get(hapi + "/info", dataset="omni_hro_1min")
+    assert again.json() == info and again.headers["Last-Modified"]
+
+
+def test_browsers_elsewhere_may_read_and_people_find_a_landing_page(hapi):
+    about = get(hapi + "/about")
+    assert about.headers["Access-Control-Allow-Origin"] == "*" and "GET" in about.headers["Access-Control-Allow-Methods"]
+    bare = requests.get(hapi, allow_redirects=False, timeout=30)
+    assert bare.status_code == 302 and bare.headers["Location"].endswith("/hapi/")
+    page = get(hapi + "/")
+    assert page.status_code == 200 and page.headers["Content-Type"].startswith("text/html")
+    assert 'href="info?dataset=omni_hro_1min"' in page.text
+    nothing = get(hapi + "/data", dataset="omni_hro_1min", start="2015-03-17T00:00:00.001Z",
+                  stop="2015-03-17T00:00:00.002Z")
+    assert nothing.status_code == 200 and nothing.content == b"" and nothing.reason == "HAPI 1201 OK - no data for time range"
 
 
 def test_a_request_too_large_is_told_the_limit_and_what_to_ask_instead(hapi):

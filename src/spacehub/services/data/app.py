@@ -16,8 +16,9 @@ import logging
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from html import escape
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from jupyterhub.services.auth import HubOAuthenticated
 from tornado import ioloop, iostream, web
@@ -110,29 +111,43 @@ class HAPIHandler(HubOAuthenticated, web.RequestHandler):
         self.finish(HAPIError(1400, "log in to the hub, or send a hub token with access to this service")
                     .answer()[2])
 
+    def set_default_headers(self) -> None:
+        cors(self)
+
+    def options(self, endpoint: str) -> None:  # a browser's preflight for a page elsewhere (CORS)
+        self.set_status(204)
+        self.finish()
+
     async def get(self, endpoint: str):
         query = {k: self.get_argument(k) for k in self.request.arguments}
         handlers = {"about": self.server.about, "capabilities": self.server.capabilities,
                     "catalog": self.server.catalog_list, "info": self.server.info, "data": self.server.data}
+        if endpoint == "":
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish(landing_page(self.server))
+            return
         try:
             if endpoint not in handlers:
                 raise HAPIError(1400, f"unknown endpoint {endpoint!r}; HAPI endpoints: {', '.join(handlers)}")
-            if endpoint == "data":  # read and encoded in a thread: see Readers
-                pool = self.readers.for_values(self.server.values_asked(query))
-                status, ctype, body = await ioloop.IOLoop.current().run_in_executor(pool, self.server.data, query)
+            if endpoint in ("data", "info"):  # read (info: a sample file, once) in a thread: see Readers
+                values = self.server.values_asked(query) if endpoint == "data" else 0
+                answer = await ioloop.IOLoop.current().run_in_executor(self.readers.for_values(values),
+                                                                        handlers[endpoint], query)
             else:
-                status, ctype, body = handlers[endpoint](query)
+                answer = handlers[endpoint](query)
         except HAPIError as e:
-            status, ctype, body = e.answer()
+            answer = e.answer()
         except Exception as e:  # never a traceback page: a HAPI 1500 with what went wrong
             log.exception("HAPI %s failed", endpoint)
-            status, ctype, body = HAPIError(1500, f"{type(e).__name__}: {e}").answer()
-        self.set_status(status)
-        self.set_header("Content-Type", ctype)
-        if isinstance(body, BinaryRecords):
-            await self._stream(body)
+            answer = HAPIError(1500, f"{type(e).__name__}: {e}").answer()
+        self.set_status(answer.http, reason=answer.reason)
+        self.set_header("Content-Type", answer.content_type)
+        if endpoint != "data" and answer.http == 200:  # metadata: as of the catalog this service opened
+            self.set_header("Last-Modified", self.server.opened)
+        if isinstance(answer.body, BinaryRecords):
+            await self._stream(answer.body)
         else:
-            self.finish(body)
+            self.finish(answer.body)
 
     async def _stream(self, body: BinaryRecords) -> None:
         """Send the records as they are encoded: a piece goes out while the next one is built."""
@@ -176,8 +191,30 @@ class NotHere(web.RequestHandler):
 
 
 class LandingHandler(web.RequestHandler):
+    def set_default_headers(self) -> None:
+        cors(self)
+
     def get(self):
-        self.redirect(self.request.path.rstrip("/") + "/hapi/about")
+        self.redirect(self.request.path.rstrip("/") + ("/" if self.request.path.endswith("/hapi") else "/hapi/"))
+
+
+def cors(handler: web.RequestHandler) -> None:
+    """Any web page may read the API (HAPI clients in a browser): a browser sends no hub cookie to
+    an origin answering ``*``, so a page elsewhere reads only with a token it was given."""
+    handler.set_header("Access-Control-Allow-Origin", "*")
+    handler.set_header("Access-Control-Allow-Methods", "GET, OPTIONS")
+    handler.set_header("Access-Control-Allow-Headers", "Authorization")
+
+
+def landing_page(server: HAPIServer) -> str:
+    """The HTML page at ``hapi/``: the endpoints and the datasets, each linked to its info."""
+    rows = "".join(f'<li><a href="info?dataset={quote(e.id)}">{escape(e.id)}</a>: {escape(e.title)}</li>'
+                   for e in server.served())
+    return ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>spacehub HAPI service</title></head><body>"
+            "<h1>spacehub HAPI data service</h1><p>A HAPI 3.1 server: "
+            '<a href="about">about</a>, <a href="capabilities">capabilities</a>, <a href="catalog">catalog</a>, '
+            "info, data.</p>"
+            f"<h2>Datasets</h2><ul>{rows}</ul></body></html>")
 
 
 def make_app(prefix: str = "/services/data/", public: bool = False, catalog=None,
@@ -197,6 +234,7 @@ def make_app(prefix: str = "/services/data/", public: bool = False, catalog=None
         (rf"{prefix}hapi/(?P<endpoint>[^/]*)", HAPIHandler, kw),
         (rf"{prefix}t/(.*)", TokenInPathHandler),
         (rf"{prefix}?", LandingHandler),
+        (rf"{prefix}hapi", LandingHandler),
     ]
     if not public:
         from jupyterhub.services.auth import HubOAuth, HubOAuthCallbackHandler
