@@ -30,6 +30,16 @@ def sample_dir(environ: Mapping[str, str] = os.environ) -> Path:
     return load_settings().state_dir / "sample-data"
 
 
+def home() -> Path:
+    """The home folder of the person running this process (where a `local` route's ``~/`` points)."""
+    return Path.home()
+
+
+def own_catalog_dir() -> Path:
+    """The person's own catalog files: ``~/catalogs`` (read by `spacehub.catalog.open` besides the hub's)."""
+    return home() / "catalogs"
+
+
 def cache_location(environ: Mapping[str, str] = os.environ) -> tuple[Path, int]:
     """The shared cache's folder and size in bytes: ``$SPACEHUB_CACHE_DIR`` / ``$SPACEHUB_CACHE_GIB``
     (published to servers and the data service), else the settings' ``cache`` section."""

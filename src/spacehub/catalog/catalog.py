@@ -11,7 +11,7 @@ from ..timerange import TimeRange, format_time, parse_time
 from .context import ReadContext
 from .display import html_table, names, plural, text_table
 from .errors import UnknownDataset
-from .files import CATALOG_DIR, read_catalog_dir
+from .files import CATALOG_DIR, CatalogError, dataset_entry, read_catalog_dir
 from .model import Entry
 from .templates import URLAllowlist, route_patterns
 
@@ -123,6 +123,31 @@ class Catalog:
 
     def __dir__(self):
         return [*super().__dir__(), *self._entries]
+
+    def add(self, dataset: dict | Entry) -> Entry:
+        """Add a dataset of your own to this catalog: it is found by `search`, read by
+        ``read(start, stop)`` and offered by the widgets given this catalog, like the hub's.
+
+        ``dataset`` is a mapping in the form of a catalog file's dataset, with its ``id``,
+        ``mission`` and ``domain`` (checked the same way: a `CatalogError` names the field), or an
+        `Entry`. Files on this machine are a ``local`` route (an absolute path template or one
+        starting with ``~/``). To keep it for the next session, put it in a catalog file in
+        ``~/catalogs/`` (`spacehub.catalog.open()` reads that folder too).
+
+        >>> cat.add({"id": "my_magnetometer", "mission": "My station", "domain": "ground",
+        ...          "title": "Our fluxgate, 1 s", "description": "Campaign data.",
+        ...          "coverage": {"start": "2024-01-01", "stop": "2024-12-31"}, "cadence": "PT1S",
+        ...          "variables": [{"name": "H", "units": "nT", "description": "H component"}],
+        ...          "routes": [{"kind": "local", "path": "~/data/mag/{time:%Y%m%d}.txt", "format": "text",
+        ...                      "layout": "iaga2002", "period": "day"}]})  # doctest: +SKIP
+        """
+        entry = dataset if isinstance(dataset, Entry) else dataset_entry(dataset)
+        if entry.id in self._entries:
+            where = self._entries[entry.id].source
+            raise CatalogError(where or "this catalog", entry.id, "id", "the catalog has a dataset of this id already: "
+                                                                        "choose another")
+        self._entries[entry.id] = replace(entry, context=self.context)
+        return self._entries[entry.id]
 
     def to_intake(self, catalog_dir: str | Path | None = None):
         """This catalog as an intake 2 catalog (``cat["omni_hro_1min"].read(start=..., stop=...)``)."""

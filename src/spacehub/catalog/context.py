@@ -1,4 +1,4 @@
-"""What a catalog's reads use besides the catalog files: the sample folder, the shared cache, offline.
+"""What a catalog's reads use besides the catalog files: the sample folder, the shared cache, offline, home.
 
 Nothing under ``catalog/`` finds these by itself: :func:`spacehub.catalog.open` is handed them, or
 builds them at the edge (:mod:`spacehub.environment`) from what the hub published to this process.
@@ -24,11 +24,14 @@ class ReadContext:
 
     ``sample_dir`` None: no sample route is read. ``cache`` None: archive files cannot be fetched
     (reads say how to get a cache). ``offline``: no remote reads at all (archives, HAPI servers).
+    ``home``: what ``~/`` means in a `local` route.
     """
 
     sample_dir: Path | Callable[[], Path] | None = None
     cache: SharedCache | Callable[[], SharedCache] | None = None
     offline: bool | Callable[[], bool] = False
+    #: the home of the person reading: where a `local` route's ``~/`` points (None: such routes are not read)
+    home: Path | None = None
 
     def samples(self) -> Path | None:
         return self.sample_dir() if callable(self.sample_dir) else self.sample_dir

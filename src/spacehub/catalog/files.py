@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -62,11 +63,30 @@ def read_catalog_file(path: Path) -> list[Entry]:
         doc, text = read_yaml(path, _Loader)
     except YAMLProblem as e:  # a missing file too: the caller named it
         raise CatalogError(path, "", "", e.why, e.line) from None
+    return entries_of(doc, path, lambda *keys: line_of(text, keys, _Loader))
+
+
+def dataset_entry(spec: dict, source: str = "added in this session") -> Entry:
+    """One dataset given as a mapping in the catalog files' form, with its ``id`` and its
+    ``mission`` and ``domain`` (what `Catalog.add` takes), checked as a catalog file is."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("id"), str):
+        raise CatalogError(source, "", "id", "give the dataset as a mapping with an `id` (lowercase snake_case) and "
+                                             "the fields of a catalog file's dataset (`spacehub catalog show ID` "
+                                             "shows one)")
+    rest = {k: v for k, v in spec.items() if k not in ("id", "mission", "domain")}
+    doc = {"mission": spec.get("mission"), "domain": spec.get("domain"), "datasets": {spec["id"]: rest}}
+    if doc["mission"] is None:
+        raise CatalogError(source, spec["id"], "mission", "a dataset needs its `mission` (e.g. \"Wind\")")
+    if doc["domain"] is None:
+        raise CatalogError(source, spec["id"], "domain", "a dataset needs its `domain` "
+                                                         f"({', '.join(schema()['$defs']['domain']['enum'])})")
+    return entries_of(doc, source, lambda *keys: None)[0]
+
+
+def entries_of(doc, path, line: Callable[..., int | None]) -> list[Entry]:
+    """The entries of a catalog document (a file's mapping), validated; ``line`` finds a key's line."""
     if not isinstance(doc, dict):
         raise CatalogError(path, "", "", "must be a mapping with mission, domain and datasets")
-
-    def line(*keys) -> int | None:
-        return line_of(text, keys, _Loader)
 
     def coverage_time(name: str, key: str, parse):
         try:
@@ -100,7 +120,7 @@ def read_catalog_file(path: Path) -> list[Entry]:
             provider=defaults.get("provider", ""), cadence=d.get("cadence", ""),
             keywords=tuple(d.get("keywords", ())), citation=d.get("citation", "").strip(), doi=d.get("doi", ""),
             licence=d.get("licence", defaults.get("licence", "")), data_policy=defaults.get("data_policy", ""),
-            homepage=defaults.get("homepage", ""), source=path,
+            homepage=defaults.get("homepage", ""), source=path if isinstance(path, Path) else None,
         ))
     return entries
 
@@ -118,7 +138,7 @@ def read_catalog_dir(folder: Path = CATALOG_DIR) -> list[Entry]:
     return entries
 
 
-ROUTE_KINDS = ("hapi", "files", "sample", "portal")
+ROUTE_KINDS = ("hapi", "files", "sample", "local", "portal")
 
 
 def _schema_error(path, err, line) -> CatalogError:
@@ -138,6 +158,8 @@ def _schema_error(path, err, line) -> CatalogError:
     elif err.validator == "additionalProperties":
         why = err.message.replace("were unexpected", "are not catalog fields").replace(
             "was unexpected", "is not a catalog field")
+    elif err.validator == "pattern" and parts[-1:] == ["path"] and "routes" in parts:
+        why = f"{err.instance!r}: a local path is absolute (/...) or starts with ~/ (your home)"
     elif err.validator == "enum" and parts and parts[-1] == "format":
         why = f"unknown format / reader {err.instance!r} (known: {', '.join(err.validator_value)})"
     return CatalogError(path, entry, field, why, line(*err.absolute_path))

@@ -64,6 +64,22 @@ def _local_files(entry: Entry, t0, t1, sample_dir: Path | None, station: str | N
     return route, found, missing if found else []
 
 
+def _own_files(entry: Entry, t0, t1):
+    """The `local` route and its files of [t0, t1) on this machine (``~/`` is the reader's home)."""
+    route = entry.route("local")
+    if route is None:
+        return None, []
+    template = route["path"]
+    if template.startswith("~/"):
+        home = entry.context.home
+        if home is None:
+            raise ReadError(entry.id, f"the path {template} is in a home folder: open the catalog with "
+                                      "spacehub.catalog.open() to read it")
+        template = str(home / template[2:])
+    wanted = files_for(template, route.get("period", "once"), t0, t1)
+    return route, [Path(f) for f in wanted if Path(f).is_file()]
+
+
 def sample_files(entry: Entry, sample_dir: Path | None = None) -> list[Path]:
     """The sample files of ``entry`` in the sample folder, in the order of their names (none
     without a sample route or folder)."""
@@ -121,7 +137,7 @@ def _read_hapi(entry: Entry, t0, t1, names: list[str]):
     return route, ds
 
 
-ROUTE_ORDER = ("sample", "files", "hapi")
+ROUTE_ORDER = ("sample", "local", "files", "hapi")
 
 
 def stations_of(entry: Entry) -> list[str]:
@@ -195,6 +211,8 @@ def read_entry(entry: Entry, start=None, stop=None, variables: list[str] | None 
     for kind in ([route] if route else ROUTE_ORDER):
         if kind == "sample":
             used, files, missing = _local_files(entry, f0, f1, sample_dir, station)
+        elif kind == "local" and entry.route("local") is not None:
+            used, files = _own_files(entry, f0, f1)
         elif kind == "files" and entry.route("files") is not None:
             used, files = _remote_files(entry, f0, f1, cache, station)
         elif kind == "hapi" and entry.route("hapi") is not None:
@@ -206,8 +224,8 @@ def read_entry(entry: Entry, start=None, stop=None, variables: list[str] | None 
             raise ReadError(entry.id, "no route spacehub can read yet (sample, archive files or HAPI); see "
                                       f"`spacehub catalog show {entry.id}`")
         where = used.get("path") or used.get("url")
-        raise NoData(where, f"no data of {entry.id} for [{start}, {stop})"
-                        + (": run `spacehub data sample`" if kind == "sample" else " in the archive"))
+        raise NoData(where, f"no data of {entry.id} for [{start}, {stop})" + {
+            "sample": ": run `spacehub data sample`", "local": " in its files on this machine"}.get(used["kind"], " in the archive"))
     assert used is not None  # a route was read: the checks above raise otherwise
     if ds is None:
         parts = [open_file(f, used["format"], names, lazy=lazy, layout=used.get("layout"),

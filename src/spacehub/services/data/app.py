@@ -225,7 +225,7 @@ def make_app(prefix: str = "/services/data/", public: bool = False, catalog=None
     ``max_values`` values, or more than ``max_span_days`` of a dataset without a cadence, is HAPI 1408."""
     import spacehub.catalog
 
-    server = HAPIServer(catalog or spacehub.catalog.open(), time_cache_bytes=time_cache_bytes,
+    server = HAPIServer(catalog or spacehub.catalog.open(own=False), time_cache_bytes=time_cache_bytes,
                         max_values=max_values, max_span_days=max_span_days)
     kw = {"server": server, "public": public, "readers": Readers()}
     settings: dict[str, Any] = {"log_function": _log_request, "default_handler_class": NotHere,
