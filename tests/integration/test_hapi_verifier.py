@@ -66,7 +66,7 @@ def test_the_service_serves_every_dataset_it_has_samples_of(served):
 
 
 @pytest.mark.parametrize("dataset", _datasets())
-def test_the_official_hapi_verifier_passes(dataset, verifier, hapi_service, served, tmp_path):
+def test_the_official_hapi_verifier_passes(dataset, verifier, hapi_service, served, tmp_path, verifier_results):
     assert dataset in served
     out = tmp_path / "verifier.json"
     with open(out, "w") as f:  # to a file: on a pipe the verifier's JSON is cut short
@@ -78,7 +78,8 @@ def test_the_official_hapi_verifier_passes(dataset, verifier, hapi_service, serv
     report = json.loads(text[text.index("{"):])
     fails = [f"{x['description'][:200]} | {str(x.get('got'))[:300]} | {x.get('url')}" for x in report["fails"]]
     warns = {x["description"].split("(")[0].removeprefix("is.") for x in report["warns"]}
-    print(f"{dataset}: {len(report['passes'])} checks passed, {len(fails)} failed, "
-          f"warnings: {', '.join(sorted(warns)) or 'none'}")
+    verifier_results.append(
+        f"{dataset}: {len(report['passes'])} checks passed, {len(fails)} failed, "
+        f"warnings: {', '.join(sorted(warns)) or 'none'}")
     assert report["passes"] and not fails, "\n".join(fails)
     assert warns <= set(ACCEPTED_WARNINGS), f"new verifier warnings: {warns - set(ACCEPTED_WARNINGS)}"
