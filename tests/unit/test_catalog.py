@@ -110,6 +110,12 @@ def write(tmp_path, name, text):
     ("units: nT, ", "", "test_mag", "variables.0", "'units' is a required property"),
     ("domain: heliophysics", "domain: astrology", "", "domain", "'astrology' is not one of"),
     ("  test_mag:", "  Test-Mag:", "", "datasets", "does not match"),
+    ("    coverage: {start: 2001-01-01, stop: 2002-01-01}\n",
+     "    coverage: {start: 2001-01-01, stop: 2002-01-01}\n    example: {start: 2003-01-01, stop: 2003-01-02}\n",
+     "test_mag", "example", "2003-01-01 to 2003-01-02 is not a range inside the coverage"),
+    ("{kind: files, url: \"https://example.org/{time:%Y}/test_{time:%Y%m%d}.cdf\"",
+     "{kind: local, path: \"data/test_{time:%Y%m%d}.cdf\"", "test_mag", "routes.0.path",
+     "a local path is absolute (/...) or starts with ~/"),
 ])
 def test_broken_catalog_named(tmp_path, old, new, entry, field, why):
     assert old in GOOD
@@ -182,3 +188,11 @@ def test_coverage_and_summary_use_one_format():
     e = catalog.open()["omni_hro_1min"]
     assert isinstance(e.coverage, TimeRange) and e.coverage.start == e.start
     assert " 1981-01-01..now " in e.summary()
+
+
+def test_every_dataset_the_hapi_service_serves_says_where_a_first_look_starts(tmp_path):
+    from spacehub.services.data.hapi import HAPIServer
+
+    served = HAPIServer(catalog.open(samples=tmp_path, offline=False, own=False)).served()
+    assert len(served) >= 20
+    assert [d.id for d in served if d.entry.example is None] == []

@@ -111,6 +111,12 @@ def entries_of(doc, path, line: Callable[..., int | None]) -> list[Entry]:
         if stop is not None and stop < start:
             raise CatalogError(path, name, "coverage", f"stop {cov['stop']} is before start {cov['start']}",
                                line("datasets", name, "coverage"))
+        example = None
+        if "example" in d:
+            example = (require_time(d["example"]["start"], "start"), require_time(d["example"]["stop"], "stop"))
+            if not (start <= example[0] < example[1] <= (stop if stop is not None else example[1])):
+                raise CatalogError(path, name, "example", f"{d['example']['start']} to {d['example']['stop']} is not a "
+                                   "range inside the coverage", line("datasets", name, "example"))
         entries.append(Entry(
             id=name, title=d["title"], mission=d.get("mission", defaults["mission"]),
             domain=d.get("domain", defaults["domain"]), description=d["description"],
@@ -120,7 +126,7 @@ def entries_of(doc, path, line: Callable[..., int | None]) -> list[Entry]:
             provider=defaults.get("provider", ""), cadence=d.get("cadence", ""),
             keywords=tuple(d.get("keywords", ())), citation=d.get("citation", "").strip(), doi=d.get("doi", ""),
             licence=d.get("licence", defaults.get("licence", "")), data_policy=defaults.get("data_policy", ""),
-            homepage=defaults.get("homepage", ""), source=path if isinstance(path, Path) else None,
+            homepage=defaults.get("homepage", ""), example=example, source=path if isinstance(path, Path) else None,
         ))
     return entries
 

@@ -53,6 +53,8 @@ class Entry:
     licence: str = ""
     data_policy: str = ""
     homepage: str = ""
+    #: a short range with data where a first look starts (the catalog's ``example``), or None
+    example: tuple[np.datetime64, np.datetime64] | None = None
     source: Path | None = field(default=None, compare=False)  #: the catalog file
     #: where reads find samples and the shared cache: the context of the catalog the entry came from
     context: ReadContext = field(default_factory=ReadContext, compare=False, repr=False)

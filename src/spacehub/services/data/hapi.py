@@ -6,8 +6,8 @@ for binary data, `BinaryRecords` that encode as they are sent. Every time-series
 catalog with a readable route is served (offline: those the sample folder has); its parameters are
 the catalog's variables plus ``Time``; variables on another time axis of the product are a dataset
 of their own, ``<id>@<time_axis>`` (`Served`). ``/info`` gives ``sampleStartDate``/``sampleStopDate``
-where the hub has a sample file, and a ``stopDate`` that changes once a day for datasets still
-delivering. Error bodies name files, never the server's folders.
+where the hub has a sample file (else the catalog's ``example``), and a ``stopDate`` that changes
+once a day for datasets still delivering. Error bodies name files, never the server's folders.
 
 The official HAPI verifier passes on every dataset (tests/integration/test_hapi_verifier.py), with
 these warnings left, each for a reason: titles longer than 40 characters (the archives' own titles,
@@ -162,8 +162,8 @@ class HAPIServer:
 
     def sample_range(self, dataset: Served) -> tuple[np.datetime64, np.datetime64] | None:
         """A short range with data to ask for first (HAPI's ``sampleStartDate``/``sampleStopDate``):
-        the first day of records of the first sample file this hub has of ``dataset``; None where it
-        has none or cannot read it. Found once per dataset, by reading that file."""
+        the first day of records of the first sample file this hub has of ``dataset``, else the
+        catalog's ``example``; None where it has neither. Found once per dataset (reading that file)."""
         with self._samples_lock:
             if dataset.id in self._samples:
                 return self._samples[dataset.id]
@@ -184,6 +184,8 @@ class HAPIServer:
                 last = times.max().astype("datetime64[ms]") + np.timedelta64(1, "ms")
                 cadence = parse_duration(dataset.cadence) or np.timedelta64(0, "s")
                 found = (first, min(last, first + max(ONE_DAY, SAMPLE_RECORDS * cadence)))
+        if found is None and dataset.entry.example is not None:  # the archive's: where the catalog says it has data
+            found = dataset.entry.example
         with self._samples_lock:
             self._samples[dataset.id] = found
         return found
