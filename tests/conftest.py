@@ -1,17 +1,15 @@
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import requests
 
 # a plain test run never reaches for the internet; network tests (-m network) opt back in
 os.environ.setdefault("SPACEHUB_OFFLINE", "1")
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from hubtools import ReadyLineHub, free_port, wait_for
+from hubtools import ReadyLineHub, free_port, hapi_process
 
 
 @pytest.fixture(scope="session")
@@ -40,13 +38,6 @@ def hapi_service(sample_dir, tmp_path_factory):
     port = free_port()
     env = {**os.environ, "SPACEHUB_DATA_PUBLIC": "1", "SPACEHUB_SAMPLE_DATA": str(sample_dir),
            "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{port}", "JUPYTERHUB_SERVICE_PREFIX": "/services/data/"}
-    log = open(tmp_path_factory.mktemp("hapi") / "service.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "spacehub.services.data"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/services/data/hapi"
-    try:
-        wait_for(lambda: requests.get(url + "/about", timeout=2).status_code == 200, 30, what="HAPI service up")
+    with hapi_process([sys.executable, "-m", "spacehub.services.data"], env, port,
+                      tmp_path_factory.mktemp("hapi") / "service.log") as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()

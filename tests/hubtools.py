@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler
 from pathlib import Path
 
@@ -378,6 +379,21 @@ def served(app, path: str = "/"):
 
     threading.Thread(target=run, daemon=True).start()
     return f"http://127.0.0.1:{sockets[0].getsockname()[1]}{path}", loop
+
+
+@contextmanager
+def hapi_process(command: list[str], env: dict, port: int, log_path: Path):
+    """The data service started by ``command`` on loopback ``port``: its HAPI URL once it answers; stopped after."""
+    log = open(log_path, "w")
+    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/services/data/hapi"
+    try:
+        wait_for(lambda: requests.get(url + "/about", timeout=2).status_code == 200, 30, what="HAPI service up")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        log.close()
 
 
 class CountingFiles(SimpleHTTPRequestHandler):

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 from corpus import manifest
-from hubtools import free_port, wait_for
+from hubtools import free_port, hapi_process
 
 import spacehub.catalog
 from spacehub.catalog.read import stations_of
@@ -117,17 +117,11 @@ def archive_service(tmp_path_factory):
     threading.Thread(target=archive.serve_forever, daemon=True).start()
     port = free_port()
     env = {**os.environ, "SPACEHUB_OFFLINE": "0", "SPACEHUB_CACHE_DIR": str(tmp / "cache"), "SPACEHUB_CACHE_GIB": "1"}
-    log = open(tmp / "service.log", "w")
-    proc = subprocess.Popen([sys.executable, "-c", SERVE, str(tmp / "catalogs"), str(tmp / "no-samples"), str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/services/data/hapi"
     try:
-        wait_for(lambda: requests.get(url + "/about", timeout=2).status_code == 200, 30, what="HAPI service up")
-        yield url
+        with hapi_process([sys.executable, "-c", SERVE, str(tmp / "catalogs"), str(tmp / "no-samples"), str(port)],
+                          env, port, tmp / "service.log") as url:
+            yield url
     finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
         archive.shutdown()
         archive.server_close()
 

@@ -224,8 +224,8 @@ def read_entry(entry: Entry, start=None, stop=None, variables: list[str] | None 
             raise ReadError(entry.id, "no route spacehub can read yet (sample, archive files or HAPI); see "
                                       f"`spacehub catalog show {entry.id}`")
         where = used.get("path") or used.get("url")
-        raise NoData(where, f"no data of {entry.id} for [{start}, {stop})" + {
-            "sample": ": run `spacehub data sample`", "local": " in its files on this machine"}.get(used["kind"], " in the archive"))
+        said = {"sample": ": run `spacehub data sample`", "local": " in its files on this machine"}
+        raise NoData(where, f"no data of {entry.id} for [{start}, {stop})" + said.get(used["kind"], " in the archive"))
     assert used is not None  # a route was read: the checks above raise otherwise
     if ds is None:
         parts = [open_file(f, used["format"], names, lazy=lazy, layout=used.get("layout"),
