@@ -17,6 +17,9 @@ THRESHOLD_SNR = 7.1  # the Kepler pipeline's (Jenkins et al. 2010); batch.KEPLER
 _ONE_EVENT_FRACTION = 0.5  # one event holding more of the in-transit signal than this carries it
 _DEPTHS_P_VALUE = 1e-3  # events' depths this unlikely to be one depth plus noise are not one planet's
 _MASK_DURATIONS = 1.5  # a found signal is masked over this many durations around each transit
+# a transit lasts about P / pi * R_star / a, and R_star / a < 0.3 even on the closest orbits: a box
+# longer than a tenth of its period is red noise or a trend left by the detrending, not a planet
+_MAX_DUTY_CYCLE = 0.1
 COLUMNS = ["kind", "period_days", "t0_days", "duration_days", "depth_ppm", "depth_err_ppm", "snr", "n_transits",
            "max_event_fraction", "depths_p_value", "carried_by_one_event"]
 
@@ -86,13 +89,14 @@ def search_signals(time, flux, flux_err=None, *, min_period_days: float = 1.0, m
 
     Each round searches the light curve with :func:`bls_search` and :func:`single_event_search`.
     A periodic signal at or above the threshold that is not carried by one event (see
-    :func:`event_stats`) is taken; otherwise the best single event, if it is at or above the
-    threshold. The signal's transits are then masked (1.5 durations around each) and the search
-    runs again, until nothing is left above the threshold or ``max_signals`` are found. So a deep
-    single transit is reported as one and no longer drives a false period, two single transits of
-    different planets are two single events, and the planets of a multi-planet system come one
-    after another. ``max_period_days`` is lowered to half the light curve's span when it is longer
-    (single transits cover the longer periods).
+    :func:`event_stats`) and lasts at most a tenth of its period (a planet's transit does) is
+    taken; otherwise the best single event, if it is at or above the threshold. The signal's
+    transits are then masked (1.5 durations around each) and the search runs again, until nothing
+    is left above the threshold or ``max_signals`` are found. So a deep single transit is reported
+    as one and no longer drives a false period, two single transits of different planets are two
+    single events, and the planets of a multi-planet system come one after another.
+    ``max_period_days`` is lowered to half the light curve's span when it is longer (single
+    transits cover the longer periods).
 
     Returns
     -------
@@ -136,7 +140,7 @@ def _next_signal(t, f, e, min_period, max_period, durations, oversample, thresho
     if min_period < top_period and np.max(durations) < min_period:
         found = bls_search(t, f, e, min_period_days=min_period, max_period_days=top_period,
                            durations_days=durations, oversample=oversample)
-        if found.snr >= threshold:
+        if found.snr >= threshold and found.duration_days <= _MAX_DUTY_CYCLE * found.period_days:
             ephemeris = {k: getattr(found, k) for k in ("period_days", "t0_days", "duration_days")}
             events = event_stats(t, f, e, **ephemeris)
             if not events["carried_by_one_event"]:
