@@ -29,6 +29,11 @@ def test_exoplanet_transits(run_template):
     assert results["kepler"]["period_days"] == pytest.approx(stars[f"KIC {first['kic']}"]["period_days"], rel=1e-9)
     check_recovered(results["tess"], tess.PLANET, "one-star TESS search")
     assert results["tess"]["detected"]
+    # every signal: the one injected planet of each star, periodic, and no single transit made of noise
+    for name, planet in (("kepler", first["planet"]), ("tess", tess.PLANET)):
+        (signal,) = results[name]["signals"]
+        assert signal["kind"] == "periodic" and not signal["carried_by_one_event"], name
+        assert signal["period_days"] == pytest.approx(planet["period_d"], rel=1e-3), name
     text = json.dumps(nb.cells[-2].get("outputs", []))  # the provenance table
     assert "kepler_llc" in text and "tess_spoc_2min" in text and "box least squares" in text
 

@@ -24,6 +24,7 @@ def test_geomagnetic_storms(run_template):
     assert sym["minimum_nT"] == pytest.approx(TRUTH["sym_h_minimum_nT"], abs=15)  # 3-nT red noise on top
     assert sym["category"] == "intense"
     assert sym["recovery_e_folding_hours"] == pytest.approx(TRUTH["recovery_e_folding_hours"], rel=0.1)
+    assert sym["recovery_constrained"] and sym["sc_amplitude_nT"] >= 10  # the commencement's own threshold
     # the sudden commencement starts as the shock arrives; the main phase begins within 1.5 h after it
     assert abs(_t(sym["sc_time"]) - _t(TRUTH["shock_time"])) <= 5 * MINUTE
     assert _t(TRUTH["shock_time"]) <= _t(sym["onset"]) <= _t(TRUTH["shock_time"]) + 90 * MINUTE

@@ -52,6 +52,19 @@ def test_each_type_recovered_with_its_jumps():
             assert shock.downstream_stop <= shock.time <= shock.upstream_start
 
 
+def test_reported_jumps_always_pass_the_criteria():
+    """A marginal shock (dV 23 km/s, ratios 1.3) with an outlier density sample 5 minutes before it: the
+    shock is reported with jumps that pass (was: 19.4 km/s at 05:55, placed on the outlier)."""
+    marginal = ("2001-03-01T06:00", "FF", (400, 423), (5, 6.5), (1e5, 1.3e5), (5, 6.5))
+    ds = solar_wind(marginal)
+    k = int(np.flatnonzero(ds.time.values >= np.datetime64("2001-03-01T06:00"))[0]) - 5
+    ds.proton_density[k] = ds.proton_density[k] * 3
+    (shock,) = shocks.detect_shocks(ds).itertuples()
+    assert abs((shock.time - np.datetime64("2001-03-01T06:00")) / MINUTE) <= 5  # inside the excluded gap + window
+    assert shock.speed_jump_km_s >= 20
+    assert min(shock.density_ratio, shock.temperature_ratio, shock.field_ratio) >= 1.2
+
+
 def test_weak_jumps_are_not_shocks():
     weak = ("2001-03-01T06:00", "FF", (400, 415), (5, 7), (1e5, 1.3e5), (5, 7))  # dV 15 km/s < 20
     assert shocks.detect_shocks(solar_wind(weak)).empty

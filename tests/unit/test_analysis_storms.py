@@ -74,6 +74,44 @@ def test_threshold_and_merging(two_storms):
     assert len(storms.detect_storms(series(t, dst), merge_gap=np.timedelta64(30, "D"))) == 1
 
 
+@pytest.mark.parametrize("after_minimum, noise_nT", [
+    (lambda hours: -120.0 + 0.02 * hours, 2.0),  # stays down: the fit ran to its 0.1-h bound, 0.1 ± 80 h
+    (lambda hours: -130.0 + 0.3 * hours, 0.5),  # a slow straight climb: τ = 774 ± 397 h, ten windows long
+])
+def test_recovery_not_measured_in_the_window_is_unconstrained_not_a_number(after_minimum, noise_nT):
+    rng = np.random.default_rng(0)
+    t = np.arange(np.datetime64("2004-11-01T00"), np.datetime64("2004-11-12T00"), HOUR)
+    h = (t - t[0]) / HOUR
+    dst = np.where(h < 100, 0.0, np.where(h < 110, -13 * (h - 100), after_minimum(h - 110)))
+    storm = storms.detect_storms(series(t, dst + rng.normal(0, noise_nT, h.size))).iloc[0]
+    assert storm.category == "intense"
+    assert not storm.recovery_constrained
+    assert np.isnan(storm.recovery_e_folding_hours) and np.isnan(storm.recovery_e_folding_err_hours)
+
+
+def test_measured_recovery_is_constrained(two_storms):
+    t, dst = two_storms
+    found = storms.detect_storms(series(t, dst))
+    assert found.recovery_constrained.tolist() == [True, True]
+
+
+def test_sudden_commencement_amplitude_is_never_below_its_threshold():
+    """A 14 nT jump that drifts back down before the main phase: the commencement is the jump (14 nT), not
+    the few nT the index stands above its earlier level at the onset."""
+    rng = np.random.default_rng(11)
+    t = np.arange(np.datetime64("2001-03-30T00"), np.datetime64("2001-04-06T00"), HOUR)
+    h = (t - t[0]) / HOUR
+    pre = np.where(h < 40, 0.0, np.clip(14 - 2.5 * (h - 40), 4, 14))  # jump at 40 h, down to +4 nT by 44 h
+    dst = np.where(h < 48, pre, -150 * np.exp(-np.clip(h - 56, 0, None) / 10) * np.clip((h - 48) / 8, 0, 1) + 4)
+    dst = dst + rng.normal(0, 0.3, h.size)
+    for jump in (10.0, 12.0):
+        storm = storms.detect_storms(series(t, dst), sc_jump_nT=jump).iloc[0]
+        assert abs((storm.sc_time - (t[0] + 39 * HOUR)) / HOUR) <= 1
+        assert storm.sc_amplitude_nT >= jump
+        assert storm.sc_amplitude_nT == pytest.approx(14, abs=1.5)
+    assert pd.isna(storms.detect_storms(series(t, dst), sc_jump_nT=16).iloc[0].sc_time)
+
+
 @pytest.fixture
 def omni_entry(sample_dir, monkeypatch):
     monkeypatch.setenv("SPACEHUB_SAMPLE_DATA", str(sample_dir))

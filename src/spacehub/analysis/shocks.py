@@ -129,8 +129,10 @@ def detect_shocks(ds: xr.Dataset, speed: str = "flow_speed", density: str = "pro
         for start, stop in _groups(mask, w):
             i = start + int(np.nanargmax(np.where(mask[start:stop], strength[start:stop], -np.inf)))
             # the windows leave the ramp out, so neighbouring boundaries score alike: the largest
-            # single-step jump near the best one marks the shock itself
+            # single-step jump near the best one marks the shock itself, among the boundaries that
+            # pass (an outlier sample nearby must not move it where its jumps are below the criteria)
             near = np.arange(max(i - gap, 1), min(i + gap + 1, t.size))
+            near = near[mask[near]]
             rows.append(_shock_row(kind, t, near[int(np.argmax(steps[near]))], step, w, gap, before, after))
     return pd.DataFrame(rows, columns=COLUMNS).sort_values("time", ignore_index=True)
 

@@ -8,9 +8,14 @@ A storm is a stretch of the index at or below ``threshold_nT`` (−50 nT); stret
   ``onset_drop_nT`` (10 nT) of its highest value in the ``lookback`` (24 h) before the minimum (and
   after the previous storm), i.e. where the decrease to the minimum begins;
 * **sudden commencement**: the start of the steepest rise over ``sc_rise`` (30 min, or one sample of
-  coarser data) before the onset, reported when that rise is at least ``sc_jump_nT`` (10 nT);
+  coarser data) before the onset, reported when that rise is at least ``sc_jump_nT`` (10 nT); its
+  amplitude is that rise, so it is never below ``sc_jump_nT``;
 * **recovery**: ``index(t) = q + (minimum − q)·exp(−(t − t_min)/τ)`` fitted to ``recovery_window``
-  (72 h) after the minimum, giving the e-folding time τ in hours and its 1σ error;
+  (72 h) after the minimum, giving the e-folding time τ in hours and its 1σ error. A fit that ends on
+  a bound of τ (0.1 h, 1000 h), whose error is as large as τ itself, or whose τ is longer than the
+  window (the data then show only the first slope of the recovery, which fixes (q − minimum)/τ, not
+  τ) has not measured τ: both are then NaN and ``recovery_constrained`` is False (widen the window,
+  or the index did not recover before the data or the next storm);
 * **category** (Gonzalez et al. 1994, "What is a geomagnetic storm?", JGR 99(A4), 5771,
   doi:10.1029/93JA02867): moderate −100 < Dst_min ≤ −50 nT, intense −250 < Dst_min ≤ −100 nT; and super
   Dst_min ≤ −250 nT, the "superintense" storms of Echer, Gonzalez & Tsurutani 2008 (GRL 35, L06S03).
@@ -28,6 +33,7 @@ from scipy.optimize import curve_fit
 from ._checks import nt_series
 
 HOUR = np.timedelta64(1, "h")
+_TAU_BOUNDS_H = (0.1, 1e3)  # recovery e-folding times the fit may take, hours
 
 
 def storm_category(minimum_nT: float) -> str:
@@ -82,8 +88,10 @@ def detect_storms(index: xr.DataArray, threshold_nT: float = -50.0, merge_gap=np
     -------
     pandas.DataFrame
         One row per storm: ``onset``, ``sc_time`` (NaT without a sudden commencement),
-        ``sc_amplitude_nT``, ``minimum_time``, ``minimum_nT``, ``main_phase_hours``,
-        ``recovery_e_folding_hours``, ``recovery_e_folding_err_hours``, ``category``.
+        ``sc_amplitude_nT`` (the rise over ``sc_rise``, at least ``sc_jump_nT``), ``minimum_time``,
+        ``minimum_nT``, ``main_phase_hours``, ``recovery_e_folding_hours``,
+        ``recovery_e_folding_err_hours`` (both NaN unless the fit measured τ),
+        ``recovery_constrained``, ``category``.
 
     Examples
     --------
@@ -104,19 +112,21 @@ def detect_storms(index: xr.DataArray, threshold_nT: float = -50.0, merge_gap=np
         pre = np.flatnonzero((t >= max(t[i_min] - lookback, previous_end)) & (t <= t[i_min]))
         i_onset = pre[np.flatnonzero(v[pre] >= np.nanmax(v[pre]) - onset_drop_nT)[-1]]
         sc_time, sc_amp = _sudden_commencement(t, v, pre[0], i_onset, sc_rise, sc_jump_nT)
-        tau, tau_err = _recovery(t, v, i_min, recovery_window)
+        tau, tau_err, constrained = _recovery(t, v, i_min, recovery_window)
         rows.append({"onset": t[i_onset], "sc_time": sc_time, "sc_amplitude_nT": sc_amp,
                      "minimum_time": t[i_min], "minimum_nT": v[i_min],
                      "main_phase_hours": (t[i_min] - t[i_onset]) / HOUR, "recovery_e_folding_hours": tau,
-                     "recovery_e_folding_err_hours": tau_err, "category": storm_category(v[i_min])})
+                     "recovery_e_folding_err_hours": tau_err, "recovery_constrained": constrained,
+                     "category": storm_category(v[i_min])})
         previous_end = t[stop - 1]
     columns = ["onset", "sc_time", "sc_amplitude_nT", "minimum_time", "minimum_nT", "main_phase_hours",
-               "recovery_e_folding_hours", "recovery_e_folding_err_hours", "category"]
+               "recovery_e_folding_hours", "recovery_e_folding_err_hours", "recovery_constrained", "category"]
     return pd.DataFrame(rows, columns=columns)
 
 
 def _sudden_commencement(t, v, first, i_onset, sc_rise, sc_jump_nT):
-    """Start time and amplitude (peak minus the level before) of the steepest rise before the onset."""
+    """Start time and amplitude (the rise itself, which passed ``sc_jump_nT``) of the steepest rise over
+    ``sc_rise`` before the onset."""
     cadence = np.median(np.diff(t))
     steps = max(1, int(round(sc_rise / cadence)))
     if i_onset - first < steps:
@@ -124,25 +134,31 @@ def _sudden_commencement(t, v, first, i_onset, sc_rise, sc_jump_nT):
     rise = v[first + steps:i_onset + 1] - v[first:i_onset + 1 - steps]
     if not np.any(np.isfinite(rise)) or np.nanmax(rise) < sc_jump_nT:
         return np.datetime64("NaT", "ns"), np.nan
-    k = first + int(np.nanargmax(rise))
-    return t[k], float(v[i_onset] - np.nanmedian(v[first:k + 1]))
+    k = int(np.nanargmax(rise))
+    return t[first + k], float(rise[k])
 
 
 def _recovery(t, v, i_min, window):
-    """e-folding time (h) and its 1σ error of the recovery after the minimum; NaN when it cannot be fitted."""
+    """e-folding time (h), its 1σ error and whether the fit constrains it; NaN, NaN, False when it
+    cannot be fitted, ends on a bound of τ, has an error as large as τ or a τ longer than the window."""
     sel = (t >= t[i_min]) & (t <= t[i_min] + window) & np.isfinite(v)
     hours, values = (t[sel] - t[i_min]) / HOUR, v[sel]
     if hours.size < 4:
-        return np.nan, np.nan
+        return np.nan, np.nan, False
 
     def model(h, q, tau):
         return q + (v[i_min] - q) * np.exp(-h / tau)
 
     try:
-        (q, tau), cov = curve_fit(model, hours, values, p0=(values[-1], 10.0), bounds=([-np.inf, 0.1], [np.inf, 1e3]))
+        (q, tau), cov = curve_fit(model, hours, values, p0=(values[-1], 10.0),
+                                  bounds=([-np.inf, _TAU_BOUNDS_H[0]], [np.inf, _TAU_BOUNDS_H[1]]))
     except RuntimeError:
-        return np.nan, np.nan
-    return float(tau), float(np.sqrt(cov[1, 1]))
+        return np.nan, np.nan, False
+    tau_err = float(np.sqrt(cov[1, 1]))
+    on_bound = not _TAU_BOUNDS_H[0] * 1.01 < tau < _TAU_BOUNDS_H[1] / 1.01
+    if on_bound or not tau_err < tau or tau > window / HOUR:
+        return np.nan, np.nan, False
+    return float(tau), tau_err, True
 
 
 def add_solar_wind_drivers(omni: xr.Dataset, speed: str = "flow_speed", density: str = "proton_density",

@@ -7,13 +7,16 @@ JD), relative or absolute ``flux`` and optional ``flux_err`` and ``quality``, as
     flux_rel, trend = detrend(time, flux, quality=quality)
     result = bls_search(time, flux_rel, min_period_days=1, max_period_days=50)
     folded = binned_fold(time, flux_rel, result.period_days, result.t0_days, bin_days=0.01)
+    signals = search_signals(time, flux_rel, max_period_days=50)  # every planet, single transits too
 
 and, for thousands of stars on a Dask cluster, :func:`search_many`.
 
 Modules: ``detrend`` (sliding robust trend, segments), ``bls`` (the search, its result, depth and
 SNR of an ephemeris), ``bls_kernels`` (the compiled folding and box kernels), ``fold`` (folding,
-phase-binned light curves, the trapezoid transit shape) and ``batch`` (one star, many stars, a Dask
-cluster). Synthetic light curves to try them on are in :mod:`spacehub.samples.lightcurves`.
+phase-binned light curves, the trapezoid transit shape), ``single`` (single transits: planets with
+one transit in the data), ``signals`` (every signal of a light curve, periodic and single, each
+masked before the next search; :func:`event_stats` tells a period carried by one event) and
+``batch`` (one star, many stars, a Dask cluster). Synthetic light curves to try them on are in :mod:`spacehub.samples.lightcurves`.
 
 The search is box least squares (Kovacs, Zucker & Mazeh 2002) over the trial periods of the fast
 folding algorithm (Staelin 1969; layout as in Morello et al. 2020, *riptide*): the light curve is
@@ -27,9 +30,11 @@ white noise with the given ``flux_err`` (or the robust scatter of the flux when 
 from __future__ import annotations
 
 from .batch import KEPLER_THRESHOLD_SNR, search_many, search_star
-from .bls import DEFAULT_DURATIONS_DAYS, TransitSearch, bls_search, period_grid, transit_stats
+from .bls import DEFAULT_DURATIONS_DAYS, TransitSearch, bls_search, longest_period, period_grid, transit_stats
 from .detrend import detrend, segments
 from .fold import binned_fold, fold, trapezoid_transit
+from .signals import event_stats, search_signals
+from .single import SingleEvent, single_event_search
 
 KEPLER_CADENCE_DAYS = 29.4243814 / 1440  # Kepler long cadence
 # search_many on a cluster: default batches per worker thread. batch reads it from here at each call,
@@ -39,5 +44,6 @@ BATCHES_PER_THREAD = 16
 __all__ = [
     "KEPLER_CADENCE_DAYS", "KEPLER_THRESHOLD_SNR", "BATCHES_PER_THREAD", "DEFAULT_DURATIONS_DAYS", "TransitSearch",
     "detrend", "period_grid", "segments", "bls_search", "transit_stats", "fold", "binned_fold", "search_star",
-    "search_many", "trapezoid_transit",
+    "search_many", "trapezoid_transit", "longest_period", "SingleEvent", "single_event_search", "event_stats",
+    "search_signals",
 ]

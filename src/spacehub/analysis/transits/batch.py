@@ -11,6 +11,7 @@ import numpy as np
 from .bls import DEFAULT_DURATIONS_DAYS, bls_search, transit_stats
 from .detrend import detrend
 from .fold import fold
+from .signals import event_stats
 
 KEPLER_THRESHOLD_SNR = 7.1  # the Kepler pipeline's detection threshold (Jenkins et al. 2010)
 
@@ -49,9 +50,13 @@ def search_star(lc, *, window_days: float | None = None, snr_threshold: float = 
             flux_rel, trend = detrend(time, flux, quality, window_days=window_days, transit_mask=in_transit)
             err = None if flux_err is None else np.asarray(flux_err, float) / trend
             row.update(transit_stats(time, flux_rel, err, **ephemeris))
+            events = event_stats(time, flux_rel, err, **ephemeris)
+            row.update({k: events[k] for k in ("max_event_fraction", "carried_by_one_event")})
         flags = ["detected" if row["snr"] >= snr_threshold else "below_threshold"]
         if row["n_transits"] < 3:
             flags.append("few_transits")
+        if row.get("carried_by_one_event"):
+            flags.append("carried_by_one_event")  # not a periodic planet: see search_signals
         row["flags"] = ",".join(flags)
     except ValueError as e:
         row = {"flags": f"error: {e}"}
@@ -94,7 +99,9 @@ def search_many(lightcurves, client=None, progress: bool = True, *, star_ids=Non
         One row per star in input order: ``star_id``, ``period_days``, ``t0_days``,
         ``duration_days``, ``depth_ppm``, ``depth_err_ppm``, ``snr``, ``n_transits``, ``flags``
         (``detected`` when ``snr >= snr_threshold``, else ``below_threshold``; ``few_transits``;
-        ``error: ...`` for unusable light curves) and ``seconds`` spent on the star.
+        ``carried_by_one_event`` as :func:`event_stats` says; ``error: ...`` for unusable light
+        curves), for detections ``max_event_fraction`` and ``carried_by_one_event``, and ``seconds``
+        spent on the star.
 
     Examples
     --------

@@ -40,11 +40,29 @@ def _check_range(baseline, min_period_days, max_period_days, durations):
     if not 0 < min_period_days < max_period_days:
         raise ValueError(f"need 0 < min_period_days < max_period_days, got {min_period_days}, {max_period_days}")
     if baseline < 2 * max_period_days:
-        raise ValueError(f"the light curve spans {baseline:.3g} d, too short to see two transits at "
-                         f"max_period_days={max_period_days}; lower max_period_days to <= {baseline / 2:.3g}")
+        raise ValueError(f"the light curve spans {baseline:.6g} d, too short to see two transits at "
+                         f"max_period_days={max_period_days}; lower max_period_days to <= "
+                         f"{longest_period(baseline):g} (a single transit: single_event_search)")
     if durations.min() <= 0 or durations.max() >= min_period_days:
         raise ValueError(f"durations must lie in (0, min_period_days={min_period_days}) d, "
                          f"got {durations.min():.3g}..{durations.max():.3g} d")
+
+
+def longest_period(baseline_days: float) -> float:
+    """The longest ``max_period_days`` a light curve spanning ``baseline_days`` takes: half the span,
+    rounded *down* to 4 significant digits (rounded to nearest, 277.95 d would suggest 139, which
+    is refused).
+
+    Examples
+    --------
+    >>> longest_period(277.95), longest_period(1459.49)
+    (138.9, 729.7)
+    """
+    if not baseline_days > 0:
+        return 0.0
+    half = baseline_days / 2
+    scale = 10.0 ** (math.floor(math.log10(half)) - 3)
+    return math.floor(half / scale) * scale
 
 
 def period_grid(baseline_days: float, min_period_days: float, max_period_days: float,
