@@ -2,9 +2,9 @@
 `benchmarks/fuzz_files.py`.
 
 Seeds are real files where public packages ship them (sunpy's test data: PSP FIELDS and Solar
-Orbiter CDFs, GOES XRS netCDF, a Fermi GBM FITS table) and the sample files (the real products'
-layouts: OMNI and ACE CDF, GECAM, Insight-HXMT, Kepler and TESS FITS, GOES-16 netCDF, WDC Kyoto
-pages, GFZ Kp, IAGA-2002, DAMPE CSV). Mutations: bits flipped and bytes overwritten (mostly in the
+Orbiter CDFs, GOES XRS netCDF, a Fermi GBM FITS table, SDAC's GOES XRS FITS, a RHESSI observing
+summary) and the sample files (the real products' layouts: OMNI and ACE CDF, GECAM, Insight-HXMT,
+Kepler and TESS FITS, GOES-16 netCDF, WDC Kyoto pages, GFZ Kp, IAGA-2002, DAMPE CSV). Mutations: bits flipped and bytes overwritten (mostly in the
 first 64 KB, where binary formats keep their structure), truncations, a chunk dropped or doubled.
 
 Each mutant is read through the public `open_file` in a separate Python process, all of one run
@@ -49,6 +49,8 @@ SUNPY_SEEDS = [
     ("netcdf", None, "sci_*_truncated.nc"),
     ("netcdf", None, "goes_13_leap_second.nc"),
     ("fits", None, "gbm.fits"),
+    ("fits", None, "go1520110607.fits"),
+    ("fits", None, "hsi_obssumm_*_truncated.fits.gz"),
 ]
 
 FORMATS = ("cdf", "fits", "netcdf", "text", "csv")
