@@ -22,6 +22,7 @@ import gzip
 import io
 import re
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -91,7 +92,7 @@ def check_structure(path: Path) -> None:
         gzipped = raw.read(2) == b"\x1f\x8b"
     try:  # our handle: astropy leaves its own open when it fails half-way; a gzip is unpacked once, here
         f = io.BytesIO(gzip.decompress(path.read_bytes())) if gzipped else open(path, "rb")
-    except (OSError, EOFError) as e:
+    except (OSError, EOFError, zlib.error) as e:
         raise CorruptFile(path, f"a gzip that cannot be unpacked, cut or damaged ({e})") from None
     with f:
         head = f.read(30)

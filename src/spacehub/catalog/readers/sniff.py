@@ -11,6 +11,7 @@ not a ``#`` note has commas (CSV). A folder with zarr metadata is a zarr store.
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 
 from ..errors import ReadError
@@ -44,7 +45,7 @@ def sniff(path: str | Path) -> tuple[str, str | None]:
         try:
             with gzip.open(path, "rb") as f:
                 inner = f.read(30)
-        except (OSError, EOFError) as e:
+        except (OSError, EOFError, zlib.error) as e:
             raise ReadError(path, f"is a gzip file that cannot be unpacked ({e})") from None
         if inner.startswith(b"SIMPLE  ="):
             return "fits", None
