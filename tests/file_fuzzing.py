@@ -4,8 +4,10 @@
 Seeds are real files where public packages ship them (sunpy's test data: PSP FIELDS and Solar
 Orbiter CDFs, GOES XRS netCDF, a Fermi GBM FITS table, SDAC's GOES XRS FITS, a RHESSI observing
 summary) and the sample files (the real products' layouts: OMNI and ACE CDF, GECAM, Insight-HXMT,
-Kepler and TESS FITS, GOES-16 netCDF, WDC Kyoto pages, GFZ Kp, IAGA-2002, DAMPE CSV). Mutations: bits flipped and bytes overwritten (mostly in the
-first 64 KB, where binary formats keep their structure), truncations, a chunk dropped or doubled.
+Kepler and TESS FITS, GOES-16 netCDF, WDC Kyoto pages, GFZ Kp, IAGA-2002, DAMPE CSV), and WDC hourly
+index records written from the format's description (tests/data/wdc). Mutations: bits flipped and
+bytes overwritten (mostly in the first 64 KB, where binary formats keep their structure),
+truncations, a chunk dropped or doubled.
 
 Each mutant is read through the public `open_file` in a separate Python process, all of one run
 in one process one after another, as a kernel or the data service meets them; a process a read
@@ -53,11 +55,18 @@ SUNPY_SEEDS = [
     ("fits", None, "hsi_obssumm_*_truncated.fits.gz"),
 ]
 
+#: format, layout and files kept beside the tests (formats no package ships a real file of)
+TEST_DATA_SEEDS = [
+    ("text", "wdc-hourly", "wdc/*.wdc"),
+]
+
 FORMATS = ("cdf", "fits", "netcdf", "text", "csv")
 
 
 def seeds(sample_dir: Path, formats=FORMATS) -> list[Seed]:
     found = [Seed(p, fmt, layout) for fmt, layout, pattern in SAMPLE_SEEDS for p in sorted(sample_dir.glob(pattern))]
+    data = Path(__file__).with_name("data")
+    found += [Seed(p, fmt, layout) for fmt, layout, pattern in TEST_DATA_SEEDS for p in sorted(data.glob(pattern))]
     try:
         import sunpy.data.test
 
