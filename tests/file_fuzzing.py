@@ -2,10 +2,12 @@
 `benchmarks/fuzz_files.py`.
 
 Seeds are real files where public packages ship them (sunpy's test data: PSP FIELDS and Solar
-Orbiter CDFs, GOES XRS netCDF, a Fermi GBM FITS table) and the sample files (the real products'
-layouts: OMNI and ACE CDF, GECAM, Insight-HXMT, Kepler and TESS FITS, GOES-16 netCDF, WDC Kyoto
-pages, GFZ Kp, IAGA-2002, DAMPE CSV). Mutations: bits flipped and bytes overwritten (mostly in the
-first 64 KB, where binary formats keep their structure), truncations, a chunk dropped or doubled.
+Orbiter CDFs, GOES XRS netCDF, a Fermi GBM FITS table, SDAC's GOES XRS FITS, a RHESSI observing
+summary) and the sample files (the real products' layouts: OMNI and ACE CDF, GECAM, Insight-HXMT,
+Kepler and TESS FITS, GOES-16 netCDF, WDC Kyoto pages, GFZ Kp, IAGA-2002, DAMPE CSV), and WDC hourly
+index records written from the format's description (tests/data/wdc). Mutations: bits flipped and
+bytes overwritten (mostly in the first 64 KB, where binary formats keep their structure),
+truncations, a chunk dropped or doubled.
 
 Each mutant is read through the public `open_file` in a separate Python process, all of one run
 in one process one after another, as a kernel or the data service meets them; a process a read
@@ -49,6 +51,13 @@ SUNPY_SEEDS = [
     ("netcdf", None, "sci_*_truncated.nc"),
     ("netcdf", None, "goes_13_leap_second.nc"),
     ("fits", None, "gbm.fits"),
+    ("fits", None, "go1520110607.fits"),
+    ("fits", None, "hsi_obssumm_*_truncated.fits.gz"),
+]
+
+#: format, layout and files kept beside the tests (formats no package ships a real file of)
+TEST_DATA_SEEDS = [
+    ("text", "wdc-hourly", "wdc/*.wdc"),
 ]
 
 FORMATS = ("cdf", "fits", "netcdf", "text", "csv")
@@ -56,6 +65,8 @@ FORMATS = ("cdf", "fits", "netcdf", "text", "csv")
 
 def seeds(sample_dir: Path, formats=FORMATS) -> list[Seed]:
     found = [Seed(p, fmt, layout) for fmt, layout, pattern in SAMPLE_SEEDS for p in sorted(sample_dir.glob(pattern))]
+    data = Path(__file__).with_name("data")
+    found += [Seed(p, fmt, layout) for fmt, layout, pattern in TEST_DATA_SEEDS for p in sorted(data.glob(pattern))]
     try:
         import sunpy.data.test
 

@@ -15,14 +15,14 @@ def open_file(path_or_url: str | Path, variables: list[str] | None = None, *, fo
     ----------
     path_or_url : str or Path
         A local file (CDF, netCDF-4/HDF5, FITS or gzipped FITS, IAGA-2002, GFZ Kp, WDC Kyoto page,
-        CSV, a zarr folder), or an ``http(s)://`` URL of one, downloaded once into your own cache
+        WDC hourly Dst/AE records, CSV, a zarr folder), or an ``http(s)://`` URL of one, downloaded once into your own cache
         (``~/.cache/spacehub/files``).
     variables : list of str, optional
         What to read; default: the file's data variables (a CDF's on the first one's time axis,
         the others named in ``attrs["other_time_axes"]``).
     format, layout : str, optional
         Found from the file's first bytes unless given (``format="cdf"``, ``"netcdf"``, ``"fits"``,
-        ``"text"`` with ``layout="iaga2002"``, ``"gfz-kp-text"`` or ``"kyoto-wdc-html"``, ``"csv"``,
+        ``"text"`` with ``layout="iaga2002"``, ``"gfz-kp-text"``, ``"kyoto-wdc-html"`` or ``"wdc-hourly"``, ``"csv"``,
         ``"zarr"``; ``layout="image"`` for FITS images).
     lazy : bool
         Dask-backed variables, read when computed.

@@ -122,7 +122,8 @@ KNOWN = [
     # spacehub.open_file imports spacehub.files when called (the package imports nothing at import
     # time), and the readers warn with the package's SpacehubWarning
     frozenset({"spacehub", "spacehub.files", "spacehub.catalog.readers", "spacehub.catalog.readers.cdf",
-               "spacehub.catalog.readers.fits"}),
+               "spacehub.catalog.readers.fits", "spacehub.catalog.readers.fits_archives",
+               "spacehub.catalog.readers.fits_time"}),
 ]
 
 

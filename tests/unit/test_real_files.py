@@ -141,6 +141,10 @@ def compare_fits(path, ds, image: bool):
             values = next(iter(ds.data_vars.values())).values
             np.testing.assert_array_equal(values, data.astype(values.dtype))
             return 1
+        if ds.attrs.get("archive_layout") == "sdac-goes-xrs":
+            return compare_sdac_goes(hdul, ds)
+        if ds.attrs.get("archive_layout") == "rhessi-obssumm":
+            return compare_rhessi_obssumm(hdul, ds)
         table = next(h for h in hdul if isinstance(h, fits.BinTableHDU) and h.name == ds.attrs["source_hdu"])
         if ds.attrs.get("time_columns") == "YEAR, DOY, SOD":  # checked with the calendar of Python's datetime
             import datetime as dt
@@ -156,6 +160,44 @@ def compare_fits(path, ds, image: bool):
             np.testing.assert_array_equal(da.values, ref, err_msg=f"{path.name}:{name}")
             checked += 1
     return checked
+
+
+def compare_sdac_goes(hdul, ds):
+    """The one row of arrays of FLUXES, its bands named by EDGES; times: astropy.time from the header
+    (TIMEZERO the MJD day, TIME its UTC seconds)."""
+    from astropy.time import Time, TimeDelta
+
+    row = hdul["FLUXES"].data[0]
+    start = Time(hdul["FLUXES"].header["TIMEZERO"], format="mjd", scale="utc")
+    expected = (start + TimeDelta(row["TIME"].astype(float), format="sec")).to_value("datetime64")
+    assert np.abs(ds.time.values - expected.astype("datetime64[ns]")).max() <= np.timedelta64(1, "us")
+    np.testing.assert_array_equal(ds.TIME.values, row["TIME"])
+    edges = hdul["EDGES"].data[0]["EDGES"].tolist()
+    for column, band in enumerate(edges):
+        name = {(1.0, 8.0): "b_flux", (0.5, 4.0): "a_flux"}[tuple(band)]
+        ref = row["FLUX"][:, column].astype(float)
+        ref[ref == -99999.0] = np.nan
+        np.testing.assert_array_equal(ds[name].values, ref)
+    return 3
+
+
+def compare_rhessi_obssumm(hdul, ds):
+    """Rates decompressed as SSW's hsi_obs_summ_decompress.pro builds its table; times UT_REF + i TIME_INTV."""
+    table, step = np.zeros(256, np.int64), 0
+    for exponent in range(16):  # 16 steps of 2**exponent, each run starting where the last one ended
+        table[16 * exponent: 16 * exponent + 16] = step + np.arange(16) * 2**exponent
+        step = table[16 * exponent + 15] + 2**exponent
+    info = hdul["HSI_OBSSUMMRATEINFO"].data[0]
+    raw = np.asarray(hdul["HSI_OBSSUMMRATEDATA"].data["COUNTRATE"])
+    np.testing.assert_array_equal(ds.countrate.values, table[raw])
+    import datetime as dt
+
+    start = dt.datetime(1979, 1, 1) + dt.timedelta(seconds=float(info["UT_REF"]))
+    expected = np.array([start + dt.timedelta(seconds=i * float(info["TIME_INTV"])) for i in range(len(raw))],
+                        "datetime64[ns]")
+    np.testing.assert_array_equal(ds.time.values, expected)
+    np.testing.assert_array_equal(ds.flags.values, hdul["HSI_OBSSUMMFLAGDATA"].data["FLAGS"])
+    return 2
 
 
 def compare_iaga2002(path, ds):

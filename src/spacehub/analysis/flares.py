@@ -23,7 +23,10 @@ event lists, HEK) gives classes on that scaled ("SWPC") scale. NOAA's reprocesse
 (NOAA NCEI, "GOES-R XRS L2 products User's Guide", Machol, Codrescu & Peck 2021, sec. 2.2 "Flare
 magnitudes"; NOAA NCEI "README for science-quality GOES 13-15 XRS data"). Tell the functions which scale
 the input is on with ``convention="science"`` (true irradiance: reprocessed GOES 8-15, GOES-R L2) or
-``convention="swpc"`` (operational GOES 8-15, e.g. the SDAC ``go15YYYYMMDD.fits`` files); every event list
+``convention="swpc"`` (operational GOES 8-15, e.g. the SDAC ``go15YYYYMMDD.fits`` files); left out, it is
+the flux's own ``flux_convention`` attribute (``spacehub.open_file`` sets ``"swpc"`` on the fluxes of
+SDAC's GOES 8-15 files, which hold the operational fluxes: the M2.5 flare of 2011-06-07 peaks there at
+2.56e-5 W/m² and is found as M2.5 on the SWPC scale, M3.6 true), else ``"science"``. Every event list
 reports both ``class_swpc`` (comparable with historical catalogues) and ``class_true``. (SWPC's own
 reports since GOES-16 became primary are on the true scale; "swpc" here names the historical 8-15 scale.)
 
@@ -86,6 +89,29 @@ def to_swpc_flux(flux_W_m2, convention: str):
     """XRS-B flux on the SWPC (operational GOES 8-15, historical catalogue) scale."""
     _check_convention(convention)
     return flux_W_m2 * SWPC_XRSB_SCALE if convention == "science" else flux_W_m2
+
+
+def flux_convention(flux, convention: str | None = None) -> str:
+    """The scale of an XRS-B flux: ``convention`` if given, else the flux's ``flux_convention``
+    attribute, else ``"science"``; a ``convention`` that contradicts the attribute is refused.
+
+    Examples
+    --------
+    >>> operational = xr.DataArray([2.5e-5], dims="time", attrs={"flux_convention": "swpc"})
+    >>> flux_convention(operational), flux_convention(xr.DataArray([2.5e-5], dims="time"))
+    ('swpc', 'science')
+    """
+    said = flux.attrs.get("flux_convention")
+    if said is not None:
+        _check_convention(said)
+        if convention is not None and convention != said:
+            raise ValueError(f"convention={convention!r}, but the flux says it is on the {said!r} scale "
+                             f"(attrs['flux_convention']): leave convention out, or drop the attribute if the "
+                             "data were rescaled")
+        return str(said)
+    convention = "science" if convention is None else convention
+    _check_convention(convention)
+    return convention
 
 
 def _check_convention(convention):
@@ -157,7 +183,7 @@ def flare_starts(flux_1min: np.ndarray, rise_minutes: int = 4, rise_ratio: float
     return starts
 
 
-def detect_flares(data, convention: str = "science", variable: str | None = None, rise_minutes: int = 4,
+def detect_flares(data, convention: str | None = None, variable: str | None = None, rise_minutes: int = 4,
                   rise_ratio: float = 1.4) -> pd.DataFrame:
     """SWPC-style flare list from GOES XRS-B flux (see the module doc for the exact definition).
 
@@ -165,9 +191,10 @@ def detect_flares(data, convention: str = "science", variable: str | None = None
     ----------
     data : xarray.DataArray or xarray.Dataset
         XRS-B flux in W/m² indexed by ``time`` (1-s, 2-s or 1-min cadence); see :func:`xrsb_1min`.
-    convention : {"science", "swpc"}
+    convention : {"science", "swpc"}, optional
         Scale of the input: ``"science"`` (true irradiance: GOES-R L2, reprocessed GOES 8-15) or
-        ``"swpc"`` (operational GOES 8-15 fluxes scaled by 0.7).
+        ``"swpc"`` (operational GOES 8-15 fluxes scaled by 0.7); default: the flux's
+        ``flux_convention`` attribute, else ``"science"`` (see :func:`flux_convention`).
     rise_minutes, rise_ratio : int, float
         The start criterion: that many monotonically increasing 1-min values, the last ≥ ratio × the first.
 
@@ -186,8 +213,8 @@ def detect_flares(data, convention: str = "science", variable: str | None = None
     >>> detect_flares(flux, convention="swpc")[["peak", "class_swpc", "class_true"]].to_dict("records")
     [{'peak': Timestamp('2011-06-07 06:40:00'), 'class_swpc': 'M2.5', 'class_true': 'M3.6'}]
     """
-    _check_convention(convention)
     flux = xrsb_1min(data, variable)
+    convention = flux_convention(flux, convention)
     if flux.sizes["time"] < rise_minutes + 1:
         raise ValueError(f"{flux.sizes['time']} minute(s) of XRS-B data is too short to find flares: the start "
                          f"criterion alone needs {rise_minutes} minutes")
@@ -238,7 +265,7 @@ def _flare_row(t, f, start, peak, end, convention):
 FEATURES = ("log10_max_flux", "log10_background", "n_c_flares", "n_m_flares", "background_trend")
 
 
-def block_features(data, flares: pd.DataFrame | None = None, convention: str = "science",
+def block_features(data, flares: pd.DataFrame | None = None, convention: str | None = None,
                    variable: str | None = None, *, block: str = "1D", event_flux_swpc_W_m2: float = 1e-5,
                    background_bin: str = "1h") -> pd.DataFrame:
     """One row of flare-forecast features per time block, with the target "an event in the next block".
@@ -273,6 +300,7 @@ def block_features(data, flares: pd.DataFrame | None = None, convention: str = "
     (3, 6)
     """
     flux = xrsb_1min(data, variable)
+    convention = flux_convention(flux, convention)
     flares = detect_flares(flux, convention) if flares is None else flares
     swpc = to_swpc_flux(flux.to_series(), convention)
     table = pd.DataFrame({"log10_max_flux": np.log10(swpc.resample(block).max()),
@@ -290,7 +318,7 @@ def _per_block(peaks: pd.Series, block: str, index: pd.DatetimeIndex) -> pd.Seri
     return peaks.resample(block).count().reindex(index, fill_value=0)
 
 
-def daily_features(data, flares: pd.DataFrame | None = None, convention: str = "science",
+def daily_features(data, flares: pd.DataFrame | None = None, convention: str | None = None,
                    variable: str | None = None) -> pd.DataFrame:
     """:func:`block_features` per UTC day, with the target "≥M flare in the next 24 h"
     (``m_flare_next_24h``): the usual daily forecasting baseline.

@@ -10,6 +10,7 @@ library said, and can fetch the file again.
 from __future__ import annotations
 
 import contextlib
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from ..errors import CorruptFile, ReadError
 
 #: exceptions of the libraries on a damaged file (a ReadError raised inside passes as it is)
 DAMAGE: tuple[type[BaseException], ...] = (OSError, ValueError, RuntimeError, KeyError, IndexError, TypeError,
-                                           OverflowError, UnicodeDecodeError, EOFError, ZeroDivisionError)
+                                           OverflowError, UnicodeDecodeError, EOFError, ZeroDivisionError,
+                                           zlib.error)  # a damaged deflate stream of a .gz
 
 
 def _library_damage() -> tuple[type[BaseException], ...]:

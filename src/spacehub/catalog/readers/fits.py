@@ -9,6 +9,8 @@ FITS time standard (FITS 4.0 section 9; Rots et al. 2015, A&A 574, A36): ``TIMES
 and ``TIMEZERO``; the ``time`` coordinate is UTC as datetime64[ns], converted with astropy.time
 (TT/TDB offsets and leap seconds included; :mod:`.fits_time`), and the file's own time column is kept
 as a variable.
+Tables that solar archives lay out otherwise (SDAC's GOES XRS: one row of arrays; RHESSI observing
+summaries: UT_REF and TIME_INTV) are read by :mod:`.fits_archives`.
 Rows without a time (Kepler's NaN cadences) are dropped and counted in the attrs. ``TNULLn`` and NaN
 fills become NaN, ``TUNITn`` the units. Images (``layout="image"``) are DataArrays ``(y, x)`` with
 their WCS keywords kept.
@@ -20,6 +22,7 @@ import gzip
 import io
 import re
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +30,8 @@ import numpy as np
 from ... import SpacehubWarning
 from ..errors import CorruptFile, ReadError, UnknownVariable
 from ._damage import damage_is_corrupt
-from .fits_time import SCALES as _SCALES
-from .fits_time import UNIT_SECONDS as _UNIT_S
-from .fits_time import GoodTimeIntervals, TimeSystem
+from .fits_archives import archive_layout, open_archive_table
+from .fits_time import GoodTimeIntervals, time_system
 
 #: project keywords of the sample files -> the attrs names every reader uses
 _PROJECT_KEYS = {"SYNTHET": "synthetic", "INJTRUTH": "spacehub_injected_truth"}
@@ -90,7 +92,7 @@ def check_structure(path: Path) -> None:
         gzipped = raw.read(2) == b"\x1f\x8b"
     try:  # our handle: astropy leaves its own open when it fails half-way; a gzip is unpacked once, here
         f = io.BytesIO(gzip.decompress(path.read_bytes())) if gzipped else open(path, "rb")
-    except (OSError, EOFError) as e:
+    except (OSError, EOFError, zlib.error) as e:
         raise CorruptFile(path, f"a gzip that cannot be unpacked, cut or damaged ({e})") from None
     with f:
         head = f.read(30)
@@ -122,6 +124,12 @@ def check_structure(path: Path) -> None:
 def _open_table(path, hdul, variables, lazy):
     import xarray as xr
 
+    layout = archive_layout(hdul)
+    if layout is not None:  # SDAC GOES, RHESSI summaries: not a row per time
+        ds = open_archive_table(path, hdul, layout, variables)
+        table = hdul[ds.attrs["source_hdu"]].header
+        ds.attrs = {**_keywords(hdul[0].header), **_keywords(table), **ds.attrs}
+        return ds.chunk() if lazy else ds
     hdus = _table_hdus(path, hdul, variables)
     first = hdus[0]
     columns = [c.name.upper() for c in first.columns]
@@ -313,53 +321,11 @@ def _keywords(header) -> dict:
 
 
 # -- time -------------------------------------------------------------------------------------------
-def _time_keywords(path, primary, header, column_unit: str | None = None) -> TimeSystem:
-    """The time system of a table: its keywords (FITS 4.0 section 9), else what solar archives mean
-    by the keywords they write (the column's own unit, DATE-OBS as the reference), with a warning."""
-    def get(key, default=None):
-        return header.get(key, primary.get(key, default))
-
-    if get("TIMEUNIT") is None and column_unit and column_unit.strip().lower() in _UNIT_S:
-        header = header.copy()
-        header["TIMEUNIT"] = column_unit.strip().lower()  # e.g. PROBA2 LYRA: TUNIT1 = 'MIN'
-
-    sys_ = str(get("TIMESYS", "UTC")).strip().upper()  # FITS 4.0 section 9.2.1: the default is UTC
-    if sys_ not in _SCALES:
-        raise ReadError(path, f"TIMESYS {sys_!r} is not a time scale of the FITS standard "
-                              f"({', '.join(sorted(_SCALES))}): fix the header or convert the times")
-    unit = str(get("TIMEUNIT", "s")).strip()
-    if unit not in _UNIT_S:
-        raise ReadError(path, f"TIMEUNIT {unit!r} is not one of {', '.join(_UNIT_S)}")
-    if get("BJDREFI") is not None or get("BJDREF") is not None:
-        ref: tuple[str, str | float, float] = ("jd", float(get("BJDREFI", get("BJDREF", 0.0))),
-                                               float(get("BJDREFF", 0.0)))
-        reference = str(get("TIMEREF", "SOLARSYSTEM"))
-    elif get("MJDREFI") is not None or get("MJDREF") is not None:
-        ref = ("mjd", float(get("MJDREFI", get("MJDREF", 0.0))), float(get("MJDREFF", 0.0)))
-        reference = str(get("TIMEREF", "LOCAL"))
-    elif get("JDREFI") is not None or get("JDREF") is not None:
-        ref = ("jd", float(get("JDREFI", get("JDREF", 0.0))), float(get("JDREFF", 0.0)))
-        reference = str(get("TIMEREF", "LOCAL"))
-    elif get("DATEREF") is not None:
-        ref = ("isot", str(get("DATEREF")), 0.0)
-        reference = str(get("TIMEREF", "LOCAL"))
-    elif get("DATE-OBS") is not None and "T" in str(get("DATE-OBS")):
-        ref = ("isot", str(get("DATE-OBS")), 0.0)
-        reference = str(get("TIMEREF", "LOCAL"))
-        warnings.warn(f"{path}: no reference time keyword (MJDREF, JDREF, DATEREF ...): times counted from "
-                      f"DATE-OBS {get('DATE-OBS')}, the start of the observation, as solar archives (PROBA2 LYRA "
-                      "and others) mean them", SpacehubWarning, stacklevel=2)
-    else:
-        raise ReadError(path, "the time column has no reference time (MJDREF, MJDREFI+MJDREFF, JDREF, "
-                              "BJDREFI+BJDREFF or DATEREF): the header is incomplete")
-    return TimeSystem(sys_, unit, ref, reference, float(get("TIMEZERO", 0.0)))
-
-
 def _times(path, primary, hdus, tcol):
     """The instants of the tables' time column as UTC datetime64[ns] (NaT where the file has NaN)."""
     with warnings.catch_warnings(record=True) as caught:  # one table's warning, not one per detector's
         warnings.simplefilter("always")
-        keys = [_time_keywords(path, primary, h.header, h.columns[tcol].unit) for h in hdus]
+        keys = [time_system(path, primary, h.header, h.columns[tcol].unit) for h in hdus]
     for message in dict.fromkeys(str(w.message) for w in caught):
         warnings.warn(message, SpacehubWarning, stacklevel=3)
     if any(k != keys[0] for k in keys[1:]):
@@ -397,7 +363,7 @@ def read_gti(path: str | Path) -> GoodTimeIntervals:
         cols = {c.upper(): c for c in gti.columns.names}
         if "START" not in cols or "STOP" not in cols:
             raise ReadError(path, f"its GTI table has no START/STOP columns (it has: {', '.join(gti.columns.names)})")
-        k = _time_keywords(path, primary, gti.header)
+        k = time_system(path, primary, gti.header)
         lo = k.seconds(_native(np.asarray(gti.data[cols["START"]], np.float64)))
         hi = k.seconds(_native(np.asarray(gti.data[cols["STOP"]], np.float64)))
         if np.any(hi < lo) or not np.all(np.isfinite(lo) & np.isfinite(hi)):

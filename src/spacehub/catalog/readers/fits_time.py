@@ -11,10 +11,14 @@ against 40-115 s for astropy on every time and its datetime64 (TT and TDB; astro
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from ... import SpacehubWarning
+from ..errors import ReadError
 
 if TYPE_CHECKING:
     from astropy.time import Time
@@ -86,6 +90,77 @@ class GoodTimeIntervals:
     system: TimeSystem
     live_time_keyword: str | None  #: LIVETIME or EXPOSURE, the keyword the live time came from; None: neither
     recorded_live_time_s: float | None  #: its value
+
+
+def time_system(path, primary, header, column_unit: str | None = None) -> TimeSystem:
+    """The time system of a table: its keywords (FITS 4.0 section 9), else what solar archives mean
+    by the keywords they write, with a `SpacehubWarning` saying how they were read: the column's own
+    unit (PROBA2 LYRA: ``TUNIT1 = 'MIN'``), DATE-OBS as the reference (LYRA), ``TIMESYS = 'MJD'``
+    (SDAC's GOES XRS files: ``TIMEZERO`` is the MJD day the UTC seconds count from)."""
+    def get(key, default=None):
+        return header.get(key, primary.get(key, default))
+
+    if get("TIMEUNIT") is None and column_unit and column_unit.strip().lower() in UNIT_SECONDS:
+        header = header.copy()
+        header["TIMEUNIT"] = column_unit.strip().lower()  # e.g. PROBA2 LYRA: TUNIT1 = 'MIN'
+
+    sys_ = str(get("TIMESYS", "UTC")).strip().upper()  # FITS 4.0 section 9.2.1: the default is UTC
+    unit = str(get("TIMEUNIT", "s")).strip()
+    if unit not in UNIT_SECONDS:
+        raise ReadError(path, f"TIMEUNIT {unit!r} is not one of {', '.join(UNIT_SECONDS)}")
+    if sys_ == "MJD":
+        return _sdac_mjd_day(path, get, unit)
+    if sys_ not in SCALES:
+        raise ReadError(path, f"TIMESYS {sys_!r} is not a time scale of the FITS standard "
+                              f"({', '.join(sorted(SCALES))}): fix the header or convert the times")
+    if get("BJDREFI") is not None or get("BJDREF") is not None:
+        ref: tuple[str, str | float, float] = ("jd", float(get("BJDREFI", get("BJDREF", 0.0))),
+                                               float(get("BJDREFF", 0.0)))
+        reference = str(get("TIMEREF", "SOLARSYSTEM"))
+    elif get("MJDREFI") is not None or get("MJDREF") is not None:
+        ref = ("mjd", float(get("MJDREFI", get("MJDREF", 0.0))), float(get("MJDREFF", 0.0)))
+        reference = str(get("TIMEREF", "LOCAL"))
+    elif get("JDREFI") is not None or get("JDREF") is not None:
+        ref = ("jd", float(get("JDREFI", get("JDREF", 0.0))), float(get("JDREFF", 0.0)))
+        reference = str(get("TIMEREF", "LOCAL"))
+    elif get("DATEREF") is not None:
+        ref = ("isot", str(get("DATEREF")), 0.0)
+        reference = str(get("TIMEREF", "LOCAL"))
+    elif get("DATE-OBS") is not None and "T" in str(get("DATE-OBS")):
+        ref = ("isot", str(get("DATE-OBS")), 0.0)
+        reference = str(get("TIMEREF", "LOCAL"))
+        warnings.warn(f"{path}: no reference time keyword (MJDREF, JDREF, DATEREF ...): times counted from "
+                      f"DATE-OBS {get('DATE-OBS')}, the start of the observation, as solar archives (PROBA2 LYRA "
+                      "and others) mean them", SpacehubWarning, stacklevel=3)
+    else:
+        raise ReadError(path, "the time column has no reference time (MJDREF, MJDREFI+MJDREFF, JDREF, "
+                              "BJDREFI+BJDREFF or DATEREF): the header is incomplete")
+    return TimeSystem(sys_, unit, ref, reference, float(get("TIMEZERO", 0.0)))
+
+
+#: MJD days a ``TIMESYS = 'MJD'`` TIMEZERO may name: 1858-11-17 .. 2262-04-11, datetime64[ns]'s range
+_MJD_DAYS = (0.0, 147_000.0)
+
+
+def _sdac_mjd_day(path, get, unit: str) -> TimeSystem:
+    """``TIMESYS = 'MJD'``, which no FITS standard defines, as the SDAC archive writes it in its GOES XRS
+    files (``go15YYYYMMDD.fits``): ``TIMEZERO`` is the MJD of the day (55719 for 2011-06-07) and the
+    times are seconds of UTC after its midnight; the ``MJDREF`` beside it (43874, 1979-01-01) is not
+    the epoch of those times. Read so, with a `SpacehubWarning` saying it."""
+    zero = get("TIMEZERO")
+    try:
+        day = float(zero)
+    except (TypeError, ValueError):
+        day = float("nan")
+    if not _MJD_DAYS[0] <= day <= _MJD_DAYS[1]:
+        raise ReadError(path, f"TIMESYS 'MJD' needs TIMEZERO to be the MJD day the times count from (as SDAC's "
+                              f"GOES files write it), got {zero!r}")
+    date = np.datetime64("1858-11-17", "D") + np.timedelta64(int(day), "D")
+    warnings.warn(f"{path}: TIMESYS 'MJD' is no time scale of the FITS standard: read as the SDAC archive means it, "
+                  f"TIMEZERO {zero} as the MJD day ({date}) whose UTC midnight the times count from, in "
+                  f"TIMEUNIT {unit!r}" + (f" (MJDREF {get('MJDREF')} is not their epoch)" if get("MJDREF") else ""),
+                  SpacehubWarning, stacklevel=3)
+    return TimeSystem("UTC", unit, ("mjd", day, 0.0), str(get("TIMEREF", "LOCAL")), 0.0)
 
 
 def _epoch(ref: tuple[str, float | str, float], scale: str, gps: bool) -> Time:

@@ -4,16 +4,19 @@ Binary formats by their magic numbers: CDF (``0xCDF30001``, ``0xCDF26002``, ``0x
 HDF5 / netCDF-4 (``\\x89HDF\\r\\n\\x1a\\n``), FITS (``SIMPLE  =``), a gzip holding FITS; classic
 netCDF-3 (``CDF\\x01``, ``CDF\\x02``) is named as such (not read yet). Text by its first lines:
 IAGA-2002 (`` Format  IAGA-2002``), GFZ's Kp files (their ``#`` header naming GFZ and Kp), WDC
-Kyoto's monthly index pages (HTML naming WDC and the index), and a table whose first line that is
-not a ``#`` note has commas (CSV). A folder with zarr metadata is a zarr store.
+Kyoto's monthly index pages (HTML naming WDC and the index), the WDC exchange format of hourly
+Dst and AE indices (records starting ``DSTyymm*dd``, ``AE yymm*dd`` ...), and a table whose first
+line that is not a ``#`` note has commas (CSV). A folder with zarr metadata is a zarr store.
 """
 
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 
 from ..errors import ReadError
+from .wdc import RECORD_START
 
 _CDF_MAGIC = {b"\xcd\xf3\x00\x01", b"\xcd\xf2\x60\x02", b"\x00\x00\xff\xff"}
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -44,7 +47,7 @@ def sniff(path: str | Path) -> tuple[str, str | None]:
         try:
             with gzip.open(path, "rb") as f:
                 inner = f.read(30)
-        except (OSError, EOFError) as e:
+        except (OSError, EOFError, zlib.error) as e:
             raise ReadError(path, f"is a gzip file that cannot be unpacked ({e})") from None
         if inner.startswith(b"SIMPLE  ="):
             return "fits", None
@@ -58,9 +61,12 @@ def sniff(path: str | Path) -> tuple[str, str | None]:
         return "text", "gfz-kp-text"
     if ("<html" in lower or "<!doctype html" in lower) and "wdc" in lower:
         return "text", "kyoto-wdc-html"
+    if RECORD_START.match(text.lstrip("\r\n")):
+        return "text", "wdc-hourly"
     first = next((line for line in text.splitlines() if line.strip() and not line.startswith("#")), "")
     if "," in first and b"\x00" not in head:
         return "csv", None
     raise ReadError(path, f"is in no format spacehub reads (it starts with {head[:20]!r}); formats: CDF, "
-                          "netCDF-4/HDF5, FITS (also gzipped), IAGA-2002, GFZ Kp, WDC Kyoto pages, CSV, zarr; "
+                          "netCDF-4/HDF5, FITS (also gzipped), IAGA-2002, GFZ Kp, WDC Kyoto pages, WDC hourly "
+                          "indices (Dst, AE), CSV, zarr; "
                           "give format= (and layout=) if it is one of those")

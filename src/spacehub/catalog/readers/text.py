@@ -1,4 +1,5 @@
-"""Text products, by layout (a route's ``layout``).
+"""Text products, by layout (a route's ``layout``); ``wdc-hourly``, the WDC exchange format of hourly
+Dst and AE indices, in :mod:`.wdc`.
 
 ``gfz-kp-text``: GFZ Potsdam's Kp_ap_since_1932.txt (https://kp.gfz.de/en/data): ``#`` header lines,
 then per 3-hour interval ``YYYY MM DD hh.h hh._m days days_m Kp ap D``; Kp in decimal thirds,
@@ -41,6 +42,10 @@ def open_text(path: str | Path, layout: str | None, variables: list[str] | None 
         return open_gfz_kp(path, variables)
     if layout == "iaga2002":
         return open_iaga2002(path, variables)
+    if layout == "wdc-hourly":
+        from .wdc import open_wdc_hourly
+
+        return open_wdc_hourly(path, variables)
     raise ReadError(path, f"text files need a known layout (route `layout`), got {layout!r}")
 
 
