@@ -3,12 +3,11 @@ found and never merged into a false period, periodic detections carried by one e
 longest period a light curve takes; on synthetic Kepler-like curves and on a real TESS light curve of
 TOI-216 (two giant planets, one transit of each in sector 1)."""
 
-import hashlib
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
+from corpus import cache_dir, manifest
 
 from spacehub.analysis import transits as tr
 from spacehub.samples.lightcurves import kepler_like_lightcurve, transit_shape
@@ -96,22 +95,17 @@ def test_longest_period_suggested_is_accepted(span):
     assert found.periods_days.max() == pytest.approx(suggested, rel=0.01)  # the last band ends a bin or so past it
 
 
-# TOI-216 (TIC 55652896), TESS sector 1, 2-min PDCSAP light curve, shipped as an example in the eleanor
-# package's source distribution (eleanor 2.0.5, notebooks/hlsp_tess-data-alerts_tess_phot_00055652896-s01_tess_v1_lc.fits)
+# TOI-216 (TIC 55652896), TESS sector 1, 2-min PDCSAP light curve: in the real-file corpus (tests/corpus.toml,
+# from the eleanor package's source distribution)
 TOI216_FILE = "hlsp_tess-data-alerts_tess_phot_00055652896-s01_tess_v1_lc.fits"
-TOI216_SHA256 = "5405a7f644ed9b57bf8c21477e5af148a1e3b08b3fc4cc4f288326f5ed9d274a"
-TOI216_PLACES = [Path("/tmp/sci_dl/eleanor_x/eleanor-2.0.5/notebooks"), Path(__file__).parent / "data"]
 
 
 @pytest.fixture(scope="module")
 def toi216():
-    """(time BTJD, quality-masked PDCSAP flux, quality) of TOI-216 in sector 1, or a skip saying where to get it."""
-    path = next((p / TOI216_FILE for p in TOI216_PLACES if (p / TOI216_FILE).exists()), None)
-    if path is None:
-        pytest.skip(f"{TOI216_FILE} not found: it is in eleanor 2.0.5's sdist (pip download eleanor==2.0.5 "
-                    f"--no-deps --no-binary :all:), under eleanor-2.0.5/notebooks/")
-    if hashlib.sha256(path.read_bytes()).hexdigest() != TOI216_SHA256:
-        pytest.fail(f"{path} is not the expected file (sha256 differs)")
+    """(time BTJD, quality-masked PDCSAP flux, quality) of TOI-216 in sector 1."""
+    path = next(f.path for f in manifest()[1] if f.name == TOI216_FILE)
+    if not path.exists():
+        pytest.skip(f"the real-file corpus is not in {cache_dir()}: run `make corpus` (downloads it once)")
     from astropy.io import fits
 
     with fits.open(path) as hdul:
