@@ -135,9 +135,20 @@ for line in sys.stdin:
 """
 
 
-def read_all(cases: list[Seed], timeout: float = 1800) -> tuple[list[dict], list[Seed]]:
+def read_all(cases: list[Seed], timeout: float = 1800, workers: int = 2) -> tuple[list[dict], list[Seed]]:
     """Each file's outcome, and the files whose read killed the reading process (it is started again
-    with the next file, as a person would restart their kernel)."""
+    with the next file, as a person would restart their kernel). ``workers`` reading processes share
+    the files (each a contiguous part, so the outcomes keep the files' order)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    size = -(-len(cases) // max(1, workers))
+    parts = [cases[i:i + size] for i in range(0, len(cases), size)] or [[]]
+    with ThreadPoolExecutor(len(parts)) as pool:
+        done = list(pool.map(lambda part: _read_in_turn(part, timeout), parts))
+    return [o for outcomes, _ in done for o in outcomes], [c for _, crashed in done for c in crashed]
+
+
+def _read_in_turn(cases: list[Seed], timeout: float) -> tuple[list[dict], list[Seed]]:
     outcomes: list[dict] = []
     crashed: list[Seed] = []
     left = list(cases)
