@@ -2,6 +2,7 @@
 server, other users refused, the per-user quota, clusters stopped with the server."""
 
 import json
+from pathlib import Path
 
 import pytest
 import requests
@@ -282,3 +283,30 @@ def test_hapiclient_through_hub(hub, alice, tmp_path):
     assert len(data) == 1440
     assert data["SYM_H"].min() < -150  # the injected storm
     assert alice["token"] not in hub.log()
+
+
+def test_shared_and_group_folders_in_the_file_browser(hub):
+    """Demo mode: carol's file browser shows shared/ and the folder of her group, where what she saves
+    lands for the group; dave, in no group, has no groups/ folder."""
+    admin = hub.admin()
+    for name in ("carol", "dave"):
+        assert hub.api("POST", f"users/{name}", session=admin).status_code in (201, 409)
+    assert hub.api("POST", "groups/optics", session=admin, json={"users": ["carol"]}).status_code == 201
+    carol, dave = (hub.user_kernel(name, f"{name}-password-1") for name in ("carol", "dave"))
+    try:
+        def contents(user, path, **kw):
+            return requests.request(kw.pop("method", "GET"), hub.url + f"user/{user}/api/contents/{path}",
+                                    headers={"Authorization": f"token {hub.token_for(user)}"}, timeout=30, **kw)
+
+        listing = contents("carol", "groups").json()
+        assert [(c["name"], c["type"]) for c in listing["content"]] == [("optics", "directory")]
+        saved = contents("carol", "groups/optics/lab-notes.md", method="PUT",
+                         json={"type": "file", "format": "text", "content": "laser aligned"})
+        assert saved.status_code in (200, 201), saved.text
+        root = Path(hub.settings["state_dir"]) / "folders"
+        assert (root / "groups" / "optics" / "lab-notes.md").read_text() == "laser aligned"
+        assert contents("carol", "shared").status_code == 200
+        assert contents("dave", "groups").status_code == 404 and contents("dave", "shared").status_code == 200
+    finally:
+        carol.close()
+        dave.close()

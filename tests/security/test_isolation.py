@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from hubtools import RunningHub, passable_folder
+from hubtools import RunningHub, passable_folder, wait_for
 
 pytestmark = [
     pytest.mark.integration,
@@ -213,3 +213,59 @@ def test_other_user_cannot_reach_what_is_alice(isolated, kernels, alice_cluster)
     # and through the gateway: her cluster is not his to connect to
     r = hub.gateway(hub.token_for(names["bob"])).request("GET", alice_cluster["name"])
     assert r.status_code in (403, 404)
+
+
+def test_shared_and_group_folders_hold_by_unix_permissions(isolated, kernels):
+    """alice is in hub group `physics`, bob is not: after her next start she writes in
+    ~/groups/physics, which bob can neither see in his home nor reach by its path; ~/shared is
+    everyone's to read and the admin's to write. Runs last: it restarts alice's server."""
+    hub, names = isolated
+    admin = hub._admin
+    alice_name = names["alice"]
+    r = hub.api("POST", "groups/physics", session=admin, json={"users": [alice_name]})
+    assert r.status_code == 201, r.text
+    alice_old, bob = kernels
+    alice_old.close()
+    hub.api("DELETE", f"users/{alice_name}/server", token=hub.token_for(alice_name))
+    wait_for(lambda: not hub.api("GET", f"users/{alice_name}", token=hub.token_for(alice_name)).json()["servers"],
+             60, what="alice's server stopped")
+    alice = hub.user_kernel(alice_name, "alice-password-1", timeout=180)
+    try:
+        root = Path(hub.settings["state_dir"]) / "folders"
+        out = alice.run(
+            "import os, json, stat\n"
+            "p = os.path.expanduser('~/groups/physics/plan.txt')\n"
+            "open(p, 'w').write('beam time on Monday')\n"
+            "st = os.stat(p)\n"
+            "try:\n"
+            "    open(os.path.expanduser('~/shared/mine.txt'), 'w')\n"
+            "    shared = 'WROTE'\n"
+            "except PermissionError:\n"
+            "    shared = 'denied'\n"
+            "print(json.dumps({'mode': oct(st.st_mode & 0o777), 'group': __import__('grp').getgrgid(st.st_gid).gr_name,"
+            " 'links': sorted(os.listdir(os.path.expanduser('~/groups'))), 'shared': shared}))\n")
+        got = json.loads(out.strip().splitlines()[-1])
+        assert got == {"mode": "0o664", "group": "spacehub-g-physics", "links": ["physics"], "shared": "denied"}
+        assert (root / "groups" / "physics" / "plan.txt").read_text() == "beam time on Monday"
+        # bob: no link in his home, and the folder itself is closed to him (nor can he list the groups)
+        out = bob.run(
+            "import os, json\n"
+            "answers = {'link': os.path.exists(os.path.expanduser('~/groups/physics'))}\n"
+            f"for what, expr in (('read', lambda: open({str(root / 'groups' / 'physics' / 'plan.txt')!r}).read()),\n"
+            f"                   ('list groups', lambda: os.listdir({str(root / 'groups')!r}))):\n"
+            "    try:\n"
+            "        expr(); answers[what] = 'READ'\n"
+            "    except PermissionError:\n"
+            "        answers[what] = 'denied'\n"
+            "print(json.dumps(answers))\n")
+        assert json.loads(out.strip().splitlines()[-1]) == {"link": False, "read": "denied", "list groups": "denied"}
+        # the admin writes ~/shared; alice reads it
+        admin_kernel = hub.user_kernel(names["admin"], hub.secret("admin_password"), timeout=180)
+        try:
+            admin_kernel.run("open(__import__('os').path.expanduser('~/shared/syllabus.md'), 'w').write('week 1')\n")
+        finally:
+            admin_kernel.close()
+        assert alice.run("print(open(__import__('os').path.expanduser('~/shared/syllabus.md')).read())").strip() \
+            == "week 1"
+    finally:
+        alice.close()

@@ -101,6 +101,12 @@ class TemplatesSettings:
 
 
 @dataclass(frozen=True)
+class FoldersSettings:
+    enabled: bool
+    root: Path  #: absolute
+
+
+@dataclass(frozen=True)
 class ClusterLimits:
     cores: float | None = None
     memory: int | None = None  #: bytes
@@ -211,6 +217,7 @@ class Settings:
     auth: AuthSettings
     spawner: SpawnerSettings
     templates: TemplatesSettings
+    folders: FoldersSettings
     gateway: GatewaySettings
     profiles: tuple[Profile, ...]
     slurm: SlurmSettings
@@ -251,6 +258,7 @@ def build_settings(d: dict[str, Any], source: Path, base: Path, templates_base: 
         templates=TemplatesSettings(tpl["enabled"],
                                     ((templates_base or base) / Path(tpl["source"]).expanduser()).resolve(),
                                     tpl["folder"]),
+        folders=FoldersSettings(d["folders"]["enabled"], (state_dir / Path(d["folders"]["root"]).expanduser()).resolve()),
         gateway=GatewaySettings(
             enabled=gw["enabled"], port=gw["port"],
             worker_cores=Choice(**gw["worker_cores"]),

@@ -190,6 +190,11 @@ def _check_consistency(s: dict, path, text) -> None:
     if folder.is_absolute() or ".." in folder.parts or str(folder) in ("", "."):
         fail("templates.folder", f"{str(folder)!r} must be a folder inside each user's home (a relative path "
                                  "without '..', e.g. templates)")
+    root = Path(s["folders"]["root"])
+    if root.is_absolute() or ".." in root.parts or str(root) in ("", ".") or root.parts[0] in (
+            "secrets", "homes", "sample-data", "cache", "gateway-clusters"):
+        fail("folders.root", f"{str(root)!r} must be a folder of its own inside the state dir (a relative path "
+                             "without '..', e.g. folders): the hub sets its owner and mode")
     ports: dict[int, str] = {}
     for key, port in (("hub.port", s["hub"]["port"]), ("hub.api_port", s["hub"]["api_port"]),
                       ("hub.proxy_api_port", s["hub"]["proxy_api_port"]),

@@ -95,6 +95,7 @@ class Homes:
     template: str | None  #: a user's home (``{username}`` filled in); None: their Unix account's home
     templates_source: Path | None  #: the shipped analysis templates; None: none are copied
     templates_folder: str  #: the folder inside the home that receives them
+    folders: Path | None = None  #: the shared folders' root (spacehub.hub.folders); None: none given
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,9 @@ def plan(settings: Settings) -> Plan:
     tpl = settings.templates
     homes = Homes(template=str(settings.state_dir / "homes" / "{username}")
                   if settings.mode == "demo" and settings.target != "kubernetes" else None,
-                  templates_source=tpl.source if tpl.enabled else None, templates_folder=tpl.folder)
+                  templates_source=tpl.source if tpl.enabled else None, templates_folder=tpl.folder,
+                  folders=settings.folders.root if settings.folders.enabled and settings.target != "kubernetes"
+                  else None)
     return Plan(settings=settings, network=network, auth=_auth(settings, hub_data),
                 services=_services(settings, network, data_env), user_scopes=_user_scopes(settings),
                 server_token_scopes=_server_token_scopes(settings), limits=limits, server_env=server_env,

@@ -129,24 +129,33 @@ async def install_as_user(entry: pwd.struct_passwd, source: Path, folder: str, p
     with tarfile.open(fileobj=stream, mode="w") as tar:
         for name, path in _shipped(source).items():
             tar.add(path, arcname=name)
+    return await as_user(entry, python, ["spacehub.hub.homes", str(Path(entry.pw_dir) / folder)], stream.getvalue())
+
+
+async def as_user(entry: pwd.struct_passwd, python: Path, module_args: list[str], stdin: bytes = b"") -> dict[str, str]:
+    """``python -m MODULE ARGS`` as the account ``entry`` (no other groups, its home, a bare
+    environment): what it printed (JSON)."""
     proc = await asyncio.create_subprocess_exec(
-        str(python), "-m", "spacehub.hub.homes", str(Path(entry.pw_dir) / folder),
+        str(python), "-m", *module_args,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         user=entry.pw_uid, group=entry.pw_gid, extra_groups=[], cwd=entry.pw_dir,
         env={"HOME": entry.pw_dir, "USER": entry.pw_name, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"})
-    out, err = await asyncio.wait_for(proc.communicate(stream.getvalue()), 120)
+    out, err = await asyncio.wait_for(proc.communicate(stdin), 120)
     if proc.returncode != 0:
-        raise OSError(f"installing as {entry.pw_name} failed: {err.decode(errors='replace').strip()[-500:]}")
+        raise OSError(f"{module_args[0]} as {entry.pw_name} failed: {err.decode(errors='replace').strip()[-500:]}")
     actions: dict[str, str] = json.loads(out)
     return actions
 
 
-async def pre_spawn_hook(source: str | None, folder: str, home_template: str | None, isolated, spawner) -> None:
+async def pre_spawn_hook(source: str | None, folder: str, home_template: str | None, isolated,
+                         folders_root: str | None, spawner) -> None:
     """JupyterHub's ``Spawner.pre_spawn_hook`` (bound with functools.partial in the hub config).
 
     In isolated mode (``isolated``: the settings' ``IsolatedSettings``) the user's Unix account is
     made or checked first (a user who cannot have one gets the reason instead of a server), and the
-    templates are copied by a process of that account.
+    templates are copied by a process of that account. Then the shared folders of ``folders_root``
+    (`spacehub.hub.folders`): those of the user's hub groups made, the account's Unix groups brought
+    in line (isolated mode), the links put into the home.
     """
     name = spawner.user.name
     entry = None
@@ -154,8 +163,14 @@ async def pre_spawn_hook(source: str | None, folder: str, home_template: str | N
         from .accounts import account_for
 
         entry = account_for(name, isolated)  # AccountError: the spawn fails with what to do
-    if source is None:
-        return
+    if source is not None:
+        await _templates(spawner, source, folder, home_template, isolated, entry)
+    if folders_root is not None:
+        await _folders(spawner, Path(folders_root), home_template, isolated, entry)
+
+
+async def _templates(spawner, source: str, folder: str, home_template: str | None, isolated, entry) -> None:
+    name = spawner.user.name
     try:
         if entry is not None:
             actions = await install_as_user(entry, Path(source), folder, isolated.users_env / "bin" / "python")
@@ -173,6 +188,33 @@ async def pre_spawn_hook(source: str | None, folder: str, home_template: str | N
     changed = {k: v for k, v in actions.items() if v != "kept"}
     if changed:
         spawner.log.info("templates for %s: %s", name, changed)
+
+
+async def _folders(spawner, root: Path, home_template: str | None, isolated, entry) -> None:
+    from . import folders
+
+    name = spawner.user.name
+    groups, skipped = folders.usable(sorted(g.name for g in spawner.user.groups))
+    if skipped:
+        spawner.log.warning("groups of %s without a folder (names must match %s): %s", name,
+                            folders.GROUP_NAME.pattern, skipped)
+    try:
+        editors = folders.editors_group(isolated.group) if entry is not None else None
+        folders.prepare(root, groups, editors)
+        if entry is not None:
+            assert editors is not None  # isolated mode
+            changed = folders.sync_memberships(entry.pw_name, groups, bool(spawner.user.admin), editors)
+            links = await as_user(entry, isolated.users_env / "bin" / "python",
+                                  ["spacehub.hub.folders", entry.pw_dir, str(root), *groups])
+        else:
+            home, _ = user_home(name, home_template)
+            home.mkdir(parents=True, exist_ok=True)
+            changed, links = {}, folders.link(home, root, groups)
+    except (OSError, KeyError, TimeoutError) as e:  # the server starts without them, the log says why
+        spawner.log.warning("shared folders for %s not set up: %s", name, e)
+        return
+    if any(changed.values()) or links:
+        spawner.log.info("shared folders for %s: %s %s", name, changed, links)
 
 
 def main(argv: list[str] | None = None) -> int:

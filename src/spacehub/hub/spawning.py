@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -99,9 +100,25 @@ class QueuedLocalProcessSpawner(LocalProcessSpawner):
         4, min=1, config=True,
         help="Servers started at once; others wait their turn in arrival order (their page says how many are ahead).")
 
+    umask = Integer(
+        None, allow_none=True, config=True,
+        help="The servers' umask (isolated mode with shared folders: 0o002, so a group's members may change "
+             "each other's files in its folder); None: inherited.")
+
     @property
     def _queue(self) -> StartQueue:
         return start_queue(self.concurrent_starts)
+
+    def make_preexec_fn(self, name: str):
+        switch = super().make_preexec_fn(name)
+        umask = self.umask
+
+        def preexec() -> None:
+            switch()
+            if umask is not None:
+                os.umask(umask)
+
+        return preexec
 
     async def start(self) -> Any:
         async with self._queue.slot(self):
