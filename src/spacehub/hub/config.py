@@ -21,6 +21,9 @@ from ..deploy.names import DASHBOARD_SECRET_ENV, GATEWAY_SERVER_SERVICE, OFFLINE
 from .accounts import post_auth_hook
 from .homes import pre_spawn_hook
 
+#: templates that extend JupyterHub's own (``{% extends "templates/home.html" %}``)
+HUB_TEMPLATES = Path(__file__).parent / "templates"
+
 
 @dataclass(frozen=True)
 class Runtime:
@@ -82,6 +85,8 @@ def hub_config(settings: Settings, secrets: Mapping[str, str], runtime: Runtime)
     # hub logs too, and `spacehub up` asking whether the routes are there yet: spacehub.hub.process)
     c.ConfigurableHTTPProxy.log_level = "warn"
 
+    # the hub's pages with spacehub's additions (the home page: sharing one's server)
+    c.JupyterHub.template_paths = [str(HUB_TEMPLATES)]
     c.JupyterHub.authenticator_class = LOCAL_AUTHENTICATORS.get(p.auth.authenticator_class, p.auth.authenticator_class)
     for section, traits in p.auth.config.items():
         c[section].update({k: _traitlet_value(v) for k, v in traits.items()})
