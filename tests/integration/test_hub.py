@@ -307,6 +307,10 @@ def test_shared_and_group_folders_in_the_file_browser(hub):
         assert (root / "groups" / "optics" / "lab-notes.md").read_text() == "laser aligned"
         assert contents("carol", "shared").status_code == 200
         assert contents("dave", "groups").status_code == 404 and contents("dave", "shared").status_code == 200
+        # shared/ is the admins': carol's server refuses her change, saying why (demo mode: her code could)
+        refused = contents("carol", "shared/notes.md", method="PUT", json={"type": "file", "format": "text", "content": "x"})
+        assert refused.status_code == 403 and "read-only" in refused.json()["message"]
+        assert not (root / "shared" / "notes.md").exists()
     finally:
         carol.close()
         dave.close()

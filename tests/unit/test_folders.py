@@ -13,7 +13,6 @@ def test_a_home_gets_links_to_shared_and_to_its_groups_only(tmp_path):
     root, home = tmp_path / "folders", tmp_path / "home"
     home.mkdir()
     folders.prepare(root, ["physics", "optics"], editors=None)
-    assert oct((root / "shared").stat().st_mode & 0o777) == "0o555"  # demo mode: read-only for the file browser
     done = folders.link(home, root, ["physics"])
     assert done == {"shared": "linked", "groups/physics": "linked"}
     assert os.readlink(home / "shared") == str(root / "shared")
@@ -51,3 +50,33 @@ def test_only_group_names_that_make_safe_folders_and_unix_groups_get_one(name, o
     assert folders.usable([name]) == (([name], []) if ok else ([], [name]))
     if ok:
         assert len(folders.unix_group(name)) <= 32
+
+
+def test_the_servers_contents_keep_shared_read_only_for_all_but_admins(tmp_path, monkeypatch):
+    """Demo mode (one account for all): the server refuses saving, renaming and deleting in shared/
+    with a 403 saying why; elsewhere, and for an admin, it saves as usual."""
+    import asyncio
+
+    from tornado import web
+
+    from spacehub.notebook.contents import SharedFoldersContents
+
+    async def check():
+        (tmp_path / "shared").mkdir()
+        (tmp_path / "shared" / "syllabus.md").write_text("week 1")
+        contents = SharedFoldersContents(root_dir=str(tmp_path))
+        text = {"type": "file", "format": "text", "content": "x"}
+        monkeypatch.setenv("SPACEHUB_READ_ONLY_FOLDERS", "shared")
+        for change in (lambda: contents.save(text, "shared/new.md"), lambda: contents.delete_file("shared/syllabus.md"),
+                       lambda: contents.rename_file("shared/syllabus.md", "mine.md"),
+                       lambda: contents.rename_file("notes.md", "shared/notes.md")):
+            with pytest.raises(web.HTTPError) as e:
+                await change()
+            assert e.value.status_code == 403 and "shared/ is read-only" in e.value.log_message
+        assert (tmp_path / "shared" / "syllabus.md").read_text() == "week 1"
+        await contents.save(text, "sharedness.md")  # a name that only starts alike
+        monkeypatch.setenv("SPACEHUB_READ_ONLY_FOLDERS", "")  # an admin
+        await contents.save(text, "shared/new.md")
+        assert (tmp_path / "shared" / "new.md").read_text() == "x"
+
+    asyncio.run(check())

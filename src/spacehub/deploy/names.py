@@ -28,6 +28,8 @@ OFFLINE_ENV = "SPACEHUB_OFFLINE"
 DATA_PUBLIC_ENV = "SPACEHUB_DATA_PUBLIC"
 DATA_MAX_VALUES_ENV = "SPACEHUB_DATA_MAX_VALUES"  #: data_service.max_values, for the service
 DATA_MAX_SPAN_ENV = "SPACEHUB_DATA_MAX_SPAN_DAYS"  #: data_service.max_span_days, for the service
+#: folders of the home a user's server keeps read-only (demo mode's shared/; spacehub.notebook.contents)
+READ_ONLY_ENV = "SPACEHUB_READ_ONLY_FOLDERS"
 
 #: plots in notebooks carry their JavaScript (bokeh, panel, holoviews) in the notebook's output
 #: instead of loading it from a CDN, so they render on networks without internet access

@@ -188,6 +188,9 @@ def _apply_spawner(c: Config, p: Plan, runtime: Runtime) -> None:
     # panel's "Preview with Panel" server extension: its websocket (PanelWSProxy) takes every
     # connection as an authenticated "default_user" from any origin; no server of the hub loads it
     args.append("--ServerApp.jpserver_extensions=panel.io.jupyter_server_extension=False")
+    if p.homes.template is not None and p.homes.folders is not None:
+        # demo mode: one account for all, so the server keeps shared/ read-only for all but admins
+        args.append("--ServerApp.contents_manager_class=spacehub.notebook.contents.SharedFoldersContents")
     if not settings.collaboration:
         args.append("--YDocExtension.disable_rtc=True")
     c.Spawner.args = args

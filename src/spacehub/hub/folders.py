@@ -11,8 +11,8 @@ it is.
 folder                 isolated mode (Unix permissions)        demo mode (one account for all)
 =====================  ======================================  ==================================
 ``folders/``           root's, 0711: nobody lists it           the hub's
-``shared/``            root : ``<group>-shared``, 2775:        read-only (0555) for the file
-                       everyone reads, hub admins write        browser; the operator fills it
+``shared/``            root : ``<group>-shared``, 2775:        the servers refuse changes but
+                       everyone reads, hub admins write        the admins' (notebook.contents)
 ``groups/``            root's, 0711: group names not listed    the hub's
 ``groups/<name>/``     root : ``spacehub-g-<name>``, 2770:     linked only into its members'
                        members read and write, others nothing  homes
@@ -69,8 +69,8 @@ def prepare(root: Path, groups: list[str], editors: str | None) -> None:
         _ensure_group(editors)
         os.chown(root / "shared", 0, grp.getgrnam(editors).gr_gid)
         os.chmod(root / "shared", 0o2775)
-    else:
-        os.chmod(root / "shared", 0o555)
+    else:  # the account writes it; the servers keep it read-only for all but admins (notebook.contents)
+        os.chmod(root / "shared", 0o755)
     for name in groups:
         folder = root / "groups" / name
         folder.mkdir(exist_ok=True)

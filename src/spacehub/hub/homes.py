@@ -33,6 +33,8 @@ import shutil
 import tarfile
 from pathlib import Path
 
+from ..deploy.names import READ_ONLY_ENV
+
 MANIFEST = ".spacehub-templates.json"
 
 
@@ -210,6 +212,9 @@ async def _folders(spawner, root: Path, home_template: str | None, isolated, ent
             home, _ = user_home(name, home_template)
             home.mkdir(parents=True, exist_ok=True)
             changed, links = {}, folders.link(home, root, groups)
+            # the server keeps shared/ read-only for all but admins (spacehub.notebook.contents); a new
+            # dict: the environment given in the hub's config is every spawner's
+            spawner.environment = {**spawner.environment, READ_ONLY_ENV: "" if spawner.user.admin else "shared"}
     except (OSError, KeyError, TimeoutError) as e:  # the server starts without them, the log says why
         spawner.log.warning("shared folders for %s not set up: %s", name, e)
         return
