@@ -127,6 +127,16 @@ def cmd_render(args) -> int:
     return 0
 
 
+def cmd_groups(args) -> int:
+    from .hub.groups import GroupsError, run
+
+    try:
+        return run(load_settings(args.config), args.action, args.name, args.users)
+    except GroupsError as e:
+        print(f"spacehub groups: {e}", file=sys.stderr)
+        return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="spacehub", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -150,6 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
     ren.add_argument("--service-user", default="root", help="sudoers: Unix account the hub and gateway run as")
     ren.add_argument("--group", default="ALL", help="sudoers: Unix group of the hub users (default: any user)")
     ren.set_defaults(func=cmd_render)
+    grp = sub.add_parser("groups", help="the hub's groups (who sees which group folder), from the host",
+                         description="list | create NAME [USER...] | add NAME USER... | remove NAME USER... | "
+                                     "delete NAME: the hub's groups, as on its admin page; run as the account "
+                                     "that runs the hub")
+    grp.add_argument("action", choices=["list", "create", "add", "remove", "delete"])
+    grp.add_argument("name", nargs="?")
+    grp.add_argument("users", nargs="*")
+    grp.add_argument("--config", help="settings file (default: $SPACEHUB_CONFIG or hub/spacehub.yaml)")
+    grp.set_defaults(func=cmd_groups)
     add_catalog_commands(sub)
     add_data_commands(sub)
     return p

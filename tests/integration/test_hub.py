@@ -314,3 +314,30 @@ def test_shared_and_group_folders_in_the_file_browser(hub):
     finally:
         carol.close()
         dave.close()
+
+
+def test_groups_from_the_hosts_command_line(hub, alice):
+    """`spacehub groups`, run by the hub's account on the host, changes the hub's groups (those the
+    folders follow), with the admin-cli service's token: nothing else of the hub is open to it."""
+    import os
+    import subprocess
+    import sys
+
+    def groups(*args):
+        done = subprocess.run([sys.executable, "-m", "spacehub.cli", "groups", *args, "--config", str(hub.config)],
+                              capture_output=True, text=True, timeout=60, env={**os.environ})
+        return done.returncode, done.stdout + done.stderr
+
+    assert groups("create", "geology", "alice") == (0, "created group geology with alice\n")
+    assert groups("add", "geology", "bob")[0] == 0
+    code, listing = groups("list")
+    assert code == 0 and "geology: alice, bob" in listing
+    assert groups("remove", "geology", "bob")[0] == 0
+    members = hub.api("GET", "groups/geology", session=hub.admin()).json()["users"]
+    assert members == ["alice"]
+    code, said = groups("add", "no-such-group", "alice")
+    assert code == 1 and "the hub refused POST groups/no-such-group/users: 404" in said
+    # the token opens groups, not users' servers
+    token = (Path(hub.settings["state_dir"]) / "secrets" / "service_token_admin-cli").read_text().strip()
+    assert hub.api("DELETE", "users/alice/server", token=token).status_code == 403
+    assert groups("delete", "geology")[0] == 0

@@ -100,7 +100,7 @@ def test_no_gateway_no_quota_published():
     p = plan(settings("local", gateway={"enabled": False}))
     assert p.limits is None
     assert "SPACEHUB_USER_QUOTA" not in p.server_env and "DASK_GATEWAY__ADDRESS" not in p.server_env
-    assert [s.name for s in p.services] == ["data", "idle-culler"]
+    assert [s.name for s in p.services] == ["data", "admin-cli", "idle-culler"]
 
 
 def test_kubernetes_cluster_panel_shows_the_published_quota(monkeypatch):

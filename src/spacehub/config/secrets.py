@@ -20,6 +20,7 @@ _GENERATED = {
     "dashboard_secret": 32,  # every cluster's dashboard key derives from it (gateway.dashboard_guard)
     "gateway_db_key": 32,  # encrypts the clusters' TLS keys and tokens in the gateway's database
     "service_token_idle-culler": 32,
+    "service_token_admin-cli": 32,  # `spacehub groups`: manages the hub's groups (hub.groups)
     "admin_password": 24,  # >= 32 characters, as SharedPasswordAuthenticator requires of admins
     "shared_password": 9,  # 12 characters: short enough to write on a whiteboard
 }

@@ -3,6 +3,8 @@
 GATEWAY_SERVICE = "dask-gateway"
 CULLER_SERVICE = "idle-culler"
 DATA_SERVICE = "data"
+#: the token of `spacehub groups` (the hub's account on the host): manages hub groups, nothing else
+ADMIN_CLI_SERVICE = "admin-cli"
 
 #: the gateway's own process; GATEWAY_SERVICE is what users reach at /services/dask-gateway (the gate, on
 #: the local and slurm targets)

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..config.model import Settings
 from .names import (
+    ADMIN_CLI_SERVICE,
     CACHE_DIR_ENV,
     CACHE_GIB_ENV,
     CULLER_ROLE,
@@ -240,6 +241,8 @@ def _services(s: Settings, network: Network, data_env: Mapping[str, str]) -> tup
             env[DATA_PUBLIC_ENV] = "1"
         services.append(Service(DATA_SERVICE, network.data_service, display=True, oauth_no_confirm=True,
                                 environment=env))
+    if s.target != "kubernetes" and s.folders.enabled:  # `spacehub groups` on the host: who sees which folder
+        services.append(Service(ADMIN_CLI_SERVICE, None, scopes=("admin:groups", "list:users", "read:users:name")))
     if s.culler.enabled:
         services.append(Service(CULLER_SERVICE, None,
                                 scopes=("list:users", "read:users:activity", "read:servers", "delete:servers")))

@@ -17,7 +17,7 @@ from traitlets.config import Config
 
 from ..config import Settings
 from ..deploy import CULLER_SERVICE, DATA_SERVICE, GATEWAY_SERVICE, Plan, Service, plan
-from ..deploy.names import DASHBOARD_SECRET_ENV, GATEWAY_SERVER_SERVICE, OFFLINE_ENV
+from ..deploy.names import ADMIN_CLI_SERVICE, DASHBOARD_SECRET_ENV, GATEWAY_SERVER_SERVICE, OFFLINE_ENV
 from .accounts import post_auth_hook
 from .homes import pre_spawn_hook
 
@@ -86,7 +86,7 @@ def hub_config(settings: Settings, secrets: Mapping[str, str], runtime: Runtime)
     c.ConfigurableHTTPProxy.log_level = "warn"
 
     # the hub's pages with spacehub's additions (the home page: sharing one's server)
-    c.JupyterHub.template_paths = [str(HUB_TEMPLATES)]
+    c.JupyterHub.template_paths = [str(HUB_TEMPLATES)] if settings.sharing else []
     c.JupyterHub.authenticator_class = LOCAL_AUTHENTICATORS.get(p.auth.authenticator_class, p.auth.authenticator_class)
     for section, traits in p.auth.config.items():
         c[section].update({k: _traitlet_value(v) for k, v in traits.items()})
@@ -132,6 +132,8 @@ def _service(service: Service, secrets: Mapping[str, str], runtime: Runtime, set
         out["command"] = [str(runtime.bin_dir / "python"), "-m", "spacehub.services.data"]
         if runtime.offline:
             env[OFFLINE_ENV] = "1"
+    elif service.name == ADMIN_CLI_SERVICE:
+        env = {}  # not a process the hub runs: a token `spacehub groups` uses
     elif service.name == CULLER_SERVICE:
         culler = settings.culler
         out["command"] = [str(runtime.bin_dir / "python"), "-m", "jupyterhub_idle_culler",
