@@ -9,7 +9,7 @@ import pytest
 from browsing import add_user, lab_session
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
-USER = "erin"
+USER = "ivy"
 
 
 @pytest.fixture(scope="module")

@@ -286,34 +286,34 @@ def test_hapiclient_through_hub(hub, alice, tmp_path):
 
 
 def test_shared_and_group_folders_in_the_file_browser(hub):
-    """Demo mode: carol's file browser shows shared/ and the folder of her group, where what she saves
-    lands for the group; dave, in no group, has no groups/ folder."""
+    """Demo mode: rosa's file browser shows shared/ and the folder of her group, where what she saves
+    lands for the group; quinn, in no group, has no groups/ folder."""
     admin = hub.admin()
-    for name in ("carol", "dave"):
+    for name in ("rosa", "quinn"):
         assert hub.api("POST", f"users/{name}", session=admin).status_code in (201, 409)
-    assert hub.api("POST", "groups/optics", session=admin, json={"users": ["carol"]}).status_code == 201
-    carol, dave = (hub.user_kernel(name, f"{name}-password-1") for name in ("carol", "dave"))
+    assert hub.api("POST", "groups/optics", session=admin, json={"users": ["rosa"]}).status_code == 201
+    rosa, quinn = (hub.user_kernel(name, f"{name}-password-1") for name in ("rosa", "quinn"))
     try:
         def contents(user, path, **kw):
             return requests.request(kw.pop("method", "GET"), hub.url + f"user/{user}/api/contents/{path}",
                                     headers={"Authorization": f"token {hub.token_for(user)}"}, timeout=30, **kw)
 
-        listing = contents("carol", "groups").json()
+        listing = contents("rosa", "groups").json()
         assert [(c["name"], c["type"]) for c in listing["content"]] == [("optics", "directory")]
-        saved = contents("carol", "groups/optics/lab-notes.md", method="PUT",
+        saved = contents("rosa", "groups/optics/lab-notes.md", method="PUT",
                          json={"type": "file", "format": "text", "content": "laser aligned"})
         assert saved.status_code in (200, 201), saved.text
         root = Path(hub.settings["state_dir"]) / "folders"
         assert (root / "groups" / "optics" / "lab-notes.md").read_text() == "laser aligned"
-        assert contents("carol", "shared").status_code == 200
-        assert contents("dave", "groups").status_code == 404 and contents("dave", "shared").status_code == 200
-        # shared/ is the admins': carol's server refuses her change, saying why (demo mode: her code could)
-        refused = contents("carol", "shared/notes.md", method="PUT", json={"type": "file", "format": "text", "content": "x"})
+        assert contents("rosa", "shared").status_code == 200
+        assert contents("quinn", "groups").status_code == 404 and contents("quinn", "shared").status_code == 200
+        # shared/ is the admins': rosa's server refuses her change, saying why (demo mode: her code could)
+        refused = contents("rosa", "shared/notes.md", method="PUT", json={"type": "file", "format": "text", "content": "x"})
         assert refused.status_code == 403 and "read-only" in refused.json()["message"]
         assert not (root / "shared" / "notes.md").exists()
     finally:
-        carol.close()
-        dave.close()
+        rosa.close()
+        quinn.close()
 
 
 def test_groups_from_the_hosts_command_line(hub, alice):
