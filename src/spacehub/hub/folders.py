@@ -116,7 +116,7 @@ def _link(at: Path, to: Path, done: dict[str, str]) -> None:
     name = f"{at.parent.name}/{at.name}" if at.parent.name == "groups" else at.name
     if at.is_symlink() and os.readlink(at) == str(to):
         return
-    if at.is_symlink() and Path(os.readlink(at)).parent in (to.parent,):
+    if at.is_symlink() and Path(os.readlink(at)).parent == to.parent:
         at.unlink()  # an older link of ours
     if at.exists() or at.is_symlink():
         done[name] = "yours: left as it is"  # the user's own file or link by that name

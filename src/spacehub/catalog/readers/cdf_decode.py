@@ -261,8 +261,8 @@ def _support(cdf, name: str, var, shape: tuple[int, ...], with_time: bool,
             if k == 0 or k > i or tuple(inner[i - k:i]) != tuple(cshape):
                 continue
             found.append((i, cname, cvar, values, varying))
-    for i, cname, _, _, varying in found:  # one fixed list along one dimension: it names the dimension
-        if not varying and found and _ndim_of(found, cname) == 1 and dims[i - 1] == f"{name}_dim{i}":
+    for i, cname, _, values, varying in found:  # one fixed list along one dimension: it names the dimension
+        if not varying and values.ndim == 1 and dims[i - 1] == f"{name}_dim{i}":
             dims[i - 1] = cname
     coords: dict[str, Any] = {}
     for i, cname, cvar, values, varying in found:
@@ -275,10 +275,6 @@ def _support(cdf, name: str, var, shape: tuple[int, ...], with_time: bool,
         attrs = {key: value for cdf_key, key in _ATTRS.items() if (value := _attr(cvar, cdf_key)) is not None}
         coords.setdefault(cname, {"dims": cdims, "data": values, "attrs": attrs})
     return (("time",) if with_time else ()) + tuple(dims), coords
-
-
-def _ndim_of(found, cname: str) -> int:
-    return next(values.ndim - (1 if varying else 0) for _, n, _, values, varying in found if n == cname)
 
 
 def _implicit_time_axis(cdf) -> str | None:
