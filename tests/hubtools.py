@@ -78,6 +78,7 @@ def hub_settings(state_dir: Path, **overrides) -> dict:
         },
         "culler": {"enabled": True},
         "data_service": {"port": free_port()},
+        "gallery": {"port": free_port(), "check_timeout": 300},
         "templates": {"source": str(REPO / "notebooks" / "templates")},
     }
     for key, value in overrides.items():
@@ -131,7 +132,9 @@ class RunningHub:
         gw = requests.get(self.gateway_url + "/api/health", timeout=2).status_code == 200
         # the data service answers (401: it wants a login) once it is up
         data = requests.get(self.url + "services/data/hapi/about", timeout=2).status_code in (200, 401)
-        return hub and gw and data
+        gallery = not self.settings["gallery"].get("enabled", True) or \
+            requests.get(self.url + "services/gallery/api/entries", timeout=2).status_code in (200, 401)
+        return hub and gw and data and gallery
 
     def processes(self) -> list[psutil.Process]:
         """Every process ``spacehub up`` started (it is a subreaper: orphans stay its children)."""

@@ -137,6 +137,12 @@ def cmd_groups(args) -> int:
         return 1
 
 
+def cmd_gallery(args) -> int:
+    from .gallery.client import main as gallery
+
+    return gallery(args.rest)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="spacehub", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -169,6 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     grp.add_argument("users", nargs="*")
     grp.add_argument("--config", help="settings file (default: $SPACEHUB_CONFIG or hub/spacehub.yaml)")
     grp.set_defaults(func=cmd_groups)
+    gal = sub.add_parser("gallery", help="publish a notebook to the hub's gallery, list its entries (from your server)",
+                         add_help=False)
+    gal.add_argument("rest", nargs=argparse.REMAINDER)
+    gal.set_defaults(func=cmd_gallery)
     add_catalog_commands(sub)
     add_data_commands(sub)
     return p

@@ -42,8 +42,14 @@ def open_file(path_or_url: str | Path, variables: list[str] | None = None, *, fo
     """
     from .catalog.readers import open_file as read
     from .catalog.readers.sniff import sniff
+    from .provenance import note
 
-    path = _local(str(path_or_url))
+    where = str(path_or_url)
+    remote = where.startswith(("http://", "https://"))
+    # what a published notebook read (spacehub.provenance), noted before reading: a run that fails on
+    # a file it cannot have still says which
+    note("file", path=where if remote else str(Path(where).expanduser().absolute()), remote=remote)
+    path = _local(where)
     if format is None:
         format, found = sniff(path)
         layout = layout or found

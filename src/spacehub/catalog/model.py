@@ -76,9 +76,12 @@ class Entry:
 
         >>> spacehub.catalog.open().omni_hro_1min.read("2015-03-17", "2015-03-19")  # doctest: +SKIP
         """
+        from ..provenance import note_dataset
         from .read import read_entry
 
-        return read_entry(self, start, stop, variables, **options)
+        data = read_entry(self, start, stop, variables, **options)
+        note_dataset(data.attrs, variables)  # what a published notebook read (spacehub.provenance)
+        return data
 
     def route(self, kind: str) -> dict | None:
         return next((r for r in self.routes if r["kind"] == kind), None)

@@ -189,6 +189,15 @@ class DataServiceSettings:
 
 
 @dataclass(frozen=True)
+class GallerySettings:
+    enabled: bool
+    port: int
+    max_notebook_mib: float  #: a publish's size limit (notebook and files)
+    check_timeout: int  #: seconds a re-run may take
+    checks_at_once: int
+
+
+@dataclass(frozen=True)
 class CullerSettings:
     enabled: bool
     timeout: int
@@ -224,6 +233,7 @@ class Settings:
     kubernetes: KubernetesSettings
     cache: CacheSettings
     data_service: DataServiceSettings
+    gallery: GallerySettings
     culler: CullerSettings
     collaboration: bool
     sharing: bool
@@ -282,6 +292,7 @@ def build_settings(d: dict[str, Any], source: Path, base: Path, templates_base: 
         cache=CacheSettings((state_dir / Path(d["cache"]["dir"]).expanduser()).resolve(),
                             gib(d["cache"]["size_gib"])),
         data_service=DataServiceSettings(**d["data_service"]),
+        gallery=GallerySettings(**d["gallery"]),
         culler=CullerSettings(**d["culler"]),
         collaboration=d["collaboration"]["enabled"], sharing=d["sharing"]["enabled"],
         source=source,

@@ -200,7 +200,8 @@ def _check_consistency(s: dict, path, text) -> None:
                       ("hub.proxy_api_port", s["hub"]["proxy_api_port"]),
                       ("gateway.port", s["gateway"]["port"] if s["gateway"]["enabled"] else None),
                       ("gateway.gate_port", s["gateway"]["gate_port"] if s["gateway"]["enabled"] else None),
-                      ("data_service.port", s["data_service"]["port"] if s["data_service"]["enabled"] else None)):
+                      ("data_service.port", s["data_service"]["port"] if s["data_service"]["enabled"] else None),
+                      ("gallery.port", s["gallery"]["port"] if s["gallery"]["enabled"] else None)):
         if port is None:
             continue
         if port in ports:

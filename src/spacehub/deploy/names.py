@@ -3,6 +3,8 @@
 GATEWAY_SERVICE = "dask-gateway"
 CULLER_SERVICE = "idle-culler"
 DATA_SERVICE = "data"
+#: notebooks published, re-run and cited (spacehub.gallery)
+GALLERY_SERVICE = "gallery"
 #: the token of `spacehub groups` (the hub's account on the host): manages hub groups, nothing else
 ADMIN_CLI_SERVICE = "admin-cli"
 
@@ -20,6 +22,8 @@ CULLER_ROLE = "spacehub-idle-culler"
 QUOTA_ENV = "SPACEHUB_USER_QUOTA"
 #: the hub's HAPI service, for notebooks
 HAPI_URL_ENV = "SPACEHUB_HAPI_URL"
+#: the gallery, for users' servers (publish, open in my hub): through the hub's proxy on loopback
+GALLERY_URL_ENV = "SPACEHUB_GALLERY_URL"
 #: the offline sample data, the shared download cache and its size
 SAMPLE_DATA_ENV = "SPACEHUB_SAMPLE_DATA"
 CACHE_DIR_ENV = "SPACEHUB_CACHE_DIR"

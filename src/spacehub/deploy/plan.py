@@ -31,6 +31,8 @@ from .names import (
     DATA_MAX_VALUES_ENV,
     DATA_PUBLIC_ENV,
     DATA_SERVICE,
+    GALLERY_SERVICE,
+    GALLERY_URL_ENV,
     GATEWAY_ROLE,
     GATEWAY_SERVER_SERVICE,
     GATEWAY_SERVICE,
@@ -56,6 +58,8 @@ class Network:
     gateway_public: str  #: links shown to users, e.g. dashboards (``DASK_GATEWAY__PUBLIC_ADDRESS``)
     data_service: str  #: where the hub's proxy sends /services/data
     hapi: str  #: the HAPI service for notebooks (``SPACEHUB_HAPI_URL``)
+    gallery_service: str = ""  #: where the hub's proxy sends /services/gallery (local and slurm targets)
+    gallery: str = ""  #: the gallery for users' servers (``SPACEHUB_GALLERY_URL``)
 
 
 @dataclass(frozen=True)
@@ -134,6 +138,8 @@ def plan(settings: Settings) -> Plan:
         })
     if settings.data_service.enabled:
         server_env[HAPI_URL_ENV] = network.hapi
+    if gallery_enabled(settings):
+        server_env[GALLERY_URL_ENV] = network.gallery
     if settings.target == "slurm" and settings.slurm.slurm_conf:
         server_env["SLURM_CONF"] = settings.slurm.slurm_conf
     hub_data = KUBE_HUB_DATA if settings.target == "kubernetes" else str(settings.state_dir)
@@ -147,6 +153,11 @@ def plan(settings: Settings) -> Plan:
                 services=_services(settings, network, data_env), user_scopes=_user_scopes(settings),
                 server_token_scopes=_server_token_scopes(settings), limits=limits, server_env=server_env,
                 data_env=data_env, hub_data_dir=hub_data, homes=homes)
+
+
+def gallery_enabled(settings: Settings) -> bool:
+    """The gallery runs beside the hub (local and slurm targets; the chart has no gallery image yet)."""
+    return settings.gallery.enabled and settings.target != "kubernetes"
 
 
 def gateway_fullname(settings: Settings) -> str:
@@ -175,7 +186,9 @@ def _network(s: Settings) -> Network:
                    gateway_proxy=f"gateway://127.0.0.1:{s.gateway.port}",
                    gateway_public=s.hub.public_url.rstrip("/") + f"/services/{GATEWAY_SERVICE}",
                    data_service=f"http://127.0.0.1:{s.data_service.port}",
-                   hapi=f"http://127.0.0.1:{s.hub.port}{hapi_route}")
+                   hapi=f"http://127.0.0.1:{s.hub.port}{hapi_route}",
+                   gallery_service=f"http://127.0.0.1:{s.gallery.port}",
+                   gallery=f"http://127.0.0.1:{s.hub.port}{base}services/{GALLERY_SERVICE}/")
 
 
 def _data_env(s: Settings) -> dict[str, str]:
@@ -204,6 +217,8 @@ def _user_scopes(s: Settings) -> tuple[str, ...]:
         scopes.append(f"access:services!service={GATEWAY_SERVICE}")
     if s.data_service.enabled:
         scopes.append(f"access:services!service={DATA_SERVICE}")
+    if gallery_enabled(s):
+        scopes.append(f"access:services!service={GALLERY_SERVICE}")
     if s.sharing:
         # JupyterHub server sharing: share one's own server, find others by name
         scopes += ["shares!user", "read:users:name", "read:groups:name"]
@@ -218,6 +233,9 @@ def _server_token_scopes(s: Settings) -> tuple[str, ...]:
     if s.data_service.enabled:
         # notebooks reach the HAPI service with their own token
         scopes.append(f"access:services!service={DATA_SERVICE}")
+    if gallery_enabled(s):
+        # the server publishes its user's notebooks and fetches the ones they open
+        scopes.append(f"access:services!service={GALLERY_SERVICE}")
     return tuple(scopes)
 
 
@@ -240,6 +258,14 @@ def _services(s: Settings, network: Network, data_env: Mapping[str, str]) -> tup
         if s.data_service.public:
             env[DATA_PUBLIC_ENV] = "1"
         services.append(Service(DATA_SERVICE, network.data_service, display=True, oauth_no_confirm=True,
+                                environment=env))
+    if gallery_enabled(s):
+        env = {**data_env, "SPACEHUB_GALLERY_DIR": str(s.state_dir / "gallery"),
+               "SPACEHUB_GALLERY_TIMEOUT": str(s.gallery.check_timeout),
+               "SPACEHUB_GALLERY_MAX_MB": repr(float(s.gallery.max_notebook_mib)),
+               "SPACEHUB_GALLERY_AT_ONCE": str(s.gallery.checks_at_once),
+               "SPACEHUB_PUBLIC_URL": s.hub.public_url, **OFFLINE_PLOTS}
+        services.append(Service(GALLERY_SERVICE, network.gallery_service, display=True, oauth_no_confirm=True,
                                 environment=env))
     if s.target != "kubernetes" and s.folders.enabled:  # `spacehub groups` on the host: who sees which folder
         services.append(Service(ADMIN_CLI_SERVICE, None, scopes=("admin:groups", "list:users", "read:users:name")))

@@ -17,7 +17,14 @@ from traitlets.config import Config
 
 from ..config import Settings
 from ..deploy import CULLER_SERVICE, DATA_SERVICE, GATEWAY_SERVICE, Plan, Service, plan
-from ..deploy.names import ADMIN_CLI_SERVICE, DASHBOARD_SECRET_ENV, GATEWAY_SERVER_SERVICE, OFFLINE_ENV
+from ..deploy.plan import gallery_enabled
+from ..deploy.names import (
+    ADMIN_CLI_SERVICE,
+    DASHBOARD_SECRET_ENV,
+    GALLERY_SERVICE,
+    GATEWAY_SERVER_SERVICE,
+    OFFLINE_ENV,
+)
 from .accounts import post_auth_hook
 from .homes import pre_spawn_hook
 
@@ -132,6 +139,14 @@ def _service(service: Service, secrets: Mapping[str, str], runtime: Runtime, set
         out["command"] = [str(runtime.bin_dir / "python"), "-m", "spacehub.services.data"]
         if runtime.offline:
             env[OFFLINE_ENV] = "1"
+    elif service.name == GALLERY_SERVICE:
+        out["command"] = [str(runtime.bin_dir / "python"), "-m", "spacehub.gallery"]
+        # notebooks re-run in the environment users' servers run from (isolated mode: one they can read)
+        env["SPACEHUB_GALLERY_PYTHON"] = str(server_bin(settings, runtime) / "python")
+        if settings.mode == "isolated":  # the service runs as root: notebooks run as an account of their own
+            env["SPACEHUB_GALLERY_RUN_AS"] = "spacehub-gallery"
+        if runtime.offline:
+            env[OFFLINE_ENV] = "1"
     elif service.name == ADMIN_CLI_SERVICE:
         env = {}  # not a process the hub runs: a token `spacehub groups` uses
     elif service.name == CULLER_SERVICE:
@@ -195,6 +210,8 @@ def _apply_spawner(c: Config, p: Plan, runtime: Runtime) -> None:
         args.append("--ServerApp.contents_manager_class=spacehub.notebook.contents.SharedFoldersContents")
     if not settings.collaboration:
         args.append("--YDocExtension.disable_rtc=True")
+    if gallery_enabled(settings):  # publish from one's server, "open in my hub" (spacehub.notebook.gallery)
+        args.append("--ServerApp.jpserver_extensions=spacehub.notebook.gallery=True")
     c.Spawner.args = args
     c.Spawner.default_url = sp.default_url
     c.Spawner.start_timeout = sp.start_timeout
