@@ -40,7 +40,7 @@ def executed(nb: nbformat.NotebookNode, folder: Path, sample_dir: Path, **parame
     folder.mkdir(parents=True, exist_ok=True)
     src, out = folder / "in.ipynb", folder / "out.ipynb"
     nbformat.write(nb, src)
-    env = {"SPACEHUB_SAMPLE_DATA": str(sample_dir), "MPLBACKEND": "Agg", "SPACEHUB_OFFLINE": "1"}
+    env = {"SPACEHUB_SAMPLE_DATA": str(sample_dir), "SPACEHUB_OFFLINE": "1"}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:

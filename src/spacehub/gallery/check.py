@@ -104,7 +104,7 @@ class Runner:
         notes = folder / ".provenance.jsonl"
         env = {k: v for k, v in os.environ.items() if k in PASSED_ON}
         env.update(self.env)
-        env.update({"HOME": str(folder), "PATH": f"{self.python.parent}:/usr/bin:/bin", "MPLBACKEND": "Agg",
+        env.update({"HOME": str(folder), "PATH": f"{self.python.parent}:/usr/bin:/bin",
                     PROVENANCE_FILE_ENV: str(notes), "PYTHONDONTWRITEBYTECODE": "1",
                     "JUPYTER_PLATFORM_DIRS": "1"})
         command = [str(self.python), "-m", "papermill", "notebook.ipynb", "executed.ipynb", "-f", "parameters.json",
@@ -165,8 +165,10 @@ class Runner:
 
 def _failure(executed: dict[str, Any] | None, log: str) -> str:
     """Why a run failed, from the first error output (papermill stops there) or its log."""
-    for index, cell in enumerate((executed or {}).get("cells", [])):
-        for output in cell.get("outputs", []) if isinstance(cell, dict) else []:
+    cells = [c for c in (executed or {}).get("cells", []) if isinstance(c, dict)
+             and not {"injected-parameters", "papermill-error-cell-tag"} & set(c.get("metadata", {}).get("tags", []))]
+    for index, cell in enumerate(cells):  # numbered as in the published notebook (papermill's cells left out)
+        for output in cell.get("outputs", []):
             if isinstance(output, dict) and output.get("output_type") == "error":
                 evalue = str(output.get("evalue", "")).splitlines()[0][:300] if output.get("evalue") else ""
                 return f"cell {index} raised {output.get('ename', 'an error')}: {evalue}"

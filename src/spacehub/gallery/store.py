@@ -325,12 +325,30 @@ class Store:
 
 def parameters_of(path: Path) -> dict[str, dict[str, str]]:
     """The parameters of a papermill-style notebook (its cell tagged ``parameters``): name → default
-    (as written), type, help."""
-    from papermill import inspect_notebook
+    (as written), its type's name and the comment on its line. ``start, stop = "a", "b"`` counts as
+    two (papermill's own inspection skips such lines, which the templates use)."""
+    import ast
 
     try:
-        found = inspect_notebook(str(path))
-    except Exception:  # a parameters cell papermill cannot parse: re-runs with other values are off
-        return {}
-    return {name: {"default": p["default"], "type": p["inferred_type_name"], "help": p["help"]}
-            for name, p in found.items()}
+        notebook = json.loads(path.read_text())
+        cell = next(c for c in notebook.get("cells", []) if "parameters" in c.get("metadata", {}).get("tags", []))
+        source = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
+        tree = ast.parse(source)
+    except (StopIteration, ValueError, SyntaxError, KeyError, TypeError, AttributeError, RecursionError, OSError):
+        return {}  # no parameters cell, or one that is not Python: re-runs with other values are off
+    lines = source.splitlines()
+    found: dict[str, dict[str, str]] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+            continue
+        target, value = node.targets[0], node.value
+        pairs = [(target, value)]
+        if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
+            pairs = list(zip(target.elts, value.elts, strict=True))
+        line = lines[node.lineno - 1]
+        comment = line.split("#", 1)[1].strip() if "#" in line else ""
+        for name, default in pairs:
+            if isinstance(name, ast.Name):
+                kind = type(default.value).__name__ if isinstance(default, ast.Constant) else type(default).__name__.lower()
+                found[name.id] = {"default": ast.get_source_segment(source, default) or "", "type": kind, "help": comment}
+    return found
