@@ -17,7 +17,6 @@ from traitlets.config import Config
 
 from ..config import Settings
 from ..deploy import CULLER_SERVICE, DATA_SERVICE, GATEWAY_SERVICE, Plan, Service, plan
-from ..deploy.plan import gallery_enabled
 from ..deploy.names import (
     ADMIN_CLI_SERVICE,
     DASHBOARD_SECRET_ENV,
@@ -25,6 +24,7 @@ from ..deploy.names import (
     GATEWAY_SERVER_SERVICE,
     OFFLINE_ENV,
 )
+from ..deploy.plan import gallery_enabled
 from .accounts import post_auth_hook
 from .homes import pre_spawn_hook
 
