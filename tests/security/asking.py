@@ -216,6 +216,19 @@ def make_objects(hub: RunningHub, alice: Person, admin: Person) -> Objects:
     r = hub.api("POST", "shares/alice/", token=alice.token, json={"group": "sweepers"})
     assert r.status_code == 200, r.text
 
+    # a private entry of hers in the gallery, with a parameter, and a re-run of it
+    gallery = hub.url + "services/gallery/api/"
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "id": "p", "metadata": {"tags": ["parameters"]},
+                     "outputs": [], "source": "x = 1"}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    r = requests.post(gallery + "entries", headers=h, json={"notebook": nb, "title": "Sweep", "visibility": "private"},
+                      timeout=60)
+    assert r.status_code == 201, r.text
+    v["gallery_entry"] = r.json()["id"]
+    r = requests.post(gallery + f"entries/{v['gallery_entry']}/v1/runs", headers=h, json={"parameters": {"x": 2}},
+                      timeout=60)
+    assert r.status_code == 202, r.text
+    v["gallery_run"] = r.json()["run"]
+
     gateway = hub.gateway(alice.token)
     running = [name for name, c in gateway.request("GET").json().items() if c["status"] == "RUNNING"]
     v["cluster"] = running[0] if running else gateway.new()
@@ -243,6 +256,9 @@ def snapshot(hub: RunningHub, objects: Objects, alice: Person, admin: Person) ->
         "alice's tokens": sorted(t["id"] for t in hub.api("GET", "users/alice/tokens", token=admin.token)
                                  .json()["api_tokens"]),
         "alice's token works": hub.api("GET", "user", token=v["token"]).status_code,
+        "alice's gallery entry": {k: w for k, w in requests.get(
+            hub.url + f"services/gallery/api/entries/{v['gallery_entry']}", headers=h, timeout=30).json().items()
+            if k in ("title", "description", "visibility", "versions", "withdrawn", "author")},
         "alice's shares": [(s.get("user"), s.get("group"), s.get("scopes"))
                            for s in hub.api("GET", "shares/alice", token=admin.token).json()["items"]],
         "alice's share codes": len(hub.api("GET", "share-codes/alice", token=admin.token).json()["items"]),

@@ -182,6 +182,12 @@ def hers(path: str, client: str = "api", **kw) -> Rule:
 STATIC = "public: static files of JupyterLab and its extensions (the same for everyone)"
 US = "/user/alice"
 USER_SERVER = {
+    US + "/spacehub/gallery/publish$": hers(US + "/spacehub/gallery/publish", client="page",
+                                            why="the publish form of alice's server: publishes as alice"),
+    US + "/spacehub/gallery/open$": hers(US + "/spacehub/gallery/open?entry={gallery_entry}&version=1", client="page",
+                                         alice=302,
+                                         admin=302, why="copies an entry into alice's home (a new folder each "
+                                                        "time), then opens it"),
     US + r"/lsp/status$": hers(US + "/lsp/status"),
     US + r"/lsp/ws/(?P<language_server>.*)$": hers(US + "/lsp/ws/pylsp", client="ws", alice=REACHED, admin=REACHED,
                                                      why="no language server installed: alice reaches the handler"),
@@ -299,6 +305,46 @@ DATA = {
                                               why="public: OAuth's return (no state, no code)"),
 }
 
+GAL = "/services/gallery"
+E, V = r"(?P<entry_id>[a-z0-9][a-z0-9-]{0,63})", r"(?P<number>[1-9][0-9]{0,5})"
+ENTRY = GAL + "/entries/{gallery_entry}"
+PRIVATE = "alice's private entry: hers and the admin's; bob is told there is no such entry (404)"
+POST_ONLY = "POST only: 405 to a GET, for everyone"
+GALLERY = {
+    GAL + "/?$": public(GAL + "/", client="page", why="public: the list (a stranger's shows public entries only; "
+                                                      "test_gallery: who sees what)"),
+    GAL + f"/entries/{E}/?$": alices(ENTRY + "/", client="page", bob=404, alice=302, admin=302, why=PRIVATE),
+    GAL + f"/entries/{E}/v{V}/$": alices(ENTRY + "/v1/", client="page", bob=404, why=PRIVATE),
+    GAL + f"/entries/{E}/v{V}/preview$": alices(ENTRY + "/v1/preview", client="page", bob=404, why=PRIVATE),
+    GAL + f"/entries/{E}/v{V}/" + r"(?P<name>notebook\.ipynb|files/[A-Za-z0-9][A-Za-z0-9._-]{0,127})$": alices(
+        ENTRY + "/v1/notebook.ipynb", client="page", bob=404, why=PRIVATE),
+    GAL + r"/runs/(?P<key>[0-9a-f]{20})/$": alices(GAL + "/runs/{gallery_run}/", client="page", bob=404,
+                                                   why="a re-run of alice's private entry: as the entry"),
+    GAL + "/api/entries$": Rule(GAL + "/api/entries", {ANON: 200, BOB: 200, ALICE: 200, ADMIN: 200},
+                                why="each caller's visible entries (bob's list lacks alice's private one: test_gallery)",
+                                self_only=True, mutations={"POST": {ANON: 403}}),
+    GAL + f"/api/entries/{E}$": alices(ENTRY.replace("/entries/", "/api/entries/"), anon=401, bob=404, why=PRIVATE,
+                                       bodies={"PATCH": {"description": "changed by the sweep"}, "DELETE": {},
+                                               "POST": {"action": "withdraw"}},
+                                       mutations={m: {ANON: 403, BOB: 404} for m in ("POST", "PATCH", "DELETE")}),
+    GAL + f"/api/entries/{E}/versions$": public(GAL + "/api/entries/{gallery_entry}/versions", 405, why=POST_ONLY,
+                                                bodies={"POST": {"notebook": {"cells": [], "metadata": {},
+                                                                              "nbformat": 4, "nbformat_minor": 5}}},
+                                                mutations={"POST": {ANON: 403, BOB: 404}}),
+    GAL + f"/api/entries/{E}/v{V}$": alices(GAL + "/api/entries/{gallery_entry}/v1", anon=401, bob=404, why=PRIVATE),
+    GAL + f"/api/entries/{E}/v{V}/check$": public(GAL + "/api/entries/{gallery_entry}/v1/check", 405, why=POST_ONLY,
+                                                  mutations={"POST": {ANON: 403, BOB: 404}}),
+    GAL + f"/api/entries/{E}/v{V}/runs$": public(GAL + "/api/entries/{gallery_entry}/v1/runs", 405, why=POST_ONLY,
+                                                 bodies={"POST": {"parameters": {"x": 2}}},
+                                                 mutations={"POST": {ANON: 403, BOB: 404}}),
+    GAL + f"/api/entries/{E}/v{V}/bundle$": alices(GAL + "/api/entries/{gallery_entry}/v1/bundle", anon=401, bob=404,
+                                                   why=PRIVATE),
+    GAL + r"/api/runs/(?P<key>[0-9a-f]{20})$": alices(GAL + "/api/runs/{gallery_run}", anon=401, bob=404,
+                                                      why="a re-run of alice's private entry: as the entry"),
+    GAL + "/oauth_callback$": public(GAL + "/oauth_callback", 400, why="public: OAuth's return (no state, no code)",
+                                     client="page"),
+}
+
 GW = "/services/dask-gateway"
 GATEWAY_OWNER = "dask-gateway: a cluster is its owner's alone (the hub's admin is no gateway admin)"
 GATEWAY = {
@@ -343,4 +389,4 @@ GATE = {
                                        mutations=every_change(404, 404)),
 }
 
-RULES = {"hub": HUB, "user-server": USER_SERVER, "data": DATA, "gate": GATE, "gateway": GATEWAY}
+RULES = {"hub": HUB, "user-server": USER_SERVER, "data": DATA, "gallery": GALLERY, "gate": GATE, "gateway": GATEWAY}

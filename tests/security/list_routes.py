@@ -11,6 +11,7 @@ should not keep. Each route is ``{"source", "pattern", "handler", "methods"}``:
   enables, the arguments the hub gives servers and JupyterHub's single-user identity provider, as
   ``jupyterhub-singleuser`` builds it;
 - ``data``: the data service's ``make_app`` (hub login mode);
+- ``gallery``: the gallery service's ``make_app``;
 - ``gate``: the hub service ``dask-gateway`` (:mod:`spacehub.gateway.gate`) in front of the gateway;
   its websocket route is listed apart (``... (websocket)``), as it matches upgrades only;
 - ``gateway``: dask-gateway-server's ``default_routes``, the route its proxy adds to the same app and
@@ -117,6 +118,22 @@ def data_routes() -> list[dict]:
              "methods": _tornado_methods(rule.target)} for rule in app.wildcard_router.rules]
 
 
+def gallery_routes() -> list[dict]:
+    import pathlib
+
+    from jupyterhub.services.auth import HubOAuth
+
+    from spacehub.gallery.app import make_app
+    from spacehub.gallery.check import Runner
+    from spacehub.gallery.service import Gallery
+    from spacehub.gallery.store import Store
+
+    folder = pathlib.Path(tempfile.mkdtemp())
+    app = make_app(Gallery(Store(folder), Runner(pathlib.Path(sys.executable), folder)), HubOAuth.instance(api_token="x"))
+    return [{"source": "gallery", "pattern": rule.matcher.regex.pattern, "handler": _name(rule.target),
+             "methods": _tornado_methods(rule.target)} for rule in app.wildcard_router.rules]
+
+
 def gateway_routes(prefix: str = "/services/dask-gateway") -> list[dict]:
     from aiohttp import web
     from dask_gateway_server.proxy.core import Proxy
@@ -155,6 +172,6 @@ def gate_routes(prefix: str = "/services/dask-gateway/") -> list[dict]:
 
 if __name__ == "__main__":
     server_args = list(_hub_config(sys.argv[1]).Spawner.args)  # as the hub starts servers
-    found = (hub_routes(sys.argv[1]) + data_routes() + gate_routes() + gateway_routes()
+    found = (hub_routes(sys.argv[1]) + data_routes() + gallery_routes() + gate_routes() + gateway_routes()
              + user_server_routes(server_args))
     json.dump(found, sys.stdout, indent=1)

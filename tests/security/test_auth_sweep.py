@@ -58,6 +58,7 @@ def objects(sweep_hub, people):
     for identity in (ALICE, BOB, ADMIN):
         browse_to(people[identity], sweep_hub.url + "user/alice/lab")
         browse_to(people[identity], sweep_hub.gateway_url + f"/clusters/{objects.values['cluster']}/status")
+        browse_to(people[identity], sweep_hub.url + f"services/gallery/entries/{objects.values['gallery_entry']}/v1/")
     return objects
 
 

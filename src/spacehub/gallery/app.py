@@ -262,7 +262,8 @@ class EntryAPI(Base):
         self.finish()
 
     def post(self, entry_id: str):  # forms cannot send DELETE
-        if self.get_body_argument("action", "") != "withdraw":
+        self.entry(entry_id, change=True)
+        if self.body().get("action") != "withdraw":
             raise web.HTTPError(405, "POST here withdraws (action=withdraw); publish a version at .../versions")
         self.delete(entry_id)
 
