@@ -73,8 +73,9 @@ def test_every_target_publishes_the_same_quota_to_servers(target):
 def test_every_target_renders_the_same_roles_and_logins(target):
     s = settings(target)
     roles = rendered_roles(target, s)
+    gallery = set() if target == "kubernetes" else {"access:services!service=gallery"}  # not in the chart yet
     assert roles["user"] == {"self", "access:services!service=dask-gateway", "access:services!service=data",
-                             "shares!user", "read:users:name", "read:groups:name"}
+                             "shares!user", "read:users:name", "read:groups:name"} | gallery
     assert roles["spacehub-gateway"] == {"list:users", "read:users:name", "read:servers"}  # least privilege
     # the same logins; where the hub runs from spacehub's environment, with the hashing off its event loop
     klass = "firstuseauthenticator.FirstUseAuthenticator" if target == "kubernetes" else "spacehub.hub.logins.LocalPasswords"
@@ -83,8 +84,10 @@ def test_every_target_renders_the_same_roles_and_logins(target):
 
 def test_plan_facts_differ_by_target_only_in_where_things_are():
     local, kube = plan(settings("local")), plan(settings("kubernetes"))
-    assert local.limits == kube.limits and local.user_scopes == kube.user_scopes
-    assert local.server_token_scopes == kube.server_token_scopes and local.auth.config.keys() == kube.auth.config.keys()
+    gallery = "access:services!service=gallery"  # the gallery runs beside the hub (local and slurm targets)
+    assert local.limits == kube.limits and set(local.user_scopes) - {gallery} == set(kube.user_scopes)
+    assert set(local.server_token_scopes) - {gallery} == set(kube.server_token_scopes)
+    assert local.auth.config.keys() == kube.auth.config.keys()
     assert local.network.gateway_proxy == "gateway://127.0.0.1:8001"
     assert kube.network.gateway_proxy == "gateway://traefik-dask-gateway:80"
     assert local.auth.config["FirstUseAuthenticator"]["dbm_path"] == "/srv/state/passwords.dbm"
@@ -100,7 +103,19 @@ def test_no_gateway_no_quota_published():
     p = plan(settings("local", gateway={"enabled": False}))
     assert p.limits is None
     assert "SPACEHUB_USER_QUOTA" not in p.server_env and "DASK_GATEWAY__ADDRESS" not in p.server_env
-    assert [s.name for s in p.services] == ["data", "admin-cli", "idle-culler"]
+    assert [s.name for s in p.services] == ["data", "gallery", "admin-cli", "idle-culler"]
+
+
+def test_the_gallery_service_its_scopes_and_its_server_extension_follow_the_setting():
+    on, off = plan(settings("local")), plan(settings("local", gallery={"enabled": False}))
+    gallery = next(s for s in on.services if s.name == "gallery")
+    assert gallery.url == "http://127.0.0.1:8005" and gallery.oauth_no_confirm and not gallery.scopes  # no role
+    assert gallery.environment["SPACEHUB_GALLERY_DIR"] == "/srv/state/gallery"
+    assert on.server_env["SPACEHUB_GALLERY_URL"].endswith("/services/gallery/")
+    assert "access:services!service=gallery" in on.user_scopes and "access:services!service=gallery" in on.server_token_scopes
+    assert all(s.name != "gallery" for s in off.services) and "SPACEHUB_GALLERY_URL" not in off.server_env
+    assert not any("gallery" in scope for scope in (*off.user_scopes, *off.server_token_scopes))
+    assert all(s.name != "gallery" for s in plan(settings("kubernetes")).services)  # not in the chart yet
 
 
 def test_kubernetes_cluster_panel_shows_the_published_quota(monkeypatch):
