@@ -133,6 +133,20 @@ def test_memory_addresses_are_ignored():
                              notebook([result("[<matplotlib.lines.Line2D at 0x7fe01234abcd>]")])).same
 
 
+def test_where_files_are_on_a_machine_and_progress_bars_are_not_results():
+    """A Dataset's repr names its files where the machine keeps them (cut short at the line's end), and
+    dask's progress bar prints times: the getting-started template re-run on the hub shows both."""
+    ours = result("<xarray.Dataset>\n    provenance_files:  ['/tmp/a/sample/omni/hro_1min/2015/omni_hro_1mi...\n"
+                  "    time_range:  [2015-03-17, 2015-03-19)")
+    theirs = result("<xarray.Dataset>\n    provenance_files:  ['/srv/hub/state/sample-data/omni/hro_1...\n"
+                    "    time_range:  [2015-03-17, 2015-03-19)")
+    assert compare_notebooks(notebook([ours]), notebook([theirs])).same
+    bars = "[##   ] | 5% Completed | 1.2 s\r[#####] | 100% Completed | {} s\n2880 records\n"
+    assert compare_notebooks(notebook([stdout(bars.format("2.3"))]), notebook([stdout(bars.format("9.9"))])).same
+    other = compare_notebooks(notebook([stdout(bars.format("2.3"))]), notebook([stdout(bars.format("2.3").replace("2880", "1440"))]))
+    assert [d.kind for d in other.differences] == ["number"]
+
+
 def test_stderr_is_one_note_and_consecutive_stdout_is_one_text():
     published = notebook([stdout("a 1\nb 2\n"), v4.new_output("stream", name="stderr", text="100%|####|")],
                          [v4.new_output("stream", name="stderr", text="UserWarning: ...")])

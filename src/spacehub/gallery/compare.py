@@ -321,8 +321,24 @@ _NUMBER = re.compile(r"(?<![\w.])[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?|(?:na
 _ADDRESS = re.compile(r"\b0x[0-9a-f]{6,}\b", re.IGNORECASE)
 
 
+# a file's place on the machine that ran it, to the end of its line (reprs cut long lines short, after a
+# path of another length at another place): ``/tmp/x/sample/omni/...cdf`` on the author's machine is
+# the hub's sample data in a re-run; which data was read is the provenance's to say
+_PATH = re.compile(r"(?<![\w.:/])(?:~|/)[\w.@+-]*(?:/[\w.@+-]+)+.*$", re.MULTILINE)
+# a progress bar printed to stdout (dask.diagnostics.ProgressBar): its times are not results
+_PROGRESS = re.compile(r"^\s*\[[#= >-]*\]\s*\|\s*\d+% Completed\s*\|.*$", re.MULTILINE)
+
+
+def _steady(text: str) -> str:
+    """The text as a person reads it at the end: a line rewritten in place (``\\r``) as last written,
+    progress bars and the machine's paths left out, object ids masked, blanks collapsed."""
+    text = "\n".join(line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+    text = _PROGRESS.sub("", _PATH.sub("<path>", text))
+    return " ".join(_ADDRESS.sub("0x…", text).split())
+
+
 def _text_difference(expected: str, came: str, cell: int, rtol: float, atol: float) -> Difference | None:
-    ours, theirs = (" ".join(_ADDRESS.sub("0x…", text).split()) for text in (expected, came))
+    ours, theirs = (_steady(text) for text in (expected, came))
     shapes = _NUMBER.sub("\0", ours), _NUMBER.sub("\0", theirs)
     if shapes[0] != shapes[1]:
         at = next((i for i, (a, b) in enumerate(zip(*shapes)) if a != b), min(map(len, shapes)))
