@@ -80,8 +80,8 @@ def main(argv=None) -> int:
             before = first["finished"]
             t0 = time.monotonic()
             requests.post(api + f"entries/{entry}/v1/check", headers=h, timeout=30).raise_for_status()
-            check = wait_for(lambda: (c := verdict()) and c["finished"] != before and c, 900, interval=0.2,
-                             what="a re-check")
+            check = wait_for(lambda before=before: (c := verdict()) and c["finished"] != before and c, 900,
+                             interval=0.2, what="a re-check")
             reruns.append(time.monotonic() - t0)
             first = check
             print(json.dumps({"measure": "re-check on demand", "seconds": round(reruns[-1], 2),
