@@ -40,6 +40,7 @@ def isolated(sample_dir):
     suffix = secrets.token_hex(3)
     names = {"alice": f"alice{suffix}", "bob": f"bob{suffix}", "admin": f"adm{suffix}"}
     group_existed = _group_exists(GROUP)
+    gallery_existed = _account_exists("spacehub-gallery")  # the gallery's service makes it
     work = passable_folder("spacehub-isolated-")
     state = work / "state"
     state.mkdir()
@@ -62,7 +63,17 @@ def isolated(sample_dir):
             subprocess.run(["userdel", "--remove", name], capture_output=True)
         if not group_existed:
             subprocess.run(["groupdel", GROUP], capture_output=True)
+        if not gallery_existed:
+            subprocess.run(["userdel", "spacehub-gallery"], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _account_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 def _group_exists(name: str) -> bool:
@@ -269,3 +280,40 @@ def test_shared_and_group_folders_hold_by_unix_permissions(isolated, kernels):
             == "week 1"
     finally:
         alice.close()
+
+
+def test_the_gallery_re_runs_notebooks_as_an_account_of_their_own_never_root(isolated):
+    """alice publishes a notebook that says who runs it, reads catalog data and tries the hub's secrets;
+    its outputs as published are those of a run as `spacehub-gallery` refused the secret, so the
+    check passes only if the re-run ran so."""
+    import requests
+
+    hub, names = isolated
+    token = hub.token_for(names["alice"])
+    secret = Path(hub.settings["state_dir"]) / "secrets" / "admin_password"
+    code = [("import os, pwd\nprint(pwd.getpwuid(os.geteuid()).pw_name, os.geteuid() == 0)", "spacehub-gallery False\n"),
+            ("import spacehub.catalog\n"
+             "print(spacehub.catalog.open()['omni_hro_1min'].read('2015-03-17', '2015-03-18', ['SYM_H']).time.size)",
+             "1440\n"),
+            (f"try:\n    open({str(secret)!r}).read()\n    print('READ')\nexcept PermissionError:\n    print('refused')",
+             "refused\n")]
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"kernelspec": {"name": "python3", "language": "python",
+                                                                          "display_name": "Python 3"}},
+          "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": i + 1, "source": src,
+                     "outputs": [{"output_type": "stream", "name": "stdout", "text": out}]}
+                    for i, (src, out) in enumerate(code)]}
+    api = hub.url + "services/gallery/api/"
+    h = {"Authorization": f"token {token}"}
+    r = requests.post(api + "entries", headers=h, json={"notebook": nb, "title": "Who runs me", "visibility": "private"},
+                      timeout=60)
+    assert r.status_code == 201, r.text
+    entry = r.json()["id"]
+    check = wait_for(lambda: (c := requests.get(api + f"entries/{entry}/v1", headers=h, timeout=30).json()
+                              .get("check", {})).get("status") in ("passed", "failed") and c, 300,
+                     what="the gallery's check")
+    assert check["status"] == "passed", check
+    store = Path(hub.settings["state_dir"]) / "gallery"
+    assert oct(store.stat().st_mode & 0o777) == "0o711" and oct((store / "entries").stat().st_mode & 0o777) == "0o700"
+    account = pwd.getpwnam("spacehub-gallery")
+    assert account.pw_uid < 1000 and account.pw_shell.endswith("nologin")  # a system account, no login
+    assert "spacehub-gallery" not in grp.getgrnam(GROUP).gr_mem

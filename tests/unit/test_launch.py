@@ -38,3 +38,16 @@ def test_an_error_is_finished_as_api_errors_are(fixed):
     assert handler.calls == [("api", ())]
     # a report (200) is finished by upstream as before: the auth sweep reads alice's licenses
 
+
+
+def test_the_gallery_menu_links_follow_the_hubs_base_url():
+    import json
+
+    from spacehub.hub.launch import lab_settings_for
+
+    assert lab_settings_for("/") is None  # the shipped defaults are written for a hub at /
+    folder = lab_settings_for("/spacehub/")
+    menu = json.loads((folder / "overrides.json").read_text())["@jupyterlab/mainmenu-extension:plugin"]["menus"][0]
+    assert [item["args"]["url"] for item in menu["items"]] == [
+        "/spacehub/hub/user-redirect/spacehub/gallery/publish", "/spacehub/services/gallery/"]
+    assert oct(folder.stat().st_mode & 0o777) == "0o700"

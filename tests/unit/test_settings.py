@@ -65,6 +65,9 @@ def test_env_var_selects_file(tmp_path, monkeypatch):
     ("folders:\n  root: ../../etc\n", "folders.root", 2, "must be a folder of its own inside the state dir"),
     ("folders:\n  root: secrets\n", "folders.root", 2, "must be a folder of its own inside the state dir"),
     ("hub: {port: 8000}\ngateway: {port: 8000}\n", "gateway.port", 2, "port 8000 is already hub.port's"),
+    ("gallery: {port: 8003}\n", "gallery.port", 1, "port 8003 is already data_service.port's"),
+    ("gallery: {check_timeout: 1}\n", "gallery.check_timeout", 1, "minimum of 10"),
+    ("folders:\n  root: gallery\n", "folders.root", 2, "must be a folder of its own inside the state dir"),
     ("gateway:\n  worker_memory_gib: {max: .inf}\n", "gateway.worker_memory_gib.max", 2, "finite numbers only"),
     ("gateway:\n  user_quota: {memory_gib: .nan}\n", "gateway.user_quota.memory_gib", 2, "finite numbers only"),
 ])

@@ -192,7 +192,7 @@ def _check_consistency(s: dict, path, text) -> None:
                                  "without '..', e.g. templates)")
     root = Path(s["folders"]["root"])
     if root.is_absolute() or ".." in root.parts or str(root) in ("", ".") or root.parts[0] in (
-            "secrets", "homes", "sample-data", "cache", "gateway-clusters"):
+            "secrets", "homes", "sample-data", "cache", "gateway-clusters", "gallery"):
         fail("folders.root", f"{str(root)!r} must be a folder of its own inside the state dir (a relative path "
                              "without '..', e.g. folders): the hub sets its owner and mode")
     ports: dict[int, str] = {}

@@ -437,7 +437,8 @@ def main(argv=None) -> int:
                                      if os.environ.get(k)))
     if os.environ.get(RUN_AS_ENV) and os.geteuid() == 0:
         runner.run_as = gallery_account(os.environ[RUN_AS_ENV])  # isolated mode: no user code as root
-    (root / "work").mkdir(parents=True, exist_ok=True, mode=0o711)
+    (root / "work").mkdir(parents=True, exist_ok=True)
+    os.chmod(root / "work", 0o711)  # each run's folder in it is the run's account's own (0700)
     gallery = Gallery(Store(root), runner, at_once=int(os.environ.get("SPACEHUB_GALLERY_AT_ONCE", "1")))
     hub_auth = HubOAuth.instance(api_token=os.environ["JUPYTERHUB_API_TOKEN"], cache_max_age=60,
                                  allow_token_in_url=False)

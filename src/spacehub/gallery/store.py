@@ -1,6 +1,7 @@
 """The gallery's store: entries and their versions as folders, written so that a crash never leaves half of one.
 
-Layout under the store's root (``<state_dir>/gallery``, the service's alone)::
+Layout under the store's root (``<state_dir>/gallery``, 0711; every folder in it the service's alone,
+0700, but ``work/``, where each re-run gets a folder of the account it runs as)::
 
     entries/<id>/entry.json            title, description, tags, licence, visibility, author ...
     entries/<id>/v<N>/notebook.ipynb   the notebook as published (version N, never changed)
@@ -8,6 +9,7 @@ Layout under the store's root (``<state_dir>/gallery``, the service's alone)::
     entries/<id>/v<N>/version.json     who, when, the author's environment, the parameters
     entries/<id>/v<N>/check.json       the last reproducibility check (replaced by each new one)
     runs/<key>/                        re-runs with other parameters
+    work/run-.../                      a re-run's folder while it runs (the notebook, its files, HOME)
     staging/                           what is being written; emptied at start
 
 A publish writes everything under ``staging/`` and then renames it into place: one ``rename(2)``
@@ -172,7 +174,10 @@ class Store:
         self.staging = self.root / "staging"
         self.runs = self.root / "runs"
         for folder in (self.root, self.entries, self.staging, self.runs):
-            folder.mkdir(mode=0o700, exist_ok=True)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(folder, 0o700)
+        # passable, not listable: the account re-runs run as reaches its own folder under work/ only
+        os.chmod(self.root, 0o711)
 
     def recover(self) -> list[str]:
         """Remove what a publish stopped half-way left (never acknowledged); returns what was removed."""

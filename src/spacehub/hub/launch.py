@@ -52,6 +52,9 @@ def main(argv: list[str] | None = None):
 
         os.environ.setdefault("PYTHONSTARTUP", str(STARTUP_FILE))  # kernels inherit it
         args = [*OFFLINE_LAB, *args]  # the operator's own arguments come after, and win
+        settings = lab_settings_for(os.environ.get("JUPYTERHUB_BASE_URL", "/"))
+        if settings is not None:
+            args.insert(len(OFFLINE_LAB), f"--LabApp.app_settings_dir={settings}")
         answer_refusals_of_licenses()
     sys.argv = [name, *args]
     if name == "jupyterhub":
@@ -64,6 +67,25 @@ def main(argv: list[str] | None = None):
 #: say so, which keeps JupyterLab from asking each new user whether to fetch news
 OFFLINE_LAB = ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
                f"--LabApp.app_settings_dir={Path(__file__).parents[1] / 'notebook' / 'lab-settings'}"]
+
+def lab_settings_for(base_url: str) -> Path | None:
+    """The users' JupyterLab defaults for a hub under ``base_url``: the *Gallery* menu's links are
+    absolute paths (JupyterLab opens them from wherever the page is), written for a hub at ``/``;
+    under another prefix a copy with the prefix is made in the account's runtime folder (None: the
+    shipped folder is right)."""
+    import json
+    import tempfile
+
+    if base_url in ("", "/"):
+        return None
+    shipped = Path(__file__).parents[1] / "notebook" / "lab-settings" / "overrides.json"
+    prefix = "/" + base_url.strip("/")
+    text = shipped.read_text().replace('"url": "/', f'"url": "{prefix}/')
+    json.loads(text)  # still JSON: a prefix with a quote in it is no base URL
+    folder = Path(tempfile.mkdtemp(prefix="spacehub-lab-settings-"))  # the account's own, 0700
+    (folder / "overrides.json").write_text(text)
+    return folder
+
 
 #: seconds between looks at a process being stopped on shutdown
 STOP_POLL = 0.05
