@@ -161,7 +161,8 @@ def test_who_sees_and_changes_what(people, hub):
         for visibility, entry_id in ids.items():
             seen = visibility in visible
             assert (entry_id in listed) == seen, (who, visibility)
-            for path in (f"api/entries/{entry_id}", f"api/entries/{entry_id}/v1", f"api/entries/{entry_id}/v1/bundle",
+            for path in (f"entries/{entry_id}/v1/", f"api/entries/{entry_id}",
+                         f"api/entries/{entry_id}/v1", f"api/entries/{entry_id}/v1/bundle",
                          f"entries/{entry_id}/v1/preview", f"entries/{entry_id}/v1/notebook.ipynb"):
                 status = p.ask("GET", path).status_code
                 expected = 200 if seen else (401 if who == "anonymous" else 404)
@@ -213,6 +214,11 @@ def test_re_run_with_other_parameters(people, storm):
     assert preview.status_code == 200 and "minimum SYM-H" in preview.text
     bad = hal.ask("POST", f"api/entries/{storm['id']}/v1/runs", json={"parameters": {"__import__": "os"}})
     assert bad.status_code == 400 and "unknown parameter" in bad.json()["message"]
+    # the queue is everyone's: three re-runs waiting at once per person
+    asked = [people["iris"].ask("POST", f"api/entries/{storm['id']}/v1/runs",
+                                json={"parameters": {"start": f"2015-03-0{day}", "stop": "2015-03-10"}}).status_code
+             for day in range(1, 5)]
+    assert asked == [202, 202, 202, 429], asked
 
 
 def test_bad_input_is_refused_saying_why(people):

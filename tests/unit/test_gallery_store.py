@@ -101,3 +101,34 @@ def test_a_notebook_that_never_finishes_is_stopped_with_its_kernel(tmp_path):
                and str(tmp_path) in " ".join(p.info["cmdline"] or [])]
     assert kernels == []
     assert not (tmp_path / "work").exists() or list((tmp_path / "work").iterdir()) == []  # the run's folder is gone
+
+
+def test_at_start_the_gallery_checks_what_it_owes(tmp_path):
+    """Interrupted checks, missing ones and those made in an environment since changed are queued
+    again; current ones and withdrawn entries are not."""
+    from spacehub.gallery.service import Gallery
+
+    class Here(Runner):
+        def environment(self):
+            return {"fingerprint": "now", "python": "3"}
+
+    store = Store(tmp_path / "store")
+    ids = {}
+    for name, check in (("stale", {"status": "passed", "environment": {"fingerprint": "before"}}),
+                        ("current", {"status": "passed", "environment": {"fingerprint": "now"}}),
+                        ("interrupted", {"status": "running"}), ("never", None), ("withdrawn", None)):
+        ids[name] = store.publish("ann", notebook("1"), check_metadata({"title": name})).id
+        if check:
+            store.record_check(ids[name], 1, check)
+    store.withdraw(ids["withdrawn"], by="ann")
+
+    async def queued():
+        gallery = Gallery(store, Here(python=Path(sys.executable), work=tmp_path / "work"))
+        gallery.start()
+        jobs = list(gallery.queue._queue)  # before the workers take any
+        await gallery.stop()
+        return jobs
+
+    jobs = asyncio.run(queued())
+    assert sorted(job[1] for job in jobs) == sorted(ids[n] for n in ("stale", "interrupted", "never"))
+    assert store.version(ids["stale"], 1)["check"]["why"] == "environment changed"

@@ -319,7 +319,10 @@ class RunsAPI(Base):
             parameters = check_parameters(given, info.get("parameters") or {})
         except StoreError as e:
             raise web.HTTPError(400, str(e)) from None
-        key = self.gallery.enqueue_run(entry_id, n, parameters, self.user["name"])
+        try:
+            key = self.gallery.enqueue_run(entry_id, n, parameters, self.user["name"])
+        except StoreError as e:
+            raise web.HTTPError(429, str(e)) from None
         url = f"{self.settings['prefix']}runs/{key}/"
         if self.from_form():
             self.redirect(url, status=303)

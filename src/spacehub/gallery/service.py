@@ -24,6 +24,9 @@ from .store import NotFound, Store, StoreError, now, read_json, write_json
 
 log = logging.getLogger("spacehub.gallery")
 
+#: re-runs with other parameters one person may have waiting at once (the queue is everyone's)
+RUNS_WAITING_PER_USER = 3
+
 User = Mapping[str, Any]  #: the hub's model of the caller (name, admin, groups), None for strangers
 
 
@@ -70,6 +73,7 @@ class Gallery:
     at_once: int = 1
     queue: asyncio.Queue = field(default_factory=asyncio.Queue)
     waiting: set = field(default_factory=set)
+    runs_of: dict = field(default_factory=dict)  #: re-runs each person has queued or running
     _workers: list = field(default_factory=list)
 
     def start(self) -> None:
@@ -109,10 +113,14 @@ class Gallery:
         status = _read(folder / "status.json")
         if status and status.get("status") not in ("error",):
             return key
+        waiting = self.runs_of.get(user, 0)
+        if waiting >= RUNS_WAITING_PER_USER:
+            raise StoreError(f"you have {waiting} re-runs waiting already: ask again when one has finished")
         folder.mkdir(exist_ok=True, mode=0o700)
         write_json(folder / "request.json", {"entry": entry_id, "version": version, "parameters": parameters,
                                              "by": user, "asked": now()})
         write_json(folder / "status.json", {"status": "queued", "queued": now()})
+        self.runs_of[user] = waiting + 1
         self.queue.put_nowait(("run", key))
         return key
 
@@ -139,8 +147,12 @@ class Gallery:
         version_dir = self.store.version_dir(request["entry"], request["version"])
         files = sorted((version_dir / "files").iterdir()) if (version_dir / "files").is_dir() else []
         write_json(folder / "status.json", {"status": "running", "started": now()})
-        result = await self.runner.run(version_dir / "notebook.ipynb", files, request["parameters"],
-                                       keep=folder / "executed.ipynb")
+        try:
+            result = await self.runner.run(version_dir / "notebook.ipynb", files, request["parameters"],
+                                           keep=folder / "executed.ipynb")
+        finally:
+            by = request.get("by", "")
+            self.runs_of[by] = max(0, self.runs_of.get(by, 1) - 1)
         write_json(folder / "status.json", {"status": "done" if result.ok else "failed", "finished": now(),
                                             "seconds": round(result.seconds, 2), "reasons": result.reasons})
 
