@@ -17,15 +17,16 @@ TITLE = "Storm <img src=x onerror=alert('title')>"
 
 def payload_notebook() -> dict:
     html = "<b>bold output</b><script>alert('output')</script>"
-    code = [("print(6 * 7)", [{"output_type": "stream", "name": "stdout", "text": "42\n"}]),
+    code = [("n = 6  # how many", []),
+            ("print(n * 7)", [{"output_type": "stream", "name": "stdout", "text": "42\n"}]),
             ("from IPython.display import HTML\nHTML(" + repr(html) + ")",
              [{"output_type": "execute_result", "execution_count": 2, "metadata": {},
                "data": {"text/html": html, "text/plain": "<IPython.core.display.HTML object>"}}])]
     cells = [{"cell_type": "markdown", "id": "md", "metadata": {},
               "source": "# Payload heading\n<script>alert('markdown')</script><img src=x onerror=\"alert('img')\">"
                         "\n[click](javascript:alert('link'))"}]
-    cells += [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "source": src, "outputs": outs,
-               "execution_count": i + 1} for i, (src, outs) in enumerate(code)]
+    cells += [{"cell_type": "code", "id": f"c{i}", "metadata": {"tags": ["parameters"]} if i == 0 else {},
+               "source": src, "outputs": outs, "execution_count": i + 1} for i, (src, outs) in enumerate(code)]
     return {"nbformat": 4, "nbformat_minor": 5, "cells": cells, "metadata": {
         "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}}}
 
@@ -80,6 +81,20 @@ def test_publish_from_the_lab_menu_see_the_check_and_open_it_again(hub, playwrig
         assert form.locator("ul.entries li").count() >= 1
         assert TITLE in form.locator("ul.entries li").first.inner_text()
         form.screenshot(path=str(screenshots / "gallery-list.png"))
+
+        # re-run with another value of its parameter, from the entry's page (Times Square-style)
+        form.goto(entry_url)
+        form.fill("input[name=n]", "7")
+        form.click("button:has-text('Run')")
+        form.wait_for_url(re.compile(r".*/services/gallery/runs/[0-9a-f]{20}/$"), timeout=30_000)
+        for _ in range(120):
+            if form.locator("[data-status]").first.get_attribute("data-status") in ("done", "failed"):
+                break
+            form.wait_for_timeout(1000)
+            form.reload()
+        assert form.locator("[data-status]").first.get_attribute("data-status") == "done"
+        form.frame_locator("iframe[title='result']").locator("text=49").wait_for(timeout=30_000)
+        form.screenshot(path=str(screenshots / "gallery-rerun.png"))
 
         # "Open in my hub": a copy in her home, opened in JupyterLab
         form.goto(entry_url)

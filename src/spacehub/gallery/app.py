@@ -208,7 +208,7 @@ class RunPage(Base):
             if not executed.is_file():
                 raise web.HTTPError(404, "this run has no result yet")
             pages.send_preview(self, pages.cached_preview(executed, executed.with_name("preview.html"),
-                                                          f"{request['entry']} v{request['version']} re-run"))
+                                                          f"{request['title']} (v{request['version']}, re-run)"))
             return
         self.page(pages.run_page(self, key, request, status))
 
@@ -219,6 +219,7 @@ class RunPage(Base):
         request = json.loads((folder / "request.json").read_text())
         entry = self.entry(request["entry"])
         self.version(entry, request["version"])
+        request["title"] = entry["title"]
         return request, json.loads((folder / "status.json").read_text())
 
 

@@ -193,9 +193,11 @@ def run_page(handler: Any, key: str, request: dict[str, Any], status: dict[str, 
     reasons = "".join(f"<li>{escape(r)}</li>" for r in status.get("reasons") or [])
     result = (f"<iframe sandbox title='result' src='{prefix}runs/{key}/?preview=1'></iframe>"
               if state in ("done", "failed") else "<p>Running… reload this page in a moment.</p>")
+    took = f" in {status['seconds']} s" if status.get("seconds") is not None else ""
     return _page(handler, "Re-run", f"<h1>Re-run of <a href='{prefix}entries/{quote(request['entry'])}/v{request['version']}/'>"
-                 f"{escape(request['entry'])} v{request['version']}</a></h1><p data-status='{escape(str(state))}'>"
-                 f"{escape(str(state))} {escape(str(status.get('seconds', '')))}</p><ul>{params}</ul><ul>{reasons}</ul>{result}")
+                 f"{escape(request.get('title') or request['entry'])}</a> (version {request['version']})</h1>"
+                 f"<p data-status='{escape(str(state))}'>{escape(str(state))}{escape(took)}</p>"
+                 f"<p>with</p><ul>{params}</ul><ul>{reasons}</ul>{result}")
 
 
 def error_page(handler: Any, status: int, why: str) -> str:
