@@ -132,3 +132,13 @@ def test_at_start_the_gallery_checks_what_it_owes(tmp_path):
     jobs = asyncio.run(queued())
     assert sorted(job[1] for job in jobs) == sorted(ids[n] for n in ("stale", "interrupted", "never"))
     assert store.version(ids["stale"], 1)["check"]["why"] == "environment changed"
+
+
+def test_the_page_says_which_packages_the_check_ran_with_otherwise():
+    from spacehub.gallery.pages import package_changes
+
+    author = {"numpy": "2.4.5", "xarray": "2026.9.0", "only-the-author": "1"}
+    assert package_changes(author, {**author, "numpy": "2.4.6"}) == \
+        ". The check ran with other versions of 1 package(s): numpy 2.4.5 → 2.4.6."
+    assert "same package versions" in package_changes(author, author)
+    assert package_changes({}, author) == ""  # published without its environment (the API, a script)

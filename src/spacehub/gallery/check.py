@@ -209,7 +209,8 @@ async def check_version(store: Store, runner: Runner, entry_id: str, version: in
     check = {"status": "failed" if reasons else "passed", "reasons": reasons, "notes": notes, "started": started,
              "finished": now(), "seconds": round(result.seconds, 2), "comparison": comparison,
              "provenance": summarize(result.provenance),
-             "environment": {"fingerprint": env.get("fingerprint"), "python": env.get("python")},
+             "environment": {"fingerprint": env.get("fingerprint"), "python": env.get("python"),
+                             "packages": env.get("packages", {})},
              "log": result.log[-4000:] if reasons else ""}
     with contextlib.suppress(OSError):
         os.replace(folder / ".check-output.ipynb", folder / "check-output.ipynb")

@@ -152,6 +152,7 @@ def version_page(handler: Any, entry: dict[str, Any], n: int, info: dict[str, An
     key = ("spacehub", "numpy", "xarray", "dask", "matplotlib", "astropy", "cdflib")
     env_line = ", ".join(f"{k} {packages[k]}" for k in key if k in packages)
     versions = " ".join(f"<a href='{prefix}entries/{eid}/v{v}/'>v{v}</a>" for v in entry["versions"])
+    env_line += package_changes(packages, (check.get("environment") or {}).get("packages") or {})
     body = (
         f"<h1>{escape(info.get('title') or entry['title'])}</h1>"
         f"<p>{badge(check)} <span class='muted'>version {n} · published {escape(str(info.get('published')))} by "
@@ -172,6 +173,18 @@ def version_page(handler: Any, entry: dict[str, Any], n: int, info: dict[str, An
         f"<h2>Versions</h2><p>{versions}</p>"
         f"<h2>Environment</h2><p class='muted'>Python {escape(str(env.get('python', '?')))}; {escape(env_line)}</p>")
     return _page(handler, entry["title"], body)
+
+
+def package_changes(author: dict[str, str], rerun: dict[str, str], shown: int = 12) -> str:
+    """What the check's environment has otherwise than the author's (a reason outputs may differ)."""
+    if not author or not rerun:
+        return ""
+    changed = [f"{name} {author[name]} → {rerun[name]}" for name in sorted(author) if name in rerun
+               and rerun[name] != author[name]]
+    if not changed:
+        return ". The check ran with the same package versions as the author."
+    more = f" and {len(changed) - shown} more" if len(changed) > shown else ""
+    return f". The check ran with other versions of {len(changed)} package(s): {', '.join(changed[:shown])}{more}."
 
 
 def _audience(entry: dict[str, Any]) -> str:
