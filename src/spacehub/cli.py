@@ -137,6 +137,22 @@ def cmd_groups(args) -> int:
         return 1
 
 
+def cmd_workshop(args) -> int:
+    from .workshops.cli import WorkshopError
+    from .workshops.cli import main as workshop
+
+    rest, config = list(args.rest), None
+    if "--config" in rest:  # anywhere among the workshop's own arguments
+        at = rest.index("--config")
+        config = rest[at + 1] if at + 1 < len(rest) else None
+        del rest[at:at + 2]
+    try:
+        return workshop(load_settings(config), rest)
+    except WorkshopError as e:
+        print(f"spacehub workshop: {e}", file=sys.stderr)
+        return 1
+
+
 def cmd_gallery(args) -> int:
     from .gallery.client import main as gallery
 
@@ -175,6 +191,10 @@ def build_parser() -> argparse.ArgumentParser:
     grp.add_argument("users", nargs="*")
     grp.add_argument("--config", help="settings file (default: $SPACEHUB_CONFIG or hub/spacehub.yaml)")
     grp.set_defaults(func=cmd_groups)
+    wk = sub.add_parser("workshop", help="a workshop: create (seats, group, materials), status, end (archive)",
+                        add_help=False)
+    wk.add_argument("rest", nargs=argparse.REMAINDER)
+    wk.set_defaults(func=cmd_workshop)
     gal = sub.add_parser("gallery", help="publish a notebook to the hub's gallery, list its entries (from your server)",
                          add_help=False)
     gal.add_argument("rest", nargs=argparse.REMAINDER)

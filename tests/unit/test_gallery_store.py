@@ -103,6 +103,7 @@ def test_a_notebook_that_never_finishes_is_stopped_with_its_kernel(tmp_path):
     assert not (tmp_path / "work").exists() or list((tmp_path / "work").iterdir()) == []  # the run's folder is gone
 
 
+
 def test_at_start_the_gallery_checks_what_it_owes(tmp_path):
     """Interrupted checks, missing ones and those made in an environment since changed are queued
     again; current ones and withdrawn entries are not."""

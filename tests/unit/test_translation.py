@@ -91,8 +91,9 @@ def test_data_service():
 def test_switches_off():
     c = hub_config(settings(gateway={"enabled": False}, culler={"enabled": False}, sharing={"enabled": False},
                             collaboration={"enabled": False}, data_service={"enabled": False},
-                            folders={"enabled": False}), SECRETS, RUNTIME)
+                            folders={"enabled": False}, gallery={"enabled": False}), SECRETS, RUNTIME)
     assert c.JupyterHub.services == []
+    assert not any("gallery" in a for a in c.Spawner.args)  # no server extension of a gallery that is not there
     assert c.JupyterHub.template_paths == []  # no "Work together" on the home page without sharing
     assert not {"shares!user", "read:users:name", "read:groups:name"} & set(c.JupyterHub.load_roles[0]["scopes"])
     assert "--YDocExtension.disable_rtc=True" in c.Spawner.args

@@ -268,7 +268,11 @@ def _services(s: Settings, network: Network, data_env: Mapping[str, str]) -> tup
         services.append(Service(GALLERY_SERVICE, network.gallery_service, display=True, oauth_no_confirm=True,
                                 environment=env))
     if s.target != "kubernetes" and s.folders.enabled:  # `spacehub groups` on the host: who sees which folder
-        services.append(Service(ADMIN_CLI_SERVICE, None, scopes=("admin:groups", "list:users", "read:users:name")))
+        # `spacehub groups` and `spacehub workshop`: groups, and a workshop's seats (made, shared with
+        # its instructors, their servers started ahead and stopped at its end)
+        services.append(Service(ADMIN_CLI_SERVICE, None, scopes=(
+            "admin:groups", "list:users", "read:users:name", "admin:users", "shares", "servers", "read:servers",
+            "read:users:activity")))
     if s.culler.enabled:
         services.append(Service(CULLER_SERVICE, None,
                                 scopes=("list:users", "read:users:activity", "read:servers", "delete:servers")))

@@ -17,6 +17,7 @@ import base64
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -451,9 +452,13 @@ def main(argv=None) -> int:
     app.listen(url.port or 8005, url.hostname)
     loop = ioloop.IOLoop.current()
     loop.add_callback(gallery.start)
+    # the hub stops its services with SIGINT, `spacehub up` ends those of a crashed hub with SIGTERM:
+    # either way the re-runs under way (their own process groups) end with the service
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: loop.add_callback_from_signal(loop.stop))
     log.info("gallery at %s%s (store %s)", url.geturl().rstrip("/"), prefix, root)
     try:
         loop.start()
-    except KeyboardInterrupt:
-        pass
+    finally:
+        runner.stop_all()
     return 0

@@ -69,6 +69,12 @@ class Runner:
     data_roots: tuple[Path, ...] = ()  #: files read under these are catalog data (samples, cache)
     run_as: pwd.struct_passwd | None = None
     _environment: dict[str, Any] | None = None
+    #: process groups of the runs under way (papermill and its kernel), ended with the service
+    active: set[int] = field(default_factory=set)
+
+    def stop_all(self) -> None:
+        for pid in list(self.active):
+            _kill_group(pid)
 
     def environment(self) -> dict[str, Any]:
         """Python and package versions of the environment runs use, and their fingerprint."""
@@ -121,6 +127,7 @@ class Runner:
             *command, cwd=folder, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT, start_new_session=True, **kw)
         reasons = []
+        self.active.add(proc.pid)
         try:
             out, _ = await asyncio.wait_for(proc.communicate(), self.timeout)
         except TimeoutError:
@@ -131,6 +138,8 @@ class Runner:
         except asyncio.CancelledError:
             _kill_group(proc.pid)
             raise
+        finally:
+            self.active.discard(proc.pid)
         seconds = time.monotonic() - started
         _kill_group(proc.pid)  # a kernel papermill left behind
         log = out.decode(errors="replace")[-20_000:]
@@ -177,8 +186,19 @@ def _failure(executed: dict[str, Any] | None, log: str) -> str:
 
 
 def _kill_group(pid: int) -> None:
+    """End a run: papermill's process group and its kernel (jupyter_client starts kernels in a session of
+    their own, so the group alone would leave it running)."""
+    import psutil
+
+    try:
+        kernels = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        kernels = []
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
+    for p in kernels:
+        with contextlib.suppress(psutil.Error):
+            p.kill()
 
 
 async def check_version(store: Store, runner: Runner, entry_id: str, version: int) -> dict[str, Any]:

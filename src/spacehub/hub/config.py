@@ -222,11 +222,11 @@ def _apply_spawner(c: Config, p: Plan, runtime: Runtime) -> None:
     if isolated is not None:
         # no user code as root: a hub user runs as their own account, made at first login if so set
         c.Authenticator.post_auth_hook = functools.partial(post_auth_hook, isolated)
-    if p.homes.templates_source is not None or isolated is not None or p.homes.folders is not None:
-        c.Spawner.pre_spawn_hook = functools.partial(
-            pre_spawn_hook, str(p.homes.templates_source) if p.homes.templates_source else None,
-            p.homes.templates_folder, p.homes.template, isolated,
-            str(p.homes.folders) if p.homes.folders is not None else None)
+    # every server start: templates, shared folders, a workshop's materials (spacehub.workshops)
+    c.Spawner.pre_spawn_hook = functools.partial(
+        pre_spawn_hook, str(p.homes.templates_source) if p.homes.templates_source else None,
+        p.homes.templates_folder, p.homes.template, isolated,
+        str(p.homes.folders) if p.homes.folders is not None else None, state_dir=str(settings.state_dir))
     if isolated is not None and p.homes.folders is not None:
         # what one member of a group writes in its folder, the others may change, and what an admin
         # writes in shared/ everyone reads (a home's files stay private: its folder is 0700, and each

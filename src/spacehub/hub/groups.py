@@ -19,17 +19,19 @@ class GroupsError(RuntimeError):
     """What went wrong, said so that the operator knows what to do."""
 
 
-def _client(settings: Settings):
+def admin_api(settings: Settings, error: type[Exception] = RuntimeError):
+    """``call(method, path, **kw)``: the running hub's REST API with the ``admin-cli`` service's token
+    (the state dir's secret: the account that runs the hub only); refusals raise ``error`` saying why."""
     import requests
 
     token_file = secrets_dir(settings.state_dir) / f"service_token_{ADMIN_CLI_SERVICE}"
     try:
         token = Path(token_file).read_text().strip()
     except PermissionError:
-        raise GroupsError(f"{token_file} is the hub's: run this as the account that runs the hub "
+        raise error(f"{token_file} is the hub's: run this as the account that runs the hub "
                           "(root in isolated mode)") from None
     except FileNotFoundError:
-        raise GroupsError(f"no {token_file}: start the hub once (`spacehub up`) with these settings") from None
+        raise error(f"no {token_file}: start the hub once (`spacehub up`) with these settings") from None
     api = f"http://127.0.0.1:{settings.hub.port}{settings.hub.base_url.rstrip('/')}/hub/api/"
     session = requests.Session()
     session.headers["Authorization"] = f"token {token}"
@@ -38,13 +40,13 @@ def _client(settings: Settings):
         try:
             r = session.request(method, api + path, timeout=30, **kw)
         except requests.ConnectionError:
-            raise GroupsError(f"the hub is not answering at {api}: start it with `spacehub up`") from None
+            raise error(f"the hub is not answering at {api}: start it with `spacehub up`") from None
         if r.status_code >= 400:
             try:
                 why = r.json().get("message", r.reason)
             except ValueError:
                 why = r.reason
-            raise GroupsError(f"the hub refused {method} {path}: {r.status_code} {why}")
+            raise error(f"the hub refused {method} {path}: {r.status_code} {why}")
         return r.json() if r.content else None
 
     return call
@@ -54,7 +56,7 @@ def run(settings: Settings, action: str, name: str | None, users: list[str], out
     """``list``, ``create NAME [USER...]``, ``add NAME USER...``, ``remove NAME USER...``, ``delete NAME``."""
     from .folders import GROUP_NAME
 
-    call = _client(settings)
+    call = admin_api(settings, GroupsError)
     if action == "list":
         groups = call("GET", "groups")
         for g in groups if isinstance(groups, list) else groups.get("items", []):

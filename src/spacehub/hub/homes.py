@@ -150,14 +150,16 @@ async def as_user(entry: pwd.struct_passwd, python: Path, module_args: list[str]
 
 
 async def pre_spawn_hook(source: str | None, folder: str, home_template: str | None, isolated,
-                         folders_root: str | None, spawner) -> None:
+                         folders_root: str | None, spawner, state_dir: str | None = None) -> None:
     """JupyterHub's ``Spawner.pre_spawn_hook`` (bound with functools.partial in the hub config).
 
     In isolated mode (``isolated``: the settings' ``IsolatedSettings``) the user's Unix account is
     made or checked first (a user who cannot have one gets the reason instead of a server), and the
     templates are copied by a process of that account. Then the shared folders of ``folders_root``
     (`spacehub.hub.folders`): those of the user's hub groups made, the account's Unix groups brought
-    in line (isolated mode), the links put into the home.
+    in line (isolated mode), the links put into the home. Then the materials of each running workshop
+    the user sits in or teaches (``state_dir``'s workshops), into ``~/<workshop>/``, as templates are:
+    a file the user edited is never overwritten, a newer version is put beside it.
     """
     name = spawner.user.name
     entry = None
@@ -169,6 +171,11 @@ async def pre_spawn_hook(source: str | None, folder: str, home_template: str | N
         await _templates(spawner, source, folder, home_template, isolated, entry)
     if folders_root is not None:
         await _folders(spawner, Path(folders_root), home_template, isolated, entry)
+    if state_dir is not None:  # the materials of the workshops this user sits in or teaches
+        from ..workshops.records import materials_for
+
+        for workshop in materials_for(state_dir, name):
+            await _templates(spawner, workshop["materials"], workshop["name"], home_template, isolated, entry)
 
 
 async def _templates(spawner, source: str, folder: str, home_template: str | None, isolated, entry) -> None:

@@ -7,6 +7,9 @@ seconds and more. Here the bcrypt work runs in a thread (bcrypt releases the GIL
 two cores) and only the password file is touched under a lock. What is checked is unchanged:
 listed or admin-made accounts only, the minimum length on first use, the same bcrypt hashes in the
 same file (``FirstUseAuthenticator.dbm_path``), so its change-password page keeps working.
+
+A workshop's seats (:mod:`spacehub.workshops`) log in with their workshop's password while it runs,
+and not at all once it has ended.
 """
 
 from __future__ import annotations
@@ -14,10 +17,13 @@ from __future__ import annotations
 import asyncio
 import dbm
 import threading
+from pathlib import Path
 from typing import Any
 
 import bcrypt
 from firstuseauthenticator import FirstUseAuthenticator
+
+from ..workshops.records import password_ok, seat_of
 
 
 class LocalPasswords(FirstUseAuthenticator):
@@ -27,6 +33,14 @@ class LocalPasswords(FirstUseAuthenticator):
 
     async def authenticate(self, handler: Any, data: dict[str, str]) -> str | None:
         username = self.normalize_username(data["username"])
+        workshop = await asyncio.to_thread(seat_of, Path(self.dbm_path).parent, username)
+        if workshop is not None:  # a workshop's seat: its password, while the workshop runs
+            if workshop.get("ended"):
+                handler.custom_login_error = (f"The workshop {workshop['name']} has ended; your work there was kept "
+                                              "for its instructors.")
+                return None
+            ok = await asyncio.to_thread(password_ok, workshop, data["password"])
+            return username if ok else None
         if not self.create_users and not self._user_exists(username):  # the hub's database: on the loop
             return None
         ok, problem = await asyncio.to_thread(self._check_or_set, username, data["password"])
