@@ -318,8 +318,8 @@ def test_shared_and_group_folders_in_the_file_browser(hub):
 
 def test_groups_from_the_hosts_command_line(hub, alice):
     """`spacehub groups`, run by the hub's account on the host, changes the hub's groups (those the
-    folders follow), with the admin-cli service's token (which also makes workshops' seats and starts and
-    stops servers): never a user's server itself, their files and kernels."""
+    folders follow), with the admin-cli service's token (which also makes workshops' seats, starts, stops and
+    shares their servers), never the hub's tokens, proxy or shutdown."""
     import os
     import subprocess
     import sys
@@ -338,10 +338,9 @@ def test_groups_from_the_hosts_command_line(hub, alice):
     assert members == ["alice"]
     code, said = groups("add", "no-such-group", "alice")
     assert code == 1 and "the hub refused POST groups/no-such-group/users: 404" in said
-    # the token opens no user's server: not her files, not her kernels
+    # the token makes groups and workshops' seats, and shares seats' servers (so it reaches servers: JupyterHub
+    # lets only who can open a server share it); the hub's tokens, its proxy and its shutdown stay closed
     token = (Path(hub.settings["state_dir"]) / "secrets" / "service_token_admin-cli").read_text().strip()
-    for path in ("api/contents", "api/kernels"):
-        r = requests.get(hub.url + f"user/alice/{path}", headers={"Authorization": f"token {token}"}, timeout=30,
-                         allow_redirects=False)
-        assert r.status_code in (302, 403, 404), (path, r.status_code)  # refused, or sent to log in
+    for method, path in (("GET", "users/alice/tokens"), ("GET", "proxy"), ("POST", "users/alice/tokens")):
+        assert hub.api(method, path, token=token).status_code == 403, (method, path)
     assert groups("delete", "geology")[0] == 0
