@@ -240,6 +240,8 @@ def test_bad_input_is_refused_saying_why(people):
         assert said in r.json()["message"], (said, r.json())
     assert gwen.ask("GET", "api/entries/..%2F..%2Fetc").status_code == 404
     assert gwen.ask("GET", "api/entries/a?token=x").status_code == 400  # no token in a URL
+    page = requests.get(gwen.url + "?token=x", headers={"Accept": "text/html"}, timeout=30)
+    assert page.status_code == 400 and "Authorization header" in page.text  # a page saying so, not a 500
 
 
 def test_open_in_my_hub_and_the_publish_form_of_a_server(people, hub, storm):

@@ -52,10 +52,12 @@ class Base(HubOAuthenticated, web.RequestHandler):
     def hub_auth(self):
         return self.settings.get("hub_auth")
 
+    user: Any = None  #: the hub's model of the caller, None for a stranger (set by prepare)
+
     async def prepare(self):
+        self.user = None
         if any(name.lower() == "token" for name in self.request.query_arguments):
             raise web.HTTPError(400, "a token is never accepted in the URL: send it in an Authorization header")
-        self.user = None
         model = await self.hub_auth.get_user(self, sync=False)
         if model and self.hub_auth.check_scopes(self.hub_auth.access_scopes, model):
             self.user = model

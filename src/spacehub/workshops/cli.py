@@ -1,4 +1,4 @@
-"""``spacehub workshop create | status | end``: a workshop from the host's command line.
+"""``spacehub workshop create | prewarm | status | end``: a workshop from the host's command line.
 
 Run as the account that runs the hub (like ``spacehub groups``): it talks to the running hub with the
 ``admin-cli`` service's token and keeps the workshop's record in the state dir.
@@ -9,6 +9,8 @@ Run as the account that runs the hub (like ``spacehub groups``): it talks to the
   ``groups/NAME/`` where folders are on), each seat's server is shared with the instructors (they open
   it from their home page: "look over the shoulder"), and the workshop password is printed once. If
   a step fails, what was made is undone.
+- ``prewarm NAME``: every seat's server started ahead of the session (the hub starts them a few at a
+  time), with a progress bar, until all are ready.
 - ``status NAME``: each seat, whether its server runs, its last activity.
 - ``end NAME``: the seats' servers stopped, every seat's home archived into the first instructor's
   ``~/workshop-archives/`` and verified against its checksums; only then the shares are removed and the
@@ -66,6 +68,9 @@ def create(settings: Settings, name: str, seats: int | None, roster: str | None,
             raise WorkshopError(f"the materials folder {materials} is missing or empty")
         materials = str(source)
     call = _api(settings)
+    if name in {g["name"] for g in call("GET", "groups") or []}:
+        raise WorkshopError(f"a hub group {name} exists already: choose another workshop name (its group and "
+                            "its folder are the workshop's own)")
     hub_users = {u["name"] for u in call("GET", "users") or []}
     missing = [i for i in instructors if i not in hub_users]
     if missing:
@@ -125,6 +130,39 @@ def status(settings: Settings, name: str, out=print) -> list[dict[str, Any]]:
     running = sum(r["server"] == "ready" for r in rows)
     out(f"{running} of {len(rows)} servers running")
     return rows
+
+
+def prewarm(settings: Settings, name: str, out=print, timeout: float = 600, progress: bool = True) -> dict[str, str]:
+    """Start every seat's server ahead of the session; the hub starts them a few at a time
+    (``spawner.concurrent_starts``), in order. Returns each seat's state when done or at the deadline."""
+    from tqdm import tqdm
+
+    record = _record(settings, name)
+    if record.get("ended"):
+        raise WorkshopError(f"the workshop {name} ended on {record['ended']}")
+    call = _api(settings)
+
+    def state(seat: str) -> str:
+        server = (call("GET", f"users/{seat}").get("servers") or {}).get("", {})
+        return "ready" if server.get("ready") else "starting" if server else "stopped"
+
+    for seat in record["seats"]:
+        if state(seat) == "stopped":
+            call("POST", f"users/{seat}/server")
+    deadline = time.monotonic() + timeout
+    states = {seat: state(seat) for seat in record["seats"]}
+    with tqdm(total=len(states), desc=f"{name}: servers ready", unit="seat", disable=not progress) as bar:
+        bar.update(sum(s == "ready" for s in states.values()))
+        while any(s != "ready" for s in states.values()) and time.monotonic() < deadline:
+            time.sleep(1)
+            for seat, s in states.items():
+                if s != "ready" and (now := state(seat)) != s:
+                    states[seat] = now
+                    bar.update(now == "ready")
+    ready = sum(s == "ready" for s in states.values())
+    out(f"{ready} of {len(states)} servers ready" + ("" if ready == len(states) else
+        f"; not yet: {', '.join(k for k, v in states.items() if v != 'ready')}"))
+    return states
 
 
 def end(settings: Settings, name: str, out=print, timeout: float = 120) -> Path:
@@ -194,6 +232,8 @@ def main(settings: Settings, argv: list[str], out=print) -> int:
     c.add_argument("--materials", help="a folder whose files every seat gets in ~/NAME (edits are never overwritten)")
     s = sub.add_parser("status", help="each seat's server and last activity")
     s.add_argument("name")
+    w = sub.add_parser("prewarm", help="start every seat's server ahead of the session (a progress bar)")
+    w.add_argument("name")
     e = sub.add_parser("end", help="stop the seats, archive and verify their work, refuse their logins")
     e.add_argument("name")
     args = p.parse_args(argv)
@@ -202,6 +242,9 @@ def main(settings: Settings, argv: list[str], out=print) -> int:
                args.materials, out=out)
     elif args.action == "status":
         status(settings, args.name, out=out)
+    elif args.action == "prewarm":
+        states = prewarm(settings, args.name, out=out)
+        return 0 if all(s == "ready" for s in states.values()) else 1
     else:
         end(settings, args.name, out=out)
     return 0
