@@ -127,8 +127,18 @@ class Base(HubOAuthenticated, web.RequestHandler):
             self.set_header("Content-Type", "application/json")
             self.finish(json.dumps({"status": status_code, "message": why}))
         else:
+            self.set_header("Content-Security-Policy", pages.PAGE_CSP)
             self.set_header("Content-Type", "text/html; charset=utf-8")
             self.finish(pages.error_page(self, status_code, why))
+
+    def visible(self) -> list[dict[str, Any]]:
+        """The entries the caller may see, withdrawn ones left out."""
+        out = []
+        for entry_id in self.gallery.store.ids():
+            entry = self.gallery.store.entry(entry_id)
+            if not entry.get("withdrawn") and may_see(self.user, entry):
+                out.append(pages.summary(self.gallery.store, entry))
+        return out
 
     def page(self, html: str) -> None:
         self.set_header("Content-Type", "text/html; charset=utf-8")
@@ -148,14 +158,6 @@ class ListPage(Base):
         q, tag = self.get_argument("q", ""), self.get_argument("tag", "")
         entries = pages.search(self.visible(), q, tag)
         self.page(pages.list_page(self, entries, q, tag))
-
-    def visible(self) -> list[dict[str, Any]]:
-        out = []
-        for entry_id in self.gallery.store.ids():
-            entry = self.gallery.store.entry(entry_id)
-            if not entry.get("withdrawn") and may_see(self.user, entry):
-                out.append(pages.summary(self.gallery.store, entry))
-        return out
 
 
 class EntryPage(Base):
@@ -231,7 +233,7 @@ class EntriesAPI(Base):
     json_api = True
 
     def get(self):
-        self.answer({"entries": ListPage.visible(self)})  # the same rules, as JSON
+        self.answer({"entries": self.visible()})
 
     async def post(self):
         if self.user is None:
