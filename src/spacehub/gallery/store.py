@@ -297,7 +297,7 @@ class Store:
             meta = read_json(folder / "entry.json")
             meta.update(fields)
             meta.update(extra)
-            meta.setdefault("updated", now())
+            meta["updated"] = extra.get("updated") or now()  # a change, a withdrawal or a new version
             write_json(folder / "entry.json", meta)
         return meta
 
