@@ -79,6 +79,7 @@ def hub_settings(state_dir: Path, **overrides) -> dict:
         "culler": {"enabled": True},
         "data_service": {"port": free_port()},
         "gallery": {"port": free_port(), "check_timeout": 300},
+        "workshops": {"port": free_port(), "check_every": 1},
         "templates": {"source": str(REPO / "notebooks" / "templates")},
     }
     for key, value in overrides.items():
@@ -134,7 +135,10 @@ class RunningHub:
         data = requests.get(self.url + "services/data/hapi/about", timeout=2).status_code in (200, 401)
         gallery = not self.settings["gallery"].get("enabled", True) or \
             requests.get(self.url + "services/gallery/api/entries", timeout=2).status_code in (200, 401)
-        return hub and gw and data and gallery
+        workshops = not self.settings.get("workshops", {}).get("enabled", True) or \
+            self.settings["auth"].get("type") != "local" or \
+            requests.get(self.url + "services/workshops/api/workshops", timeout=2).status_code == 401
+        return hub and gw and data and gallery and workshops
 
     def processes(self) -> list[psutil.Process]:
         """Every process ``spacehub up`` started (it is a subreaper: orphans stay its children)."""

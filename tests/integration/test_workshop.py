@@ -9,6 +9,7 @@ People of this file: walt (instructor), the seats tides-01..03, ursula (another 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import tarfile
@@ -129,3 +130,90 @@ def test_bad_workshops_are_refused_with_nothing_made(hub, tmp_path):
             create(settings, out=lambda *_: None, **kw)
     assert {u["name"] for u in hub.api("GET", "users", session=hub.admin()).json()} == users_before
     assert hub.api("GET", "groups/lenses", session=hub.admin()).status_code == 404
+
+
+def test_instructors_run_their_own_workshops_through_the_service(hub, tmp_path):
+    """The workshops service: admins make workshops, each instructor sees and runs their own only, a
+    seat's one-time link signs it in once, prewarm and end over the API, the end time ends a workshop.
+    People: vera (instructor of reefs), walt (of tides, from the test above, or none), ursula."""
+    settings = load_settings(hub.config)
+    admin = hub.admin()
+    for name in ("walt", "vera", "ursula"):
+        assert hub.api("POST", f"users/{name}", session=admin).status_code in (201, 409)
+    materials = tmp_path / "materials"
+    materials.mkdir()
+    (materials / "lesson.ipynb").write_text(json.dumps(LESSON))
+    api = hub.url + "services/workshops/api/workshops"
+    tokens = {who: hub.token_for(who) for who in ("walt", "vera", "ursula", "admin")}
+
+    def call(method: str, path: str, who: str | None, **kw) -> requests.Response:
+        headers = {"Authorization": f"token {tokens[who]}"} if who else {}
+        return requests.request(method, api + path, headers=headers, timeout=120, **kw)
+
+    # only admins make workshops; bad input is refused with what to do and nothing made
+    reefs = {"name": "reefs", "roster": "username,name\nreefs-ana,Ana Lima\nreefs-ben,Ben Okoro\n",
+             "instructors": ["vera"], "materials": str(materials)}
+    assert call("POST", "", "vera", json=reefs).status_code == 403
+    assert call("POST", "", None, json=reefs).status_code == 403  # no token, no XSRF token: refused first
+    for bad, said in (({**reefs, "name": "reefs2", "roster": "username\nursula\n"}, "ursula is already a user"),
+                      ({**reefs, "name": "reefs2", "roster": "username\n2bad\n"}, "line 2"),
+                      ({**reefs, "name": "reefs2", "ends": "tomorrow"}, "is not a time"),
+                      ({**reefs, "name": "reefs2", "seats": "many", "roster": None}, "whole number")):
+        r = call("POST", "", "admin", json=bad)
+        assert r.status_code == 400 and said in r.json()["message"], (bad, r.text)
+    assert hub.api("GET", "groups/reefs2", session=admin).status_code == 404
+    r = call("POST", "", "admin", json=reefs)
+    assert r.status_code == 201, r.text
+    password = r.json()["password"]
+    assert r.json()["seats"] == ["reefs-ana", "reefs-ben"]
+
+    # each instructor sees their own workshops; anyone else is told there is none
+    assert [w["name"] for w in call("GET", "", "vera").json()] == ["reefs"]
+    assert "reefs" in [w["name"] for w in call("GET", "", "admin").json()]
+    assert call("GET", "", "ursula").json() == []
+    for who in ("walt", "ursula"):
+        for method, path in (("GET", "/reefs"), ("POST", "/reefs/links"), ("POST", "/reefs/prewarm"),
+                             ("POST", "/reefs/end")):
+            assert call(method, path, who).status_code == 404, (who, method, path)
+    assert call("GET", "/reefs", None).status_code == 401
+    assert call("GET", "/reefs?token=" + tokens["vera"], None).status_code == 400  # never a token in a URL
+
+    # a one-time login link: the code after '#' (no server sees it); it signs its seat in once
+    link = call("POST", "/reefs/links", "vera", json={"seats": ["reefs-ana"]}).json()["reefs-ana"]
+    page, fragment = link.split("#")
+    assert page == hub.url + "hub/login"
+    code = dict(pair.split("=") for pair in fragment.split("&"))["code"]
+    assert code not in (Path(settings.state_dir) / "workshops" / "reefs.json").read_text()  # its hash only
+    hub.login("reefs-ana", code)
+    with pytest.raises(PermissionError):
+        hub.login("reefs-ana", code)
+    hub.login("reefs-ben", password)  # the workshop password works beside the links
+
+    # prewarm from the API; the status says each seat's server and what its processes use
+    assert call("POST", "/reefs/prewarm", "vera").status_code == 202
+    wait_for(lambda: [s["server"] for s in call("GET", "/reefs", "vera").json()["status"]] == ["ready", "ready"],
+             180, what="reefs' seats ready")
+    rows = call("GET", "/reefs", "vera").json()["status"]
+    assert [r["name"] for r in rows] == ["Ana Lima", "Ben Okoro"] and all(r["memory_mib"] > 20 for r in rows)
+    seat = hub.token_for("reefs-ana")
+    assert requests.get(api + "/reefs", headers={"Authorization": f"token {seat}"}, timeout=30).status_code == 404
+
+    # the instructor ends it: archived and verified into her home, logins refused
+    assert call("POST", "/reefs/end", "vera").status_code == 202
+    wait_for(lambda: call("GET", "/reefs", "vera").json()["ended"], 180, what="reefs ended")
+    ended = call("GET", "/reefs", "vera").json()
+    assert ended["problem"] is None and Path(ended["archive"]).parent == Path(settings.state_dir) / "homes" / "vera" / \
+        "workshop-archives"
+    assert verify(Path(ended["archive"]), {}) == []
+    with pytest.raises(PermissionError):
+        hub.login("reefs-ben", password)
+    assert call("POST", "/reefs/prewarm", "vera").status_code == 409
+
+    # a workshop ends by itself at its end time (the service looks every second here)
+    soon = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)).isoformat(timespec="seconds")
+    r = call("POST", "", "admin", json={"name": "shoals", "seats": 1, "instructors": ["vera"], "ends": soon})
+    assert r.status_code == 201, r.text
+    wait_for(lambda: call("GET", "/shoals", "vera").json()["ended"], 60, what="shoals ended at its end time")
+    assert Path(call("GET", "/shoals", "vera").json()["archive"], "manifest.json").is_file()
+    with pytest.raises(PermissionError):
+        hub.login("shoals-01", r.json()["password"])

@@ -9,6 +9,7 @@ import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import requests
 import websocket
@@ -229,6 +230,12 @@ def make_objects(hub: RunningHub, alice: Person, admin: Person) -> Objects:
     assert r.status_code == 202, r.text
     v["gallery_run"] = r.json()["run"]
 
+    # a workshop she teaches (one seat), made by the admin through the workshops service
+    r = requests.post(hub.url + "services/workshops/api/workshops", headers={"Authorization": f"token {admin.token}"},
+                      json={"name": "sweepshop", "seats": 1, "instructors": ["alice"]}, timeout=60)
+    assert r.status_code == 201, r.text
+    v["workshop"] = "sweepshop"
+
     gateway = hub.gateway(alice.token)
     running = [name for name, c in gateway.request("GET").json().items() if c["status"] == "RUNNING"]
     v["cluster"] = running[0] if running else gateway.new()
@@ -259,6 +266,10 @@ def snapshot(hub: RunningHub, objects: Objects, alice: Person, admin: Person) ->
         "alice's gallery entry": {k: w for k, w in requests.get(
             hub.url + f"services/gallery/api/entries/{v['gallery_entry']}", headers=h, timeout=30).json().items()
             if k in ("title", "description", "visibility", "versions", "withdrawn", "author")},
+        "alice's workshop": {k: w for k, w in requests.get(
+            hub.url + f"services/workshops/api/workshops/{v['workshop']}", headers=h, timeout=30).json().items()
+            if k in ("seats", "instructors", "ended", "under_way", "archive")},
+        "its login links": (Path(hub.settings["state_dir"]) / "workshops" / f"{v['workshop']}.json").read_text(),
         "alice's shares": [(s.get("user"), s.get("group"), s.get("scopes"))
                            for s in hub.api("GET", "shares/alice", token=admin.token).json()["items"]],
         "alice's share codes": len(hub.api("GET", "share-codes/alice", token=admin.token).json()["items"]),

@@ -345,6 +345,30 @@ GALLERY = {
                                      client="page"),
 }
 
+WS = "/services/workshops"
+W = r"(?P<name>[a-z][a-z0-9-]{0,20})"
+TAUGHT = "alice teaches this workshop: hers and the admin's; bob is told there is no such workshop (404)"
+WORKSHOP_POST = "POST only (405 to a GET); bob's prewarm, links and end: no such workshop (404)"
+WORKSHOPS = {
+    WS + "/?$": own(WS + "/", client="page", why="each caller's own workshops (bob's list is empty: test_workshop)"),
+    WS + f"/{W}/$": alices(WS + "/{workshop}/", client="page", bob=404, why=TAUGHT),
+    WS + f"/{W}/(?P<action>prewarm|links|end)$": Rule(
+        WS + "/{workshop}/links", {ANON: LOGIN, BOB: 405, ALICE: 405, ADMIN: 405}, client="page",
+        why=WORKSHOP_POST + "; a form posted without the page's XSRF token is refused before that (403)",
+        mutations={"POST": {ANON: 403, BOB: OTHER}}),
+    WS + "/api/workshops$": Rule(WS + "/api/workshops", {ANON: 401, BOB: 200, ALICE: 200, ADMIN: 200},
+                                 why="each caller's own workshops (bob's list is empty: test_workshop); only admins "
+                                     "make workshops", admin_only=True,
+                                 bodies={"POST": {"name": "bobshop", "seats": 1, "instructors": ["bob"]}},
+                                 mutations={"POST": {ANON: 403, BOB: 403, ALICE: 403}}),
+    WS + f"/api/workshops/{W}$": alices(WS + "/api/workshops/{workshop}", anon=401, bob=404, why=TAUGHT),
+    WS + f"/api/workshops/{W}/(?P<action>prewarm|links|end)$": Rule(
+        WS + "/api/workshops/{workshop}/end", {ANON: 401, BOB: 405, ALICE: 405, ADMIN: 405}, why=WORKSHOP_POST,
+        mutations={"POST": {ANON: 403, BOB: 404}}),
+    WS + "/oauth_callback$": public(WS + "/oauth_callback", 400, why="public: OAuth's return (no state, no code)",
+                                    client="page"),
+}
+
 GW = "/services/dask-gateway"
 GATEWAY_OWNER = "dask-gateway: a cluster is its owner's alone (the hub's admin is no gateway admin)"
 GATEWAY = {
@@ -389,4 +413,5 @@ GATE = {
                                        mutations=every_change(404, 404)),
 }
 
-RULES = {"hub": HUB, "user-server": USER_SERVER, "data": DATA, "gallery": GALLERY, "gate": GATE, "gateway": GATEWAY}
+RULES = {"hub": HUB, "user-server": USER_SERVER, "data": DATA, "gallery": GALLERY, "workshops": WORKSHOPS, "gate": GATE,
+         "gateway": GATEWAY}

@@ -12,6 +12,7 @@ should not keep. Each route is ``{"source", "pattern", "handler", "methods"}``:
   ``jupyterhub-singleuser`` builds it;
 - ``data``: the data service's ``make_app`` (hub login mode);
 - ``gallery``: the gallery service's ``make_app``;
+- ``workshops``: the workshops service's ``make_app``;
 - ``gate``: the hub service ``dask-gateway`` (:mod:`spacehub.gateway.gate`) in front of the gateway;
   its websocket route is listed apart (``... (websocket)``), as it matches upgrades only;
 - ``gateway``: dask-gateway-server's ``default_routes``, the route its proxy adds to the same app and
@@ -134,6 +135,16 @@ def gallery_routes() -> list[dict]:
              "methods": _tornado_methods(rule.target)} for rule in app.wildcard_router.rules]
 
 
+def workshops_routes() -> list[dict]:
+    from jupyterhub.services.auth import HubOAuth
+
+    from spacehub.workshops.service import Workshops, make_app
+
+    app = make_app(Workshops(None, None), HubOAuth.instance(api_token="x"))  # type: ignore[arg-type]  # routes only
+    return [{"source": "workshops", "pattern": rule.matcher.regex.pattern, "handler": _name(rule.target),
+             "methods": _tornado_methods(rule.target)} for rule in app.wildcard_router.rules]
+
+
 def gateway_routes(prefix: str = "/services/dask-gateway") -> list[dict]:
     from aiohttp import web
     from dask_gateway_server.proxy.core import Proxy
@@ -172,6 +183,7 @@ def gate_routes(prefix: str = "/services/dask-gateway/") -> list[dict]:
 
 if __name__ == "__main__":
     server_args = list(_hub_config(sys.argv[1]).Spawner.args)  # as the hub starts servers
-    found = (hub_routes(sys.argv[1]) + data_routes() + gallery_routes() + gate_routes() + gateway_routes()
+    found = (hub_routes(sys.argv[1]) + data_routes() + gallery_routes() + workshops_routes() + gate_routes()
+             + gateway_routes()
              + user_server_routes(server_args))
     json.dump(found, sys.stdout, indent=1)

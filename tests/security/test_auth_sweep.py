@@ -52,13 +52,14 @@ def people(sweep_hub):
 
 @pytest.fixture(scope="module")
 def objects(sweep_hub, people):
-    """alice's things; every logged-in browser has been through OAuth with her server and the gate
-    once (bob is refused there: his browser keeps being sent to the hub), as a person would."""
+    """alice's things; every logged-in browser has been through OAuth with her server, the gate, the
+    gallery and the workshops service once (bob is refused there: his browser keeps being sent to the hub), as a person would."""
     objects = make_objects(sweep_hub, people[ALICE], people[ADMIN])
     for identity in (ALICE, BOB, ADMIN):
         browse_to(people[identity], sweep_hub.url + "user/alice/lab")
         browse_to(people[identity], sweep_hub.gateway_url + f"/clusters/{objects.values['cluster']}/status")
         browse_to(people[identity], sweep_hub.url + f"services/gallery/entries/{objects.values['gallery_entry']}/v1/")
+        browse_to(people[identity], sweep_hub.url + "services/workshops/")
     return objects
 
 

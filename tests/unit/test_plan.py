@@ -73,7 +73,8 @@ def test_every_target_publishes_the_same_quota_to_servers(target):
 def test_every_target_renders_the_same_roles_and_logins(target):
     s = settings(target)
     roles = rendered_roles(target, s)
-    gallery = set() if target == "kubernetes" else {"access:services!service=gallery"}  # not in the chart yet
+    # not in the chart yet: the gallery, the workshops service
+    gallery = set() if target == "kubernetes" else {"access:services!service=gallery", "access:services!service=workshops"}
     assert roles["user"] == {"self", "access:services!service=dask-gateway", "access:services!service=data",
                              "shares!user", "read:users:name", "read:groups:name"} | gallery
     assert roles["spacehub-gateway"] == {"list:users", "read:users:name", "read:servers"}  # least privilege
@@ -84,8 +85,9 @@ def test_every_target_renders_the_same_roles_and_logins(target):
 
 def test_plan_facts_differ_by_target_only_in_where_things_are():
     local, kube = plan(settings("local")), plan(settings("kubernetes"))
-    gallery = "access:services!service=gallery"  # the gallery runs beside the hub (local and slurm targets)
-    assert local.limits == kube.limits and set(local.user_scopes) - {gallery} == set(kube.user_scopes)
+    # the gallery and the workshops service run beside the hub (local and slurm targets)
+    gallery, workshops = "access:services!service=gallery", "access:services!service=workshops"
+    assert local.limits == kube.limits and set(local.user_scopes) - {gallery, workshops} == set(kube.user_scopes)
     assert set(local.server_token_scopes) - {gallery} == set(kube.server_token_scopes)
     assert local.auth.config.keys() == kube.auth.config.keys()
     assert local.network.gateway_proxy == "gateway://127.0.0.1:8001"
@@ -103,7 +105,22 @@ def test_no_gateway_no_quota_published():
     p = plan(settings("local", gateway={"enabled": False}))
     assert p.limits is None
     assert "SPACEHUB_USER_QUOTA" not in p.server_env and "DASK_GATEWAY__ADDRESS" not in p.server_env
-    assert [s.name for s in p.services] == ["data", "gallery", "admin-cli", "idle-culler"]
+    assert [s.name for s in p.services] == ["data", "gallery", "workshops", "admin-cli", "idle-culler"]
+
+
+def test_the_workshops_service_needs_local_logins_and_acts_with_its_own_role():
+    on = plan(settings("local"))
+    service = next(s for s in on.services if s.name == "workshops")
+    assert service.url == "http://127.0.0.1:8006" and service.role == "spacehub-workshops"
+    # seats, the workshop's group, shares with the instructors, seats' servers: nothing of the hub's own
+    assert set(service.scopes) == {"admin:groups", "list:users", "read:users:name", "admin:users", "shares", "servers",
+                                   "read:servers", "read:users:activity"}
+    assert "access:services!service=workshops" in on.user_scopes  # each instructor sees their own workshops only
+    assert "access:services!service=workshops" not in on.server_token_scopes  # a notebook's token cannot act
+    for off in (plan(settings("local", workshops={"enabled": False})), plan(settings("kubernetes")),
+                plan(settings("local", auth={"type": "shared-password"}))):  # seats need local logins
+        assert all(s.name != "workshops" for s in off.services)
+        assert "access:services!service=workshops" not in off.user_scopes
 
 
 def test_the_gallery_service_its_scopes_and_its_server_extension_follow_the_setting():

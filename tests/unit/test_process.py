@@ -54,7 +54,8 @@ def test_ready_line_shows_the_password_file_from_here(monkeypatch, tmp_path):
 
 
 def test_ready_waits_for_the_routes_of_the_hub_and_its_web_services():
-    assert routed_prefixes(settings()) == ["/", "/services/dask-gateway/", "/services/data/", "/services/gallery/"]
+    assert routed_prefixes(settings()) == ["/", "/services/dask-gateway/", "/services/data/", "/services/gallery/",
+                                           "/services/workshops/"]
     assert routed_prefixes(settings(hub={"base_url": "/space/"}))[0] == "/space/"
 
 

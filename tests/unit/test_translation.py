@@ -91,10 +91,12 @@ def test_data_service():
 def test_switches_off():
     c = hub_config(settings(gateway={"enabled": False}, culler={"enabled": False}, sharing={"enabled": False},
                             collaboration={"enabled": False}, data_service={"enabled": False},
-                            folders={"enabled": False}, gallery={"enabled": False}), SECRETS, RUNTIME)
+                            folders={"enabled": False}, gallery={"enabled": False}, workshops={"enabled": False}),
+                 SECRETS, RUNTIME)
     assert c.JupyterHub.services == []
     assert not any("gallery" in a for a in c.Spawner.args)  # no server extension of a gallery that is not there
-    assert c.JupyterHub.template_paths == []  # no "Work together" on the home page without sharing
+    # no "Work together" on the home page without sharing (the login page's additions stay)
+    assert [Path(t).name for t in c.JupyterHub.template_paths] == ["templates"]
     assert not {"shares!user", "read:users:name", "read:groups:name"} & set(c.JupyterHub.load_roles[0]["scopes"])
     assert "--YDocExtension.disable_rtc=True" in c.Spawner.args
     assert "DASK_GATEWAY__ADDRESS" not in c.Spawner.environment

@@ -198,6 +198,13 @@ class GallerySettings:
 
 
 @dataclass(frozen=True)
+class WorkshopsSettings:
+    enabled: bool
+    port: int
+    check_every: int  #: seconds between looks for workshops whose end time has come
+
+
+@dataclass(frozen=True)
 class CullerSettings:
     enabled: bool
     timeout: int
@@ -234,6 +241,7 @@ class Settings:
     cache: CacheSettings
     data_service: DataServiceSettings
     gallery: GallerySettings
+    workshops: WorkshopsSettings
     culler: CullerSettings
     collaboration: bool
     sharing: bool
@@ -293,6 +301,7 @@ def build_settings(d: dict[str, Any], source: Path, base: Path, templates_base: 
                             gib(d["cache"]["size_gib"])),
         data_service=DataServiceSettings(**d["data_service"]),
         gallery=GallerySettings(**d["gallery"]),
+        workshops=WorkshopsSettings(**d["workshops"]),
         culler=CullerSettings(**d["culler"]),
         collaboration=d["collaboration"]["enabled"], sharing=d["sharing"]["enabled"],
         source=source,

@@ -192,7 +192,7 @@ def _check_consistency(s: dict, path, text) -> None:
                                  "without '..', e.g. templates)")
     root = Path(s["folders"]["root"])
     if root.is_absolute() or ".." in root.parts or str(root) in ("", ".") or root.parts[0] in (
-            "secrets", "homes", "sample-data", "cache", "gateway-clusters", "gallery"):
+            "secrets", "homes", "sample-data", "cache", "gateway-clusters", "gallery", "workshops"):
         fail("folders.root", f"{str(root)!r} must be a folder of its own inside the state dir (a relative path "
                              "without '..', e.g. folders): the hub sets its owner and mode")
     ports: dict[int, str] = {}
@@ -201,7 +201,8 @@ def _check_consistency(s: dict, path, text) -> None:
                       ("gateway.port", s["gateway"]["port"] if s["gateway"]["enabled"] else None),
                       ("gateway.gate_port", s["gateway"]["gate_port"] if s["gateway"]["enabled"] else None),
                       ("data_service.port", s["data_service"]["port"] if s["data_service"]["enabled"] else None),
-                      ("gallery.port", s["gallery"]["port"] if s["gallery"]["enabled"] else None)):
+                      ("gallery.port", s["gallery"]["port"] if s["gallery"]["enabled"] else None),
+                      ("workshops.port", s["workshops"]["port"] if s["workshops"]["enabled"] else None)):
         if port is None:
             continue
         if port in ports:

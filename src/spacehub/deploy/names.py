@@ -5,6 +5,8 @@ CULLER_SERVICE = "idle-culler"
 DATA_SERVICE = "data"
 #: notebooks published, re-run and cited (spacehub.gallery)
 GALLERY_SERVICE = "gallery"
+#: a workshop's status page and REST API for its instructors; ends workshops at their end time (spacehub.workshops)
+WORKSHOPS_SERVICE = "workshops"
 #: the token of `spacehub groups` (the hub's account on the host): manages hub groups, nothing else
 ADMIN_CLI_SERVICE = "admin-cli"
 

@@ -40,6 +40,7 @@ from .names import (
     OFFLINE_PLOTS,
     QUOTA_ENV,
     SAMPLE_DATA_ENV,
+    WORKSHOPS_SERVICE,
 )
 from .published import PublishedLimits
 
@@ -60,6 +61,7 @@ class Network:
     hapi: str  #: the HAPI service for notebooks (``SPACEHUB_HAPI_URL``)
     gallery_service: str = ""  #: where the hub's proxy sends /services/gallery (local and slurm targets)
     gallery: str = ""  #: the gallery for users' servers (``SPACEHUB_GALLERY_URL``)
+    workshops_service: str = ""  #: where the hub's proxy sends /services/workshops (local and slurm targets)
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,18 @@ def plan(settings: Settings) -> Plan:
                 data_env=data_env, hub_data_dir=hub_data, homes=homes)
 
 
+def workshops_enabled(settings: Settings) -> bool:
+    """The workshops service runs beside the hub: local logins (a seat's password), local and slurm targets."""
+    return settings.workshops.enabled and settings.target != "kubernetes" and settings.auth.type == "local"
+
+
+#: what `spacehub workshop` (the admin-cli token) and the workshops service do on the hub: make seats and
+#: the workshop's group, share seats' servers with the instructors, start and stop seats' servers, read
+#: their activity
+WORKSHOP_SCOPES = ("admin:groups", "list:users", "read:users:name", "admin:users", "shares", "servers", "read:servers",
+                   "read:users:activity")
+
+
 def gallery_enabled(settings: Settings) -> bool:
     """The gallery runs beside the hub (local and slurm targets; the chart has no gallery image yet)."""
     return settings.gallery.enabled and settings.target != "kubernetes"
@@ -188,7 +202,8 @@ def _network(s: Settings) -> Network:
                    data_service=f"http://127.0.0.1:{s.data_service.port}",
                    hapi=f"http://127.0.0.1:{s.hub.port}{hapi_route}",
                    gallery_service=f"http://127.0.0.1:{s.gallery.port}",
-                   gallery=f"http://127.0.0.1:{s.hub.port}{base}services/{GALLERY_SERVICE}/")
+                   gallery=f"http://127.0.0.1:{s.hub.port}{base}services/{GALLERY_SERVICE}/",
+                   workshops_service=f"http://127.0.0.1:{s.workshops.port}")
 
 
 def _data_env(s: Settings) -> dict[str, str]:
@@ -219,6 +234,8 @@ def _user_scopes(s: Settings) -> tuple[str, ...]:
         scopes.append(f"access:services!service={DATA_SERVICE}")
     if gallery_enabled(s):
         scopes.append(f"access:services!service={GALLERY_SERVICE}")
+    if workshops_enabled(s):  # everyone may ask; it answers each instructor about their own workshops only
+        scopes.append(f"access:services!service={WORKSHOPS_SERVICE}")
     if s.sharing:
         # JupyterHub server sharing: share one's own server, find others by name
         scopes += ["shares!user", "read:users:name", "read:groups:name"]
@@ -267,12 +284,15 @@ def _services(s: Settings, network: Network, data_env: Mapping[str, str]) -> tup
                "SPACEHUB_PUBLIC_URL": s.hub.public_url, **OFFLINE_PLOTS}
         services.append(Service(GALLERY_SERVICE, network.gallery_service, display=True, oauth_no_confirm=True,
                                 environment=env))
-    if s.target != "kubernetes" and s.folders.enabled:  # `spacehub groups` on the host: who sees which folder
-        # `spacehub groups` and `spacehub workshop`: groups, and a workshop's seats (made, shared with
-        # its instructors, their servers started ahead and stopped at its end)
-        services.append(Service(ADMIN_CLI_SERVICE, None, scopes=(
-            "admin:groups", "list:users", "read:users:name", "admin:users", "shares", "servers", "read:servers",
-            "read:users:activity")))
+    if workshops_enabled(s):
+        services.append(Service(WORKSHOPS_SERVICE, network.workshops_service, display=True, oauth_no_confirm=True,
+                                scopes=WORKSHOP_SCOPES, environment={
+                                    "SPACEHUB_WORKSHOPS_EVERY": str(s.workshops.check_every),
+                                    "SPACEHUB_PUBLIC_URL": s.hub.public_url}))
+    if s.target != "kubernetes" and (s.folders.enabled or workshops_enabled(s)):
+        # `spacehub groups` and `spacehub workshop` on the host: groups (who sees which folder), and a
+        # workshop's seats (made, shared with its instructors, their servers started ahead and stopped at its end)
+        services.append(Service(ADMIN_CLI_SERVICE, None, scopes=WORKSHOP_SCOPES))
     if s.culler.enabled:
         services.append(Service(CULLER_SERVICE, None,
                                 scopes=("list:users", "read:users:activity", "read:servers", "delete:servers")))

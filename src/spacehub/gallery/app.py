@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from jupyterhub.services.auth import HubOAuthenticated
 from tornado import ioloop, web
 
-from ..redact import redact, redact_logs
+from ..services.web import ServiceHandler, request_logger
 from . import pages
 from .check import Runner, gallery_account
 from .service import Gallery, check_parameters, may_change, may_see
@@ -39,36 +38,17 @@ DIR_ENV, PYTHON_ENV, TIMEOUT_ENV = "SPACEHUB_GALLERY_DIR", "SPACEHUB_GALLERY_PYT
 MAX_MB_ENV, RUN_AS_ENV, PUBLIC_URL_ENV = "SPACEHUB_GALLERY_MAX_MB", "SPACEHUB_GALLERY_RUN_AS", "SPACEHUB_PUBLIC_URL"
 
 
-class Base(HubOAuthenticated, web.RequestHandler):
+class Base(ServiceHandler):
     """Who asks (the hub's model, or None for a stranger), answers as JSON or pages."""
 
-    json_api = False
+    failed = "the gallery failed to answer; the service's log says why"
 
     @property
     def gallery(self) -> Gallery:
         return self.settings["gallery"]
 
-    @property
-    def hub_auth(self):
-        return self.settings.get("hub_auth")
-
-    user: Any = None  #: the hub's model of the caller, None for a stranger (set by prepare)
-
     async def prepare(self):
-        self.user = None
-        if any(name.lower() == "token" for name in self.request.query_arguments):
-            raise web.HTTPError(400, "a token is never accepted in the URL: send it in an Authorization header")
-        model = await self.hub_auth.get_user(self, sync=False)
-        if model and self.hub_auth.check_scopes(self.hub_auth.access_scopes, model):
-            self.user = model
-
-    def get_current_user(self):
-        return getattr(self, "user", None)
-
-    def check_xsrf_cookie(self) -> None:
-        if self.request.headers.get("Authorization"):
-            return  # a token: no browser sends it on its own
-        super().check_xsrf_cookie()
+        await self.identify()
 
     def login_or_refuse(self) -> None:
         """A stranger: a browser goes to the hub's login, a client gets 401."""
@@ -99,37 +79,10 @@ class Base(HubOAuthenticated, web.RequestHandler):
             raise web.HTTPError(410, f"{entry['id']} was withdrawn on {entry['withdrawn']['at']}")
         return n
 
-    def body(self) -> dict[str, Any]:
-        kind = self.request.headers.get("Content-Type", "")
-        if kind.startswith("application/x-www-form-urlencoded") or kind.startswith("multipart/form-data"):
-            return {k: self.get_body_argument(k) for k in self.request.body_arguments if k != "_xsrf"}
-        try:
-            data = json.loads(self.request.body or b"{}")
-        except ValueError:
-            raise web.HTTPError(400, "the body is not JSON") from None
-        if not isinstance(data, dict):
-            raise web.HTTPError(400, "the body must be a JSON object")
-        return data
-
-    def from_form(self) -> bool:
-        return not self.request.headers.get("Content-Type", "").startswith("application/json") and \
-            not self.request.headers.get("Authorization")
-
-    def write_error(self, status_code: int, **kwargs: Any) -> None:
-        error = kwargs.get("exc_info", (None, None, None))[1]
-        why = self._reason
-        if isinstance(error, web.HTTPError) and error.log_message:
-            why = error.log_message % error.args if error.args else error.log_message
-        elif status_code >= 500:
-            why = "the gallery failed to answer; the service's log says why"
-        why = redact(str(why))
-        if self.json_api or "text/html" not in self.request.headers.get("Accept", ""):
-            self.set_header("Content-Type", "application/json")
-            self.finish(json.dumps({"status": status_code, "message": why}))
-        else:
-            self.set_header("Content-Security-Policy", pages.PAGE_CSP)
-            self.set_header("Content-Type", "text/html; charset=utf-8")
-            self.finish(pages.error_page(self, status_code, why))
+    def error_page(self, status_code: int, why: str) -> None:
+        self.set_header("Content-Security-Policy", pages.PAGE_CSP)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.finish(pages.error_page(self, status_code, why))
 
     def visible(self) -> list[dict[str, Any]]:
         """The entries the caller may see, withdrawn ones left out."""
@@ -146,10 +99,6 @@ class Base(HubOAuthenticated, web.RequestHandler):
         self.set_header("X-Content-Type-Options", "nosniff")
         self.finish(html)
 
-    def answer(self, value: Any, status: int = 200) -> None:
-        self.set_status(status)
-        self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(value))
 
 
 # -- pages ----------------------------------------------------------------------------------------
@@ -398,7 +347,7 @@ async def publish(handler: Base, entry_id: str | None) -> dict[str, Any]:
 
 
 def make_app(gallery: Gallery, hub_auth: Any, prefix: str = "/services/gallery/", max_bytes: int = 20 << 20,
-             public_url: str = "", hub_prefix: str = "/") -> web.Application:
+             public_url: str = "", hub_prefix: str = "/", log_function=None) -> web.Application:
     e, v = r"(?P<entry_id>[a-z0-9][a-z0-9-]{0,63})", r"(?P<number>[1-9][0-9]{0,5})"
     routes: list[Any] = [
         (rf"{prefix}?", ListPage),
@@ -417,7 +366,7 @@ def make_app(gallery: Gallery, hub_auth: Any, prefix: str = "/services/gallery/"
         (rf"{prefix}api/runs/(?P<key>[0-9a-f]{{20}})", RunAPI),
     ]
     settings: dict[str, Any] = {"gallery": gallery, "prefix": prefix, "max_bytes": max_bytes, "public_url": public_url,
-                                "hub_prefix": hub_prefix, "xsrf_cookies": True, "log_function": _log_request,
+                                "hub_prefix": hub_prefix, "xsrf_cookies": True, "log_function": log_function,
                                 "cookie_secret": os.urandom(32), "hub_auth": hub_auth}
     from jupyterhub.services.auth import HubOAuthCallbackHandler
 
@@ -426,15 +375,8 @@ def make_app(gallery: Gallery, hub_auth: Any, prefix: str = "/services/gallery/"
     return web.Application(routes, max_body_size=max_bytes * 4 // 3 + (1 << 20), **settings)
 
 
-def _log_request(handler: web.RequestHandler) -> None:
-    uri = redact(handler.request.uri or "")
-    log.info("%d %s %s %.1fms", handler.get_status(), handler.request.method, uri, 1000 * handler.request.request_time())
-
-
 def main(argv=None) -> int:
-    redact_logs()
-    logging.basicConfig(level=logging.WARNING, format="[%(levelname)1.1s %(asctime)s spacehub.gallery] %(message)s")
-    log.setLevel(logging.INFO)
+    log_request = request_logger(log, "spacehub.gallery")
     from jupyterhub.services.auth import HubOAuth
 
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/gallery/")
@@ -452,7 +394,8 @@ def main(argv=None) -> int:
     hub_auth = HubOAuth.instance(api_token=os.environ["JUPYTERHUB_API_TOKEN"], cache_max_age=60,
                                  allow_token_in_url=False)
     app = make_app(gallery, hub_auth, prefix, max_bytes=int(float(os.environ.get(MAX_MB_ENV, "20")) * 2**20),
-                   public_url=os.environ.get(PUBLIC_URL_ENV, ""), hub_prefix=os.environ.get("JUPYTERHUB_BASE_URL", "/"))
+                   public_url=os.environ.get(PUBLIC_URL_ENV, ""), hub_prefix=os.environ.get("JUPYTERHUB_BASE_URL", "/"),
+                   log_function=log_request)
     app.listen(url.port or 8005, url.hostname)
     loop = ioloop.IOLoop.current()
     loop.add_callback(gallery.start)

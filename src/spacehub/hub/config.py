@@ -23,6 +23,7 @@ from ..deploy.names import (
     GALLERY_SERVICE,
     GATEWAY_SERVER_SERVICE,
     OFFLINE_ENV,
+    WORKSHOPS_SERVICE,
 )
 from ..deploy.plan import gallery_enabled
 from .accounts import post_auth_hook
@@ -92,8 +93,9 @@ def hub_config(settings: Settings, secrets: Mapping[str, str], runtime: Runtime)
     # hub logs too, and `spacehub up` asking whether the routes are there yet: spacehub.hub.process)
     c.ConfigurableHTTPProxy.log_level = "warn"
 
-    # the hub's pages with spacehub's additions (the home page: sharing one's server)
-    c.JupyterHub.template_paths = [str(HUB_TEMPLATES)] if settings.sharing else []
+    # the hub's pages with spacehub's additions: the login page (a workshop seat's one-time link), the
+    # home page (sharing one's server)
+    c.JupyterHub.template_paths = ([str(HUB_TEMPLATES / "sharing")] if settings.sharing else []) + [str(HUB_TEMPLATES)]
     c.JupyterHub.authenticator_class = LOCAL_AUTHENTICATORS.get(p.auth.authenticator_class, p.auth.authenticator_class)
     for section, traits in p.auth.config.items():
         c[section].update({k: _traitlet_value(v) for k, v in traits.items()})
@@ -147,6 +149,8 @@ def _service(service: Service, secrets: Mapping[str, str], runtime: Runtime, set
             env["SPACEHUB_GALLERY_RUN_AS"] = "spacehub-gallery"
         if runtime.offline:
             env[OFFLINE_ENV] = "1"
+    elif service.name == WORKSHOPS_SERVICE:
+        out["command"] = [str(runtime.bin_dir / "python"), "-m", "spacehub.workshops"]
     elif service.name == ADMIN_CLI_SERVICE:
         env = {}  # not a process the hub runs: a token `spacehub groups` uses
     elif service.name == CULLER_SERVICE:

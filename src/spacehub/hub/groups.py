@@ -22,8 +22,6 @@ class GroupsError(RuntimeError):
 def admin_api(settings: Settings, error: type[Exception] = RuntimeError):
     """``call(method, path, **kw)``: the running hub's REST API with the ``admin-cli`` service's token
     (the state dir's secret: the account that runs the hub only); refusals raise ``error`` saying why."""
-    import requests
-
     token_file = secrets_dir(settings.state_dir) / f"service_token_{ADMIN_CLI_SERVICE}"
     try:
         token = Path(token_file).read_text().strip()
@@ -32,13 +30,25 @@ def admin_api(settings: Settings, error: type[Exception] = RuntimeError):
                           "(root in isolated mode)") from None
     except FileNotFoundError:
         raise error(f"no {token_file}: start the hub once (`spacehub up`) with these settings") from None
-    api = f"http://127.0.0.1:{settings.hub.port}{settings.hub.base_url.rstrip('/')}/hub/api/"
-    session = requests.Session()
-    session.headers["Authorization"] = f"token {token}"
+    return hub_api(f"http://127.0.0.1:{settings.hub.port}{settings.hub.base_url.rstrip('/')}/hub/api/", token, error)
+
+
+def hub_api(api: str, token: str, error: type[Exception] = RuntimeError):
+    """``call(method, path, **kw)``: the hub's REST API at ``api`` with ``token`` (in a header);
+    the JSON answer, or ``error`` saying what the hub refused."""
+    import threading
+
+    import requests
+
+    api = api if api.endswith("/") else api + "/"
+    local = threading.local()  # a session per thread (the workshops service calls from several)
 
     def call(method: str, path: str, **kw):
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+            local.session.headers["Authorization"] = f"token {token}"
         try:
-            r = session.request(method, api + path, timeout=30, **kw)
+            r = local.session.request(method, api + path, timeout=30, **kw)
         except requests.ConnectionError:
             raise error(f"the hub is not answering at {api}: start it with `spacehub up`") from None
         if r.status_code >= 400:

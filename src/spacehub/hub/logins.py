@@ -8,8 +8,8 @@ two cores) and only the password file is touched under a lock. What is checked i
 listed or admin-made accounts only, the minimum length on first use, the same bcrypt hashes in the
 same file (``FirstUseAuthenticator.dbm_path``), so its change-password page keeps working.
 
-A workshop's seats (:mod:`spacehub.workshops`) log in with their workshop's password while it runs,
-and not at all once it has ended.
+A workshop's seats (:mod:`spacehub.workshops`) log in with their workshop's password, or once with
+their own login link, while it runs; not before it starts, and not at all once it has ended.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 import bcrypt
 from firstuseauthenticator import FirstUseAuthenticator
 
-from ..workshops.records import password_ok, seat_of
+from ..workshops import records
 
 
 class LocalPasswords(FirstUseAuthenticator):
@@ -33,13 +33,16 @@ class LocalPasswords(FirstUseAuthenticator):
 
     async def authenticate(self, handler: Any, data: dict[str, str]) -> str | None:
         username = self.normalize_username(data["username"])
-        workshop = await asyncio.to_thread(seat_of, Path(self.dbm_path).parent, username)
-        if workshop is not None:  # a workshop's seat: its password, while the workshop runs
-            if workshop.get("ended"):
-                handler.custom_login_error = (f"The workshop {workshop['name']} has ended; your work there was kept "
-                                              "for its instructors.")
+        state_dir = Path(self.dbm_path).parent
+        workshop = await asyncio.to_thread(records.seat_of, state_dir, username)
+        if workshop is not None:  # a workshop's seat: its password or its link, while the workshop runs
+            closed = records.closed_because(workshop)
+            if closed:
+                handler.custom_login_error = closed
                 return None
-            ok = await asyncio.to_thread(password_ok, workshop, data["password"])
+            if await asyncio.to_thread(self._used_link, state_dir, workshop["name"], username, data["password"]):
+                return username
+            ok = await asyncio.to_thread(records.password_ok, workshop, data["password"])
             return username if ok else None
         if not self.create_users and not self._user_exists(username):  # the hub's database: on the loop
             return None
@@ -48,6 +51,20 @@ class LocalPasswords(FirstUseAuthenticator):
             handler.custom_login_error = problem
             self.log.error(problem)
         return username if ok else None
+
+    @staticmethod
+    def _used_link(state_dir: Path, workshop: str, seat: str, code: str) -> bool:
+        """The seat's one-time link: accepted once, then gone (checked and removed under the records' lock)."""
+        def consume(record: dict[str, Any]) -> bool:
+            if not records.link_ok(record, seat, code):  # asked again under the lock: another login may have won
+                return False
+            del record["links"][seat]
+            return True
+
+        record = records.load(state_dir, workshop)
+        if record is None or not records.link_ok(record, seat, code):
+            return False  # the common case (the workshop password) writes nothing
+        return bool(records.change(state_dir, workshop, consume)[1])
 
     def _stored(self, username: str) -> bytes | None:
         with self._file_lock, dbm.open(self.dbm_path, "c", 0o600) as db:

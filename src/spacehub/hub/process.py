@@ -311,7 +311,7 @@ CRASH_WINDOW = 300.0
 
 #: how the hub's services are recognised among the processes it left (their command lines)
 SERVICE_COMMANDS = ("dask-gateway-server", "spacehub.gateway.gate", "spacehub.services.data", "spacehub.gallery",
-                    "jupyterhub_idle_culler")
+                    "spacehub.workshops", "jupyterhub_idle_culler")
 
 
 def end_crashed_services() -> list[int]:

@@ -1,1 +1,2 @@
-"""Hub-managed services of spacehub (the HAPI data service; the gallery later)."""
+"""Hub-managed services of spacehub: the HAPI data service (:mod:`.data`); :mod:`.web`, what the
+gallery's and the workshops service's request handlers share."""

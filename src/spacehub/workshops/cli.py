@@ -27,6 +27,7 @@ import secrets
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from ..config import Settings
 from . import records
@@ -37,16 +38,40 @@ class WorkshopError(RuntimeError):
     """What went wrong, said so that the instructor or operator knows what to do."""
 
 
-def _api(settings: Settings):
+def _api(settings: Settings, call=None):
+    """The hub's REST API: ``call`` as given (the workshops service's own token), else the ``admin-cli`` token's."""
+    if call is not None:
+        return call
     from ..hub.groups import admin_api
 
     return admin_api(settings, WorkshopError)
 
 
+def _time(text: str | None, what: str) -> str | None:
+    """An ISO 8601 time as the record keeps it (UTC); a time without a zone is UTC."""
+    if not text:
+        return None
+    try:
+        t = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise WorkshopError(f"--{what} {text!r} is not a time: write it as 2026-12-04T09:00 (UTC) or "
+                            "2026-12-04T09:00+01:00") from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    return t.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
 def create(settings: Settings, name: str, seats: int | None, roster: str | None, instructors: list[str],
-           materials: str | None, out=print) -> dict[str, Any]:
+           materials: str | None, out=print, *, starts: str | None = None, ends: str | None = None,
+           call=None) -> dict[str, Any]:
+    if settings.auth.type != "local":
+        raise WorkshopError(f"workshops need local logins (auth.type: local; this hub's is {settings.auth.type}): "
+                            "seats log in with the workshop's password or their own link")
     if records.load(settings.state_dir, name) is not None:
         raise WorkshopError(f"a workshop {name} exists already (ended or not): choose another name")
+    starts, ends = _time(starts, "starts"), _time(ends, "ends")
+    if ends is not None and ends <= (starts or records.now().isoformat(timespec="seconds")):
+        raise WorkshopError(f"--ends {ends} is not after the workshop starts ({starts or 'now'})")
     try:
         if roster:
             try:
@@ -67,7 +92,7 @@ def create(settings: Settings, name: str, seats: int | None, roster: str | None,
         if not source.is_dir() or not any(source.iterdir()):
             raise WorkshopError(f"the materials folder {materials} is missing or empty")
         materials = str(source)
-    call = _api(settings)
+    call = _api(settings, call)
     if name in {g["name"] for g in call("GET", "groups") or []}:
         raise WorkshopError(f"a hub group {name} exists already: choose another workshop name (its group and "
                             "its folder are the workshop's own)")
@@ -94,7 +119,8 @@ def create(settings: Settings, name: str, seats: int | None, roster: str | None,
             for teacher in instructors:
                 call("POST", f"shares/{seat}/", json={"user": teacher})
         record = {"name": name, "seats": names, "instructors": instructors, "materials": materials,
-                  "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "ended": None,
+                  "created": records.now().isoformat(timespec="seconds"), "ended": None, "starts": starts,
+                  "ends": ends, "links": {},
                   "password": records.hash_password(password),
                   "people": {p.name: {"name": p.full_name, "email": p.email} for p in people}}
         records.save(settings.state_dir, record)
@@ -110,29 +136,93 @@ def create(settings: Settings, name: str, seats: int | None, roster: str | None,
                 pass
         raise
     out(f"workshop {name}: {len(names)} seats ({names[0]} ... {names[-1]}), instructors {', '.join(instructors)}")
+    if ends:
+        out(f"it ends by itself at {ends} (UTC): servers stopped, every seat's work archived for the instructors")
     out(f"workshop password (shown once; give it to the participants): {password}")
     return record
 
 
-def status(settings: Settings, name: str, out=print) -> list[dict[str, Any]]:
+def links(settings: Settings, name: str, seats: list[str] | None = None, call=None) -> dict[str, str]:
+    """A new one-time login link for each seat (or the ones named): ``{seat: link}``. A link signs its seat
+    in once; a seat's earlier link stops working. The code is after ``#`` so that no server ever logs it."""
+    del call  # the record alone: no hub call needed
     record = _record(settings, name)
-    call = _api(settings)
+    if record.get("ended"):
+        raise WorkshopError(f"the workshop {name} ended on {record['ended']}")
+    chosen = seats or record["seats"]
+    unknown = [s for s in chosen if s not in record["seats"]]
+    if unknown:
+        raise WorkshopError(f"not seats of {name}: {', '.join(unknown)}")
+    codes: dict[str, str] = {}
+
+    def renew(rec: dict[str, Any]) -> None:
+        for seat in chosen:
+            codes[seat], rec.setdefault("links", {})[seat] = records.new_link_code()
+
+    records.change(settings.state_dir, name, renew)
+    base = settings.hub.public_url
+    return {seat: f"{base}hub/login#{urlencode({'seat': seat, 'code': code})}" for seat, code in codes.items()}
+
+
+def status(settings: Settings, name: str, out=print, call=None) -> list[dict[str, Any]]:
+    """Each seat: its server (ready, pending, -), its last activity, the memory and CPU time of its
+    processes on this machine (server and kernels); printed as a table, returned as rows."""
+    record = _record(settings, name)
+    call = _api(settings, call)
+    models = _users(call, set(record["seats"]))
+    used = usage(record["seats"])
     rows = []
     for seat in record["seats"]:
-        model = call("GET", f"users/{seat}")
+        model = models.get(seat, {})
         server = (model.get("servers") or {}).get("", {})
-        rows.append({"seat": seat, "server": "ready" if server.get("ready") else "pending" if server.get("pending")
-                     else "-", "last_activity": model.get("last_activity") or "never"})
-    out(f"workshop {name}" + (f" (ended {record['ended']})" if record.get("ended") else ""))
-    out(f"{'seat':<24} {'server':<8} last activity")
+        rss, cpu = used.get(seat, (0, 0.0))
+        rows.append({"seat": seat, "name": (record.get("people") or {}).get(seat, {}).get("name", ""),
+                     "server": "ready" if server.get("ready") else "pending" if server.get("pending") else "-",
+                     "last_activity": model.get("last_activity") or "never", "memory_mib": round(rss / 2**20),
+                     "cpu_seconds": round(cpu, 1)})
+    out(f"workshop {name}" + (f" (ended {record['ended']})" if record.get("ended") else
+                              f" (ends {record['ends']})" if record.get("ends") else ""))
+    out(f"{'seat':<24} {'server':<8} {'memory':>8} {'cpu':>8}  last activity")
     for r in rows:
-        out(f"{r['seat']:<24} {r['server']:<8} {r['last_activity']}")
+        out(f"{r['seat']:<24} {r['server']:<8} {r['memory_mib']:>5} MiB {r['cpu_seconds']:>7.1f}s  {r['last_activity']}")
     running = sum(r["server"] == "ready" for r in rows)
-    out(f"{running} of {len(rows)} servers running")
+    out(f"{running} of {len(rows)} servers running, {sum(r['memory_mib'] for r in rows)} MiB in all")
     return rows
 
 
-def prewarm(settings: Settings, name: str, out=print, timeout: float = 600, progress: bool = True) -> dict[str, str]:
+def _users(call, names: set[str]) -> dict[str, dict[str, Any]]:
+    """The hub's models of ``names``, from its paged user list (one call per 200 users, not one per seat)."""
+    found: dict[str, dict[str, Any]] = {}
+    offset = 0
+    while True:
+        page = call("GET", f"users?offset={offset}&limit=200") or []
+        found.update({u["name"]: u for u in page if u["name"] in names})
+        if len(page) < 200:
+            return found
+        offset += len(page)
+
+
+def usage(seats: list[str]) -> dict[str, tuple[int, float]]:
+    """Memory (RSS, bytes) and CPU time (s) of each seat's processes on this machine: its server and
+    kernels, found by the ``JUPYTERHUB_USER`` the hub gives them."""
+    import psutil
+
+    wanted = set(seats)
+    out: dict[str, tuple[int, float]] = {}
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            user = proc.environ().get("JUPYTERHUB_USER")
+            if user in wanted:
+                rss, cpu = out.get(user, (0, 0.0))
+                times = proc.cpu_times()
+                out[user] = (rss + proc.memory_info().rss, cpu + times.user + times.system)
+        except (psutil.Error, OSError):
+            continue  # gone, or not ours to read
+    return out
+
+
+def prewarm(settings: Settings, name: str, out=print, timeout: float = 600, progress: bool = True,
+            call=None) -> dict[str, str]:
     """Start every seat's server ahead of the session; the hub starts them a few at a time
     (``spawner.concurrent_starts``), in order. Returns each seat's state when done or at the deadline."""
     from tqdm import tqdm
@@ -140,7 +230,7 @@ def prewarm(settings: Settings, name: str, out=print, timeout: float = 600, prog
     record = _record(settings, name)
     if record.get("ended"):
         raise WorkshopError(f"the workshop {name} ended on {record['ended']}")
-    call = _api(settings)
+    call = _api(settings, call)
 
     def state(seat: str) -> str:
         server = (call("GET", f"users/{seat}").get("servers") or {}).get("", {})
@@ -165,14 +255,14 @@ def prewarm(settings: Settings, name: str, out=print, timeout: float = 600, prog
     return states
 
 
-def end(settings: Settings, name: str, out=print, timeout: float = 120) -> Path:
+def end(settings: Settings, name: str, out=print, timeout: float = 120, call=None) -> Path:
     from ..hub.homes import user_home
     from .archive import archive_seats, verify
 
     record = _record(settings, name)
     if record.get("ended"):
         raise WorkshopError(f"the workshop {name} ended on {record['ended']}; its archive: {record.get('archive')}")
-    call = _api(settings)
+    call = _api(settings, call)
     for seat in record["seats"]:
         model = call("GET", f"users/{seat}")
         if (model.get("servers") or {}).get(""):
@@ -198,8 +288,8 @@ def end(settings: Settings, name: str, out=print, timeout: float = 120) -> Path:
             os.chown(path, entry.pw_uid, entry.pw_gid)
     for seat in record["seats"]:
         call("DELETE", f"shares/{seat}/")
-    record.update(ended=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), archive=str(folder))
-    records.save(settings.state_dir, record)
+    ended = records.now().isoformat(timespec="seconds")
+    records.change(settings.state_dir, name, lambda r: r.update(ended=ended, archive=str(folder), links={}))
     out(f"workshop {name} ended: {len(homes)} seats archived and verified in {folder}; their logins are refused now")
     return folder
 
@@ -230,6 +320,13 @@ def main(settings: Settings, argv: list[str], out=print) -> int:
     c.add_argument("--roster", help="a CSV file: username,name,email")
     c.add_argument("--instructors", required=True, help="hub users, comma-separated")
     c.add_argument("--materials", help="a folder whose files every seat gets in ~/NAME (edits are never overwritten)")
+    c.add_argument("--starts", help="when seats may log in, e.g. 2026-12-07T09:00 (UTC unless a zone is given); "
+                                   "default: now")
+    c.add_argument("--ends", help="when the workshop ends by itself (servers stopped, work archived), e.g. "
+                                 "2026-12-07T17:00")
+    k = sub.add_parser("links", help="a one-time login link for each seat (CSV: seat,link), to hand out")
+    k.add_argument("name")
+    k.add_argument("seats", nargs="*", help="only these seats (default: all); their earlier links stop working")
     s = sub.add_parser("status", help="each seat's server and last activity")
     s.add_argument("name")
     w = sub.add_parser("prewarm", help="start every seat's server ahead of the session (a progress bar)")
@@ -239,7 +336,11 @@ def main(settings: Settings, argv: list[str], out=print) -> int:
     args = p.parse_args(argv)
     if args.action == "create":
         create(settings, args.name, args.seats, args.roster, [i for i in args.instructors.split(",") if i],
-               args.materials, out=out)
+               args.materials, out=out, starts=args.starts, ends=args.ends)
+    elif args.action == "links":
+        out("seat,link")
+        for seat, link in links(settings, args.name, args.seats).items():
+            out(f"{seat},{link}")
     elif args.action == "status":
         status(settings, args.name, out=out)
     elif args.action == "prewarm":
