@@ -62,6 +62,13 @@ def log_in(page, hub, name: str, password: str = PASSWORD) -> None:
     page.wait_for_selector(".jp-DirListing-item", timeout=60_000)
 
 
+def authorize_if_asked(page) -> None:
+    """The hub asks once before opening a server that is someone else's: a person says yes."""
+    button = page.locator("button:has-text('Authorize')")
+    if button.count():
+        button.first.click()
+
+
 def show_every_cell(page, hub, name: str) -> None:
     """Render every cell rather than only those in view (JupyterLab's windowing), so that every
     output can be checked without scrolling; a person scrolling sees the same outputs."""

@@ -5,17 +5,20 @@ typing and cursor; frank stops sharing, and gina, logging in again, is refused."
 from __future__ import annotations
 
 import pytest
-from browsing import NOTEBOOK, Offline, add_user, lab_session, log_in, new_context, open_notebook, write_notebook
+from browsing import (
+    NOTEBOOK,
+    Offline,
+    add_user,
+    authorize_if_asked,
+    lab_session,
+    log_in,
+    new_context,
+    open_notebook,
+    write_notebook,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
 OWNER, GUEST = "frank", "gina"
-
-
-def authorize_if_asked(page) -> None:
-    """The hub asks once before opening a server that is someone else's: a person says yes."""
-    button = page.locator("button:has-text('Authorize')")
-    if button.count():
-        button.first.click()
 
 
 def test_share_edit_together_and_stop_sharing(hub, playwright_browser, screenshots):

@@ -22,6 +22,7 @@ verified before anything is disabled, as ``spacehub workshop end`` does).
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
 import signal
@@ -156,6 +157,21 @@ class ListPage(Base):
         self.page("Your workshops", body)
 
 
+def _ago(text: str) -> str:
+    """The hub's activity time as a person reads it: "never", "just now", "12 min ago", a date."""
+    try:
+        then = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    then = then if then.tzinfo else then.replace(tzinfo=dt.UTC)
+    minutes = int((records.now() - then).total_seconds() // 60)
+    if minutes < 1:
+        return "just now"
+    if minutes < 120:
+        return f"{minutes} min ago"
+    return f"{then:%Y-%m-%d %H:%M} UTC"
+
+
 def _state(record: dict[str, Any]) -> str:
     if record.get("ended"):
         return f"ended {record['ended']}"
@@ -175,7 +191,7 @@ class WorkshopPage(Base):
             f"<tr><td><a href='{hub}user/{escape(r['seat'])}/lab'>{escape(r['seat'])}</a></td><td>{escape(r['name'])}</td>"
             f"<td class='{'ready' if r['server'] == 'ready' else ''}'>{escape(r['server'])}</td>"
             f"<td class='num'>{r['memory_mib']} MiB</td><td class='num'>{r['cpu_seconds']:.1f} s</td>"
-            f"<td>{escape(r['last_activity'])}</td></tr>" for r in rows)
+            f"<td>{escape(_ago(r['last_activity']))}</td></tr>" for r in rows)
         running = sum(r["server"] == "ready" for r in rows)
         xsrf = self.xsrf_form_html()
         actions = ""
@@ -190,8 +206,9 @@ class WorkshopPage(Base):
         busy, problem = ws.busy.get(name), ws.problems.get(name)
         notes = (f"<p class='box'>Under way: {escape(busy)} (reload to follow it).</p>" if busy else "") + \
             (f"<p class='box'>{escape(problem)}</p>" if problem else "")
-        archive = f"<p>Every seat's work is in <code>{escape(record['archive'])}</code>.</p>" if record.get("archive") else ""
-        body = (f"<h1>Workshop {escape(name)}</h1><p class='muted'>{escape(_state(record))} · instructors "
+        archive = f"<p id='archive'>Every seat's work is in <code>{escape(record['archive'])}</code>.</p>" \
+            if record.get("archive") else ""
+        body = (f"<h1>Workshop {escape(name)}</h1><p class='muted' id='state'>{escape(_state(record))} · instructors "
                 f"{escape(', '.join(record['instructors']))} · materials in each seat's <code>~/{escape(name)}/</code>"
                 f"</p>{notes}{archive}<p><b>{running} of {len(rows)}</b> servers running, "
                 f"{sum(r['memory_mib'] for r in rows)} MiB in all. Open a seat's server (shared with you) from its name."
