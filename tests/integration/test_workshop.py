@@ -152,13 +152,15 @@ def test_instructors_run_their_own_workshops_through_the_service(hub, tmp_path):
 
     # only admins make workshops; bad input is refused with what to do and nothing made
     reefs = {"name": "reefs", "roster": "username,name\nreefs-ana,Ana Lima\nreefs-ben,Ben Okoro\n",
-             "instructors": ["vera"], "materials": str(materials)}
+             "instructors": ["vera"], "materials": str(materials), "dask_cores": 2, "dask_memory_gib": 4}
     assert call("POST", "", "vera", json=reefs).status_code == 403
     assert call("POST", "", None, json=reefs).status_code == 403  # no token, no XSRF token: refused first
     for bad, said in (({**reefs, "name": "reefs2", "roster": "username\nursula\n"}, "ursula is already a user"),
                       ({**reefs, "name": "reefs2", "roster": "username\n2bad\n"}, "line 2"),
                       ({**reefs, "name": "reefs2", "ends": "tomorrow"}, "is not a time"),
-                      ({**reefs, "name": "reefs2", "seats": "many", "roster": None}, "whole number")):
+                      ({**reefs, "name": "reefs2", "seats": "many", "roster": None}, "whole number"),
+                      ({**reefs, "name": "reefs2", "profile": "huge"}, "no profile 'huge'"),
+                      ({**reefs, "name": "reefs2", "dask_cores": 0.5}, "cannot hold one cluster")):
         r = call("POST", "", "admin", json=bad)
         assert r.status_code == 400 and said in r.json()["message"], (bad, r.text)
     assert hub.api("GET", "groups/reefs2", session=admin).status_code == 404
@@ -197,6 +199,18 @@ def test_instructors_run_their_own_workshops_through_the_service(hub, tmp_path):
     assert [r["name"] for r in rows] == ["Ana Lima", "Ben Okoro"] and all(r["memory_mib"] > 20 for r in rows)
     seat = hub.token_for("reefs-ana")
     assert requests.get(api + "/reefs", headers={"Authorization": f"token {seat}"}, timeout=30).status_code == 404
+
+    # the seats share 2 cores for Dask (each alone could hold 4): a scheduler each, then no room for a worker
+    ana, ben = hub.gateway(seat), hub.gateway(hub.token_for("reefs-ben"))
+    hers, his = ana.new(), ben.new()
+    wait_for(lambda: ana.status(hers) == "RUNNING" and ben.status(his) == "RUNNING", 90, what="the seats' clusters")
+    r = ana.scale(hers, 1)
+    assert r.status_code == 409 and "The workshop reefs's seats share 2 cores" in r.json()["error"], r.text
+    assert "at most 0 worker(s)" in r.json()["error"]
+    assert ben.stop(his).status_code == 204
+    wait_for(lambda: his not in ben.names(), 60, what="ben's cluster gone")
+    assert ana.scale(hers, 1).status_code == 200  # room again once another seat's cluster stopped
+    assert ana.stop(hers).status_code == 204
 
     # the instructor ends it: archived and verified into her home, logins refused
     assert call("POST", "/reefs/end", "vera").status_code == 202

@@ -3,6 +3,7 @@ from spacehub.gateway.quota import (
     Quota,
     Usage,
     cluster_usage,
+    cohort_refusal,
     max_workers,
     new_cluster_refusal,
     scale_refusal,
@@ -35,3 +36,14 @@ def test_refusals_say_the_numbers():
     assert "already has 2 running cluster" in new_cluster_refusal(QUOTA, "alice", two, CONFIG)
     full = Usage(cores=4, memory=GIB, clusters=1)
     assert "does not fit" in new_cluster_refusal(QUOTA, "alice", full, CONFIG)
+
+
+def test_a_workshops_seats_share_their_dask_quota():
+    shared = Quota(cores=3, memory=8 * GIB, clusters=10**6)
+    others = cluster_usage(CONFIG, 1)  # another seat's cluster: 2 cores
+    assert cohort_refusal(shared, "tides", others, CONFIG, new=True) is None  # a scheduler more: 3 cores
+    why = cohort_refusal(shared, "tides", others, CONFIG, 1)
+    assert why is not None and "The workshop tides's seats share 3 cores and 8.0 GiB" in why
+    assert "2 cores, 3.0 GiB in 1 cluster(s)" in why and "at most 0 worker(s)" in why
+    why = cohort_refusal(shared, "tides", cluster_usage(CONFIG, 2), CONFIG, new=True)
+    assert why is not None and "A new cluster does not fit now" in why

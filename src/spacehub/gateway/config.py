@@ -64,6 +64,8 @@ def apply_quota(c: Config, settings: Settings) -> None:
     b.user_max_cores = gw.user_quota.cores
     b.user_max_memory = gw.user_quota.memory
     b.user_max_clusters = gw.user_quota.clusters
+    if settings.target != "kubernetes":  # a workshop's seats may share a Dask quota (spacehub.workshops)
+        b.workshops_state_dir = str(settings.state_dir)
     section = "KubeClusterConfig" if settings.target == "kubernetes" else "ClusterConfig"
     apply_cluster_limits(c[section], gw)
 

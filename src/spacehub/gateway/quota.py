@@ -82,3 +82,18 @@ def scale_refusal(quota: Quota, username: str, others: Usage, config: Mapping[st
             f"{quota.memory / GIB:.1f} GiB across all clusters ({others.describe()} held by other "
             f"clusters). This cluster can have at most {allowed} worker(s) now: scale to {allowed}, "
             f"or scale down or stop another cluster.")
+
+
+def cohort_refusal(quota: Quota, workshop: str, others: Usage, config: Mapping[str, Any], count: int = 0,
+                   new: bool = False) -> str | None:
+    """Why a new cluster (``new``) or a cluster scaled to ``count`` workers would break the Dask quota a
+    workshop's seats share (``others``: what the cohort's other clusters hold), or None if it fits."""
+    after = others + cluster_usage(config, count)
+    if after.cores <= quota.cores and after.memory <= quota.memory:
+        return None
+    shared = (f"The workshop {workshop}'s seats share {quota.cores:g} cores and {quota.memory / GIB:.1f} GiB for "
+              f"Dask clusters, and its other clusters hold {others.describe()}.")
+    if new:
+        return f"{shared} A new cluster does not fit now: try again when a seat stops one, or ask your instructor."
+    allowed = max_workers(quota, others, config)
+    return f"{shared} This cluster can have at most {allowed} worker(s) now: scale to {allowed}."

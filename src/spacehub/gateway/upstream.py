@@ -37,7 +37,7 @@ from traitlets import Float, Integer, Unicode, default
 from ..config import validate_settings
 from ..deploy.names import DASHBOARD_SECRET_ENV
 from .dashboard_guard import GUARD_PRELOAD, KEY_ENV, KEY_HEADER, OWNER_ROUTE, dashboard_key
-from .quota import Quota, Usage, max_workers, new_cluster_refusal, scale_refusal, total_usage
+from .quota import Quota, Usage, cohort_refusal, max_workers, new_cluster_refusal, scale_refusal, total_usage
 
 #: the settings' own defaults (gateway.user_quota in the schema): one home for the numbers
 _DEFAULT_QUOTA = validate_settings({}).gateway.user_quota
@@ -67,10 +67,35 @@ class UserQuota(Backend):
     user_max_memory = Integer(_DEFAULT_QUOTA.memory, help="Bytes of memory one user may hold across all clusters.",
                               config=True)
     user_max_clusters = Integer(_DEFAULT_QUOTA.clusters, help="Clusters one user may run at once.", config=True)
+    workshops_state_dir = Unicode("", help="The hub's state dir, whose workshops' seats may share a Dask quota "
+                                           "(spacehub.workshops); empty: no workshops.", config=True)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._quota_lock = asyncio.Lock()
+        self._cohorts: tuple[float, list[dict[str, Any]]] = (0.0, [])
+
+    def _cohort(self, username: str) -> tuple[str, Quota, list[str]] | None:
+        """The running workshop ``username`` sits in, if its seats share a Dask quota: (name, quota, seats)."""
+        if not self.workshops_state_dir:
+            return None
+        read_at, found = self._cohorts
+        if time.monotonic() - read_at > 5:  # the records, read again at most every 5 s
+            from ..workshops.records import every
+
+            found = [r for r in every(self.workshops_state_dir) if r.get("dask") and not r.get("ended")]
+            self._cohorts = (time.monotonic(), found)
+        for record in found:
+            if username in record.get("seats", []):
+                dask = record["dask"]
+                return record["name"], Quota(float(dask["cores"]), int(dask["memory"]), 10**6), record["seats"]
+        return None
+
+    async def _cohort_others(self, seats: list[str], exclude: str | None = None) -> Usage:
+        total = Usage()
+        for seat in seats:
+            total = total + await self._others(seat, exclude)
+        return total
 
     @property
     def quota(self) -> Quota:
@@ -92,6 +117,9 @@ class UserQuota(Backend):
             _, config = await self.process_cluster_options(user, cluster_options)
             config_dict = config.to_dict()
             why = new_cluster_refusal(self.quota, user.name, await self._others(user.name), config_dict)
+            cohort = self._cohort(user.name)
+            if not why and cohort:
+                why = cohort_refusal(cohort[1], cohort[0], await self._cohort_others(cohort[2]), config_dict, new=True)
             if why:
                 self.log.info("Refused new cluster for %s: %s", user.name, why)
                 raise PublicException(why)
@@ -105,6 +133,10 @@ class UserQuota(Backend):
         async with self._quota_lock:
             others = await self._others(cluster.username, cluster.name)
             why = scale_refusal(self.quota, cluster.username, others, cluster.config, msg["count"])
+            cohort = self._cohort(cluster.username)
+            if not why and cohort:
+                why = cohort_refusal(cohort[1], cohort[0], await self._cohort_others(cohort[2], cluster.name),
+                                     cluster.config, msg["count"])
             if why:
                 self.log.info("Refused scaling %s: %s", cluster.name, why)
                 raise PublicException(why)
@@ -121,6 +153,10 @@ class UserQuota(Backend):
         if cluster is not None:
             count = msg["count"]
             allowed = max_workers(self.quota, await self._others(cluster.username, cluster_name), cluster.config)
+            cohort = self._cohort(cluster.username)
+            if cohort:
+                allowed = min(allowed, max_workers(cohort[1], await self._cohort_others(cohort[2], cluster_name),
+                                                   cluster.config))
             if count > allowed:
                 self.log.info("Cluster %s asked for %d workers; %s's quota allows %d",
                               cluster_name, count, cluster.username, allowed)

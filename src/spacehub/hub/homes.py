@@ -172,10 +172,20 @@ async def pre_spawn_hook(source: str | None, folder: str, home_template: str | N
     if folders_root is not None:
         await _folders(spawner, Path(folders_root), home_template, isolated, entry)
     if state_dir is not None:  # the materials of the workshops this user sits in or teaches
-        from ..workshops.records import materials_for
+        from ..workshops.records import materials_for, seat_of
 
+        seat = seat_of(state_dir, name)
+        if seat is not None and seat.get("profile"):  # the workshop's server size for its seats
+            size_server(spawner, seat["profile"]["cores"], seat["profile"]["memory"])
         for workshop in materials_for(state_dir, name):
             await _templates(spawner, workshop["materials"], workshop["name"], home_template, isolated, entry)
+
+
+def size_server(spawner, cores: float, memory: int) -> None:
+    """This start's server size: the spawner's limits (and a Slurm job's request, on that target)."""
+    spawner.cpu_limit, spawner.mem_limit = cores, memory
+    if hasattr(spawner, "req_nprocs"):  # batchspawner: the job asks Slurm for it
+        spawner.req_nprocs, spawner.req_memory = f"{cores:g}", f"{memory // 2**20}M"
 
 
 async def _templates(spawner, source: str, folder: str, home_template: str | None, isolated, entry) -> None:

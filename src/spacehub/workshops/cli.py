@@ -63,6 +63,7 @@ def _time(text: str | None, what: str) -> str | None:
 
 def create(settings: Settings, name: str, seats: int | None, roster: str | None, instructors: list[str],
            materials: str | None, out=print, *, starts: str | None = None, ends: str | None = None,
+           profile: str | None = None, dask_cores: float | None = None, dask_memory_gib: float | None = None,
            call=None) -> dict[str, Any]:
     if settings.auth.type != "local":
         raise WorkshopError(f"workshops need local logins (auth.type: local; this hub's is {settings.auth.type}): "
@@ -85,6 +86,8 @@ def create(settings: Settings, name: str, seats: int | None, roster: str | None,
             raise WorkshopError("say how many seats (--seats 40) or give a roster (--roster people.csv)")
     except RosterError as e:
         raise WorkshopError(str(e)) from None
+    seat_size = _profile(settings, profile)
+    dask = _dask_quota(settings, dask_cores, dask_memory_gib)
     if not instructors:
         raise WorkshopError("name at least one instructor (--instructors alice,bob): hub users who teach it")
     if materials is not None:
@@ -120,7 +123,7 @@ def create(settings: Settings, name: str, seats: int | None, roster: str | None,
                 call("POST", f"shares/{seat}/", json={"user": teacher})
         record = {"name": name, "seats": names, "instructors": instructors, "materials": materials,
                   "created": records.now().isoformat(timespec="seconds"), "ended": None, "starts": starts,
-                  "ends": ends, "links": {},
+                  "ends": ends, "links": {}, "profile": seat_size, "dask": dask,
                   "password": records.hash_password(password),
                   "people": {p.name: {"name": p.full_name, "email": p.email} for p in people}}
         records.save(settings.state_dir, record)
@@ -140,6 +143,32 @@ def create(settings: Settings, name: str, seats: int | None, roster: str | None,
         out(f"it ends by itself at {ends} (UTC): servers stopped, every seat's work archived for the instructors")
     out(f"workshop password (shown once; give it to the participants): {password}")
     return record
+
+
+def _profile(settings: Settings, name: str | None) -> dict[str, Any] | None:
+    """The server size every seat gets (one of the settings' ``profiles``), as the record keeps it."""
+    if name is None:
+        return None
+    known = {p.name: p for p in settings.profiles}
+    if name not in known:
+        raise WorkshopError(f"no profile {name!r} in this hub's settings (profiles: {', '.join(known) or 'none'}); "
+                            "add one under `profiles:` or leave --profile out for the usual server size")
+    chosen = known[name]
+    return {"name": name, "cores": chosen.cores, "memory": chosen.memory}
+
+
+def _dask_quota(settings: Settings, cores: float | None, memory_gib: float | None) -> dict[str, Any] | None:
+    """The Dask quota the seats share (cores, bytes), or None: each seat has the usual per-user quota only."""
+    if cores is None and memory_gib is None:
+        return None
+    if cores is None or memory_gib is None or not (cores > 0 and memory_gib > 0):
+        raise WorkshopError("give both --dask-cores and --dask-memory-gib (positive numbers): what all seats' Dask "
+                            "clusters may hold together")
+    gw = settings.gateway
+    if cores < gw.scheduler_cores + gw.worker_cores.min or memory_gib * 2**30 < gw.scheduler_memory + gw.worker_memory.min:
+        raise WorkshopError(f"a Dask quota of {cores:g} cores, {memory_gib:g} GiB cannot hold one cluster (a scheduler "
+                            f"of {gw.scheduler_cores:g} cores, {gw.scheduler_memory / 2**30:g} GiB and a worker)")
+    return {"cores": float(cores), "memory": int(memory_gib * 2**30)}
 
 
 def links(settings: Settings, name: str, seats: list[str] | None = None, call=None) -> dict[str, str]:
@@ -324,6 +353,9 @@ def main(settings: Settings, argv: list[str], out=print) -> int:
                                    "default: now")
     c.add_argument("--ends", help="when the workshop ends by itself (servers stopped, work archived), e.g. "
                                  "2026-12-07T17:00")
+    c.add_argument("--profile", help="the server size of every seat: one of the settings' profiles")
+    c.add_argument("--dask-cores", type=float, help="cores all seats' Dask clusters may hold together")
+    c.add_argument("--dask-memory-gib", type=float, help="memory (GiB) all seats' Dask clusters may hold together")
     k = sub.add_parser("links", help="a one-time login link for each seat (CSV: seat,link), to hand out")
     k.add_argument("name")
     k.add_argument("seats", nargs="*", help="only these seats (default: all); their earlier links stop working")
@@ -336,7 +368,8 @@ def main(settings: Settings, argv: list[str], out=print) -> int:
     args = p.parse_args(argv)
     if args.action == "create":
         create(settings, args.name, args.seats, args.roster, [i for i in args.instructors.split(",") if i],
-               args.materials, out=out, starts=args.starts, ends=args.ends)
+               args.materials, out=out, starts=args.starts, ends=args.ends, profile=args.profile,
+               dask_cores=args.dask_cores, dask_memory_gib=args.dask_memory_gib)
     elif args.action == "links":
         out("seat,link")
         for seat, link in links(settings, args.name, args.seats).items():

@@ -246,25 +246,30 @@ class WorkshopsAPI(Base):
             if roster is not None:
                 read_roster(roster, name)  # its errors, before anything is made
             record = await asyncio.to_thread(
-                _create, ws, name, seats, roster, instructors, data.get("materials"), data.get("starts"),
-                data.get("ends"), said)
+                _create, ws, name, seats, roster, instructors, said, materials=data.get("materials"),
+                starts=data.get("starts"), ends=data.get("ends"), profile=data.get("profile"),
+                dask_cores=data.get("dask_cores"), dask_memory_gib=data.get("dask_memory_gib"))
         except (cli.WorkshopError, RosterError) as e:
             raise web.HTTPError(400, str(e)) from None
         password = said[-1].rsplit(" ", 1)[1]
         self.answer({**_summary(record), "password": password}, 201)
 
 
-def _create(ws: Workshops, name, seats, roster, instructors, materials, starts, ends, said) -> dict[str, Any]:
+def _create(ws: Workshops, name, seats, roster, instructors, said, **options) -> dict[str, Any]:
     import tempfile
 
+    for key in ("dask_cores", "dask_memory_gib"):
+        if options[key] is not None and (not isinstance(options[key], int | float) or isinstance(options[key], bool)):
+            raise cli.WorkshopError(f"{key} must be a number")
+    materials = options.pop("materials")
     if roster is None:
-        return cli.create(ws.settings, name, seats, None, instructors, materials, out=said.append,
-                          starts=starts, ends=ends, call=ws.call)
+        return cli.create(ws.settings, name, seats, None, instructors, materials, out=said.append, call=ws.call,
+                          **options)
     with tempfile.NamedTemporaryFile("w", suffix=".csv") as f:  # the CLI reads a roster from a file
         f.write(roster)
         f.flush()
-        return cli.create(ws.settings, name, None, f.name, instructors, materials, out=said.append,
-                          starts=starts, ends=ends, call=ws.call)
+        return cli.create(ws.settings, name, None, f.name, instructors, materials, out=said.append, call=ws.call,
+                          **options)
 
 
 class WorkshopAPI(Base):
