@@ -201,7 +201,8 @@ def test_instructors_run_their_own_workshops_through_the_service(hub, tmp_path):
     assert requests.get(api + "/reefs", headers={"Authorization": f"token {seat}"}, timeout=30).status_code == 404
 
     # the seats share 2 cores for Dask (each alone could hold 4): a scheduler each, then no room for a worker
-    ana, ben = hub.gateway(seat), hub.gateway(hub.token_for("reefs-ben"))
+    ben_token = hub.token_for("reefs-ben")
+    ana, ben = hub.gateway(seat), hub.gateway(ben_token)
     hers, his = ana.new(), ben.new()
     wait_for(lambda: ana.status(hers) == "RUNNING" and ben.status(his) == "RUNNING", 90, what="the seats' clusters")
     r = ana.scale(hers, 1)
@@ -221,6 +222,10 @@ def test_instructors_run_their_own_workshops_through_the_service(hub, tmp_path):
     assert verify(Path(ended["archive"]), {}) == []
     with pytest.raises(PermissionError):
         hub.login("reefs-ben", password)
+    # still logged in somewhere (a browser, a token): his server does not start again
+    r = hub.api("POST", "users/reefs-ben/server", token=ben_token)
+    assert r.status_code >= 400 and "The workshop reefs has ended" in r.text, r.text
+    assert not hub.api("GET", "users/reefs-ben", session=admin).json()["servers"]
     assert call("POST", "/reefs/prewarm", "vera").status_code == 409
 
     # a workshop ends by itself at its end time (the service looks every second here)

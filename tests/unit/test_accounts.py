@@ -4,11 +4,13 @@ someone else's."""
 import grp
 import os
 import pwd
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from spacehub.config import validate_settings
-from spacehub.hub.accounts import AccountError, account_for
+from spacehub.hub.accounts import AccountError, account_for, lock
 
 
 def isolated(**raw):
@@ -53,5 +55,14 @@ def test_account_made_in_the_group_with_a_private_home(tmp_path):
         assert os.stat(entry.pw_dir).st_mode & 0o777 == 0o700
         assert "spacehub-test-u" in grp.getgrnam("spacehub-test-g").gr_mem
         assert account_for("spacehub-test-u", settings) == entry  # the next login finds it
+        (Path(entry.pw_dir) / "work.txt").write_text("kept")
+        # a workshop's end: the account locked and expired, its files kept
+        assert lock("spacehub-test-u") and not lock("spacehub-test-none")
+        shadow = next(line.split(":") for line in Path("/etc/shadow").read_text().splitlines()
+                      if line.startswith("spacehub-test-u:"))
+        assert shadow[1].startswith("!") and shadow[7] == "1"  # locked password; expired on 1970-01-02
+        assert (Path(entry.pw_dir) / "work.txt").read_text() == "kept"
+        done = subprocess.run(["su", "-s", "/bin/sh", "spacehub-test-u", "-c", "true"], capture_output=True, text=True)
+        assert done.returncode != 0, "a locked, expired account still runs commands"
     finally:
         os.system("userdel --remove spacehub-test-u >/dev/null 2>&1; groupdel spacehub-test-g >/dev/null 2>&1")

@@ -76,6 +76,17 @@ def _create(name: str, iso: IsolatedSettings) -> pwd.struct_passwd:
     return entry
 
 
+def lock(name: str) -> bool:
+    """Disable the Unix account ``name`` (a workshop's seat at its end): its password locked and the
+    account expired, so that nothing logs in or runs as it; its files stay. False if there is no such account."""
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    _run(["usermod", "--lock", "--expiredate", "1", name])
+    return True
+
+
 def _run(cmd: list[str]) -> None:
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)

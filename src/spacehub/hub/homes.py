@@ -157,11 +157,19 @@ async def pre_spawn_hook(source: str | None, folder: str, home_template: str | N
     made or checked first (a user who cannot have one gets the reason instead of a server), and the
     templates are copied by a process of that account. Then the shared folders of ``folders_root``
     (`spacehub.hub.folders`): those of the user's hub groups made, the account's Unix groups brought
-    in line (isolated mode), the links put into the home. Then the materials of each running workshop
+    in line (isolated mode), the links put into the home. Then, for a workshop's seat, its server size
+    (and no server at all once the workshop has ended), and the materials of each running workshop
     the user sits in or teaches (``state_dir``'s workshops), into ``~/<workshop>/``, as templates are:
     a file the user edited is never overwritten, a newer version is put beside it.
     """
     name = spawner.user.name
+    from ..workshops.records import materials_for, seat_of
+
+    seat = seat_of(state_dir, name) if state_dir is not None else None
+    if seat is not None and seat.get("ended"):  # a browser still logged in must not start it again
+        from tornado.web import HTTPError
+
+        raise HTTPError(403, f"The workshop {seat['name']} has ended; your work there was kept for its instructors.")
     entry = None
     if isolated is not None:
         from .accounts import account_for
@@ -172,9 +180,6 @@ async def pre_spawn_hook(source: str | None, folder: str, home_template: str | N
     if folders_root is not None:
         await _folders(spawner, Path(folders_root), home_template, isolated, entry)
     if state_dir is not None:  # the materials of the workshops this user sits in or teaches
-        from ..workshops.records import materials_for, seat_of
-
-        seat = seat_of(state_dir, name)
         if seat is not None and seat.get("profile"):  # the workshop's server size for its seats
             size_server(spawner, seat["profile"]["cores"], seat["profile"]["memory"])
         for workshop in materials_for(state_dir, name):

@@ -317,6 +317,14 @@ def end(settings: Settings, name: str, out=print, timeout: float = 120, call=Non
             os.chown(path, entry.pw_uid, entry.pw_gid)
     for seat in record["seats"]:
         call("DELETE", f"shares/{seat}/")
+    if settings.mode == "isolated":  # nothing runs as a seat's account any more; its files stay
+        from ..hub.accounts import AccountError, lock
+
+        for seat in record["seats"]:
+            try:
+                lock(seat)
+            except AccountError as e:
+                out(f"the Unix account {seat} was not locked: {e}")
     ended = records.now().isoformat(timespec="seconds")
     records.change(settings.state_dir, name, lambda r: r.update(ended=ended, archive=str(folder), links={}))
     out(f"workshop {name} ended: {len(homes)} seats archived and verified in {folder}; their logins are refused now")
