@@ -1,0 +1,183 @@
+"""A workshop's first minutes: N seats of a workshop log in at once; how long until each can work?
+
+A real hub (``spacehub up`` on loopback, local logins). The instructor makes the workshop as the
+README says (``spacehub workshop create``: N generated seats, the templates as its materials) and,
+in one of the two runs, starts every seat's server ahead (``spacehub workshop prewarm``). Then all N
+participants press "Sign in" with the workshop password at the same moment, follow their server's
+progress as the page does, open ``~/NAME/getting-started.ipynb``'s kernel and run its cells in order,
+as "Run All" does. Time to ready = the login POST → the notebook's first cells done (its parameters,
+its imports and the catalog opened: they can work); time to done = → its last cell done. Meanwhile
+the memory of every process of the hub is sampled. Each run on a fresh hub.
+
+    .venv/bin/python benchmarks/workshop_load.py --seats 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import requests
+
+from spacehub.config import load_settings
+from spacehub.workshops.cli import create, prewarm
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from hubtools import Kernel, RunningHub
+
+ROOT = Path(__file__).resolve().parents[1]
+NAME = "bench"
+
+
+def percentile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+def notebook_cells() -> list[str]:
+    nb = json.loads((ROOT / "notebooks" / "templates" / "getting-started.ipynb").read_text())
+    cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
+    return ["plot_backend = 'matplotlib'\nresults_file = ''\n" + cells[0]] + cells[1:]
+
+
+def one_seat(hub: RunningHub, seat: str, password: str, token: str, cells: list[str], go: threading.Barrier,
+             out: dict) -> None:
+    s = requests.Session()
+    try:
+        s.get(hub.url + "hub/login", timeout=60)
+        go.wait()  # everyone has the login page open: "Sign in", all at once
+        t0 = time.perf_counter()
+        r = s.post(hub.url + "hub/login", data={"username": seat, "password": password,
+                                                "_xsrf": s.cookies.get("_xsrf")}, allow_redirects=False, timeout=300)
+        if r.status_code != 302:
+            raise RuntimeError(f"login answered {r.status_code}")
+        s.get(hub.url + "hub/spawn", allow_redirects=False, timeout=300)  # where the login's redirect leads
+        with s.get(hub.url + f"hub/api/users/{seat}/server/progress", stream=True, timeout=900,
+                   headers={"X-XSRFToken": s.cookies.get("_xsrf", path="/hub/") or ""}) as events:
+            for line in events.iter_lines():
+                if line.startswith(b"data:"):
+                    event = json.loads(line[5:])
+                    if event.get("failed"):
+                        raise RuntimeError(f"spawn failed: {event.get('message')}")
+                    if event.get("ready"):
+                        break
+        out["server"] = time.perf_counter() - t0
+        kernel = Kernel(hub.url + f"user/{seat}/", token)
+        try:
+            kernel.run(f"import os; os.chdir(os.path.expanduser('~/{NAME}'))", timeout=600)
+            for i, code in enumerate(cells):
+                kernel.run(code, timeout=900)
+                if i == 1:  # the parameters, then the imports and the catalog: they can work
+                    out["ready"] = time.perf_counter() - t0
+            out["done"] = time.perf_counter() - t0
+        finally:
+            kernel.close()
+    except Exception as e:
+        out["error"] = f"{type(e).__name__}: {e}"[:200]
+
+
+def run(seats: int, workdir: Path, warm: bool) -> dict:
+    hub = RunningHub(workdir, sample_dir=_samples(workdir), culler={"enabled": False})
+    hub.start(timeout=180)
+    try:
+        settings = load_settings(hub.config)
+        said: list[str] = []
+        record = create(settings, NAME, seats, None, ["admin"], str(ROOT / "notebooks" / "templates"), out=said.append)
+        password = said[-1].rsplit(" ", 1)[1]
+        tokens = {seat: hub.token_for(seat) for seat in record["seats"]}
+        warmed = None
+        if warm:
+            t0 = time.perf_counter()
+            states = prewarm(settings, NAME, out=lambda *_: None, timeout=1200, progress=False)
+            warmed = (time.perf_counter() - t0, sum(s == "ready" for s in states.values()))
+        cells = notebook_cells()
+        go, results = threading.Barrier(seats + 1), {seat: {} for seat in record["seats"]}
+        threads = [threading.Thread(target=one_seat, args=(hub, seat, password, tokens[seat], cells, go, results[seat]))
+                   for seat in record["seats"]]
+        for t in threads:
+            t.start()
+        memory, done = [0.0], threading.Event()
+
+        def watch():
+            while not done.is_set():
+                rss = 0
+                for p in hub.processes():
+                    try:
+                        rss += p.memory_info().rss
+                    except psutil.NoSuchProcess:
+                        pass
+                memory[0] = max(memory[0], rss / 2**30)
+                done.wait(0.5)
+
+        watcher = threading.Thread(target=watch)
+        go.wait()
+        t0 = time.perf_counter()
+        watcher.start()
+        for t in threads:
+            t.join()
+        wall = time.perf_counter() - t0
+        done.set()
+        watcher.join()
+    finally:
+        hub.stop()
+    ready = sorted(r["ready"] for r in results.values() if "ready" in r)
+    finished = sorted(r["done"] for r in results.values() if "done" in r)
+    return {"seats": seats, "ok": len(finished), "errors": [f"{n}: {r['error']}" for n, r in results.items()
+                                                          if "error" in r],
+            "wall": wall, "warmed": warmed, "peak_gib": memory[0],
+            "ready": (statistics.median(ready), percentile(ready, 95), max(ready)) if ready else None,
+            "done": (statistics.median(finished), percentile(finished, 95), max(finished)) if finished else None}
+
+
+def _samples(workdir: Path) -> Path:
+    """The offline sample data the notebook reads (what `make up` writes with `spacehub data sample`)."""
+    import contextlib
+    import io
+
+    from spacehub.cli import main
+
+    folder = workdir / "sample-data"
+    with contextlib.redirect_stdout(io.StringIO()):
+        written = folder.exists() or main(["data", "sample", "--dest", str(folder)]) == 0
+    if not written:
+        raise SystemExit("the sample data could not be written")
+    return folder
+
+
+def report(label: str, r: dict) -> None:
+    def triple(t):
+        return "-" if t is None else f"{t[0]:.1f} / {t[1]:.1f} / {t[2]:.1f} s"
+    warmed = f"; prewarm took {r['warmed'][0]:.0f} s ({r['warmed'][1]} ready)" if r["warmed"] else ""
+    print(f"{label}: {r['ok']}/{r['seats']} ran the notebook in {r['wall']:.1f} s{warmed}")
+    print(f"   time to ready (first cell) p50 / p95 / max: {triple(r['ready'])}; to the last cell: {triple(r['done'])}")
+    print(f"   hub's processes (servers and kernels included) peaked at {r['peak_gib']:.1f} GiB")
+    for e in r["errors"][:5]:
+        print("   failed:", e)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--seats", type=int, default=40)
+    p.add_argument("--only", choices=("cold", "warm"), help="one of the two runs")
+    args = p.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="workshop-load-") as tmp:
+        found = {}
+        for label, warm in (("cold", False), ("warm", True)):
+            if args.only in (None, label):
+                found[label] = run(args.seats, Path(tmp) / label, warm)
+                report("without prewarm" if label == "cold" else "after prewarm", found[label])
+        if len(found) == 2 and found["cold"]["ready"] and found["warm"]["ready"]:
+            print(f"ratio of p95 time to ready, after prewarm / without: "
+                  f"{found['warm']['ready'][1] / found['cold']['ready'][1]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
