@@ -236,3 +236,41 @@ def test_instructors_run_their_own_workshops_through_the_service(hub, tmp_path):
     assert Path(call("GET", "/shoals", "vera").json()["archive"], "manifest.json").is_file()
     with pytest.raises(PermissionError):
         hub.login("shoals-01", r.json()["password"])
+
+
+def test_the_readmes_workshop_commands_run_as_written(hub, tmp_path):
+    """README "Running a workshop": its create command (on another name, the materials in a folder of
+    this test) and its links command, through the command line's own entry."""
+    import re
+    import shlex
+
+    from spacehub.workshops.cli import main
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Running a workshop"):readme.index("## Operating it")]
+    command = re.search(r"```sh\n(.*?)```", section, flags=re.S).group(1).replace("\\\n", " ")
+    argv = shlex.split(command)
+    assert argv[:3] == ["spacehub", "workshop", "create"]
+    materials = tmp_path / "course"
+    materials.mkdir()
+    (materials / "lesson.ipynb").write_text(json.dumps(LESSON))
+    argv = [str(materials) if a == "~/optics-course" else "prisms" if a == "optics" else a for a in argv[2:]]
+    for name in ("alice", "bob"):
+        assert hub.api("POST", f"users/{name}", session=hub.admin()).status_code in (201, 409)
+    settings = load_settings(hub.config)
+    said: list[str] = []
+    assert main(settings, argv, out=said.append) == 0
+    assert said[0].startswith("workshop prisms: 40 seats (prisms-01 ... prisms-40), instructors alice, bob")
+    record = json.loads((Path(settings.state_dir) / "workshops" / "prisms.json").read_text())
+    assert (record["starts"], record["ends"]) == ("2026-12-07T09:00:00+00:00", "2026-12-08T17:00:00+00:00")
+    for line in section.splitlines():
+        if "`spacehub workshop links optics`" in line:
+            break
+    else:
+        pytest.fail("the README no longer shows `spacehub workshop links`")
+    said.clear()
+    assert main(settings, ["links", "prisms"], out=said.append) == 0
+    assert said[0] == "seat,link" and len(said) == 41 and said[1].startswith("prisms-01," + hub.url + "hub/login#seat=")
+    if dt.datetime.now(dt.UTC) < dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC):  # before its start: no seat logs in
+        with pytest.raises(PermissionError):
+            hub.login("prisms-01", said[1].split("code=")[1])
