@@ -1,11 +1,12 @@
-"""The user server's fenced change of upstream: JupyterLab's licenses route answers its errors."""
+"""The fenced changes of upstream: JupyterLab's licenses route answers its errors (users' servers); the
+hub notices a dead service within seconds."""
 
 import inspect
 
 import pytest
 from jupyterlab_server.licenses_handler import LicensesHandler
 
-from spacehub.hub.launch import answer_refusals_of_licenses
+from spacehub.hub.launch import SERVICE_POLL, answer_refusals_of_licenses, watch_services_closely
 
 
 def test_upstream_licenses_finish_still_needs_the_fix():
@@ -51,3 +52,19 @@ def test_the_gallery_menu_links_follow_the_hubs_base_url():
     assert [item["args"]["url"] for item in menu["items"]] == [
         "/spacehub/hub/user-redirect/spacehub/gallery/publish", "/spacehub/services/gallery/"]
     assert oct(folder.stat().st_mode & 0o777) == "0o700"
+
+
+def test_the_hub_looks_at_its_services_every_few_seconds(monkeypatch):
+    from jupyterhub.services import service
+    from jupyterhub.spawner import LocalProcessSpawner
+
+    # what the change relies on: Service.start makes its spawner by the module's name for the class
+    assert "_ServiceSpawner(" in inspect.getsource(service.Service.start), "upstream changed Service.start"
+    assert issubclass(service._ServiceSpawner, LocalProcessSpawner)
+    assert service._ServiceSpawner.class_traits()["poll_interval"].default_value == 30, "upstream's default changed"
+    monkeypatch.setattr(service, "_ServiceSpawner", service._ServiceSpawner)  # undone after the test
+    watch_services_closely()
+    watch_services_closely()  # once is enough
+    assert service._ServiceSpawner.__mro__[1].__name__ == "_ServiceSpawner"
+    spawner = service._ServiceSpawner(cmd=["true"])
+    assert spawner.poll_interval == SERVICE_POLL == 3

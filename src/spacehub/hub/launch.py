@@ -12,7 +12,8 @@ update checks (:data:`OFFLINE_LAB`); a refused request for its licenses gets its
 (:func:`answer_refusals_of_licenses`). ``spacehub-singleuser`` is
 ``python -m spacehub.hub.launch jupyterhub-singleuser`` (Kubernetes pods run it).
 
-The hub is JupyterHub with two changes. :func:`stop_together`: on shutdown it stops its services
+The hub is JupyterHub with three changes. :func:`watch_services_closely`: a service that died is
+noticed and started again within seconds (JupyterHub looks every 30 s). :func:`stop_together`: on shutdown it stops its services
 (the gateway with its clusters, the data service, the culler) and the users' servers all at once,
 where JupyterHub stops them one after another, each waited for with a growing backoff. And it is a
 child subreaper that ends whatever of its own still runs when it exits (a kernel whose server was
@@ -58,6 +59,7 @@ def main(argv: list[str] | None = None):
         answer_refusals_of_licenses()
     sys.argv = [name, *args]
     if name == "jupyterhub":
+        watch_services_closely()
         return _hub_class().launch_instance()  # jupyterhub.app.main, with stop_together
     return importlib.import_module(PROGRAMS[name]).main()
 
@@ -166,6 +168,34 @@ def answer_refusals_of_licenses() -> None:
         return report_finish(self, *args, **kwargs)
 
     LicensesHandler.finish = finish  # type: ignore[method-assign]  # the fix described above
+
+
+#: seconds between two looks at whether a hub-managed service still runs (JupyterHub's: 30)
+SERVICE_POLL = 3
+
+
+def watch_services_closely() -> None:
+    """The hub notices a managed service that died (the data service, the gallery, the gateway) within
+    :data:`SERVICE_POLL` seconds and starts it again, instead of up to 30 s of outage.
+
+    JupyterHub runs each managed service with ``jupyterhub.services.service._ServiceSpawner``, made
+    without the hub's configuration, so its ``poll_interval`` (the period of the poll that restarts an
+    exited service) is the class default and cannot be configured; a subclass with another default
+    takes its place. Polling a local process is a ``kill(pid, 0)``. Relies on (jupyterhub 5.0 to
+    6.1): ``Service.start`` making the spawner by that module-level name, ``_ServiceSpawner`` being a
+    ``LocalProcessSpawner``; ``tests/unit/test_launch.py`` fails when upstream changes either.
+    """
+    from jupyterhub.services import service
+    from traitlets import Integer
+
+    if getattr(service._ServiceSpawner, "spacehub_poll", False):
+        return
+
+    class ServiceSpawner(service._ServiceSpawner):
+        spacehub_poll = True
+        poll_interval = Integer(SERVICE_POLL, help="seconds between two looks at whether the service still runs")
+
+    service._ServiceSpawner = ServiceSpawner  # the change described above
 
 
 def _hub_class() -> Any:
