@@ -205,6 +205,7 @@ def test_instructors_run_their_own_workshops_through_the_service(hub, tmp_path):
     ana, ben = hub.gateway(seat), hub.gateway(ben_token)
     hers, his = ana.new(), ben.new()
     wait_for(lambda: ana.status(hers) == "RUNNING" and ben.status(his) == "RUNNING", 90, what="the seats' clusters")
+    assert [r["clusters"] for r in call("GET", "/reefs", "vera").json()["status"]] == [1, 1]  # the status counts them
     r = ana.scale(hers, 1)
     assert r.status_code == 409 and "The workshop reefs's seats share 2 cores" in r.json()["error"], r.text
     assert "at most 0 worker(s)" in r.json()["error"]

@@ -13,6 +13,8 @@ ADMIN_CLI_SERVICE = "admin-cli"
 #: the gateway's own process; GATEWAY_SERVICE is what users reach at /services/dask-gateway (the gate, on
 #: the local and slurm targets)
 GATEWAY_SERVER_SERVICE = "dask-gateway-server"
+#: a Dask cluster's processes: the hub user who owns it (a workshop's status counts each seat's clusters)
+CLUSTER_OWNER_ENV = "SPACEHUB_CLUSTER_OWNER"
 #: the hub's secret every cluster's dashboard key derives from (the gateway's and the gate's environment)
 DASHBOARD_SECRET_ENV = "SPACEHUB_DASHBOARD_SECRET"
 

@@ -35,6 +35,7 @@ from dask_gateway_server.proxy.core import Proxy
 from traitlets import Float, Integer, Unicode, default
 
 from ..config import validate_settings
+from ..deploy.names import CLUSTER_OWNER_ENV as OWNER_ENV
 from ..deploy.names import DASHBOARD_SECRET_ENV
 from .dashboard_guard import GUARD_PRELOAD, KEY_ENV, KEY_HEADER, OWNER_ROUTE, dashboard_key
 from .quota import Quota, Usage, cohort_refusal, max_workers, new_cluster_refusal, scale_refusal, total_usage
@@ -365,7 +366,8 @@ class GuardedDashboards(DBBackendBase):
     """Each cluster's dashboards answer only with the cluster's key; the hub's gate asks who owns a cluster.
 
     Every scheduler and worker gets its cluster's key (:func:`dashboard_key` of the hub's
-    dashboard secret, from ``SPACEHUB_DASHBOARD_SECRET``) in its environment and runs
+    dashboard secret, from ``SPACEHUB_DASHBOARD_SECRET``) and its owner's name (``OWNER_ENV``: a
+    workshop's status counts each seat's clusters by it) in its environment and runs
     :mod:`spacehub.gateway.dashboard_guard` as a preload, which refuses requests without it. The
     gateway's API gains one route, :data:`OWNER_ROUTE`, answering a cluster's owner to whoever
     presents that cluster's key (the gate; the cluster's own processes learn nothing new).
@@ -411,10 +413,10 @@ class GuardedDashboards(DBBackendBase):
         return web.json_response({"name": name, "owner": cluster.username})
 
     def get_scheduler_env(self, cluster: Any) -> dict[str, str]:
-        return {**super().get_scheduler_env(cluster), KEY_ENV: self._key(cluster.name)}
+        return {**super().get_scheduler_env(cluster), KEY_ENV: self._key(cluster.name), OWNER_ENV: cluster.username}
 
     def get_worker_env(self, cluster: Any) -> dict[str, str]:
-        return {**super().get_worker_env(cluster), KEY_ENV: self._key(cluster.name)}
+        return {**super().get_worker_env(cluster), KEY_ENV: self._key(cluster.name), OWNER_ENV: cluster.username}
 
     def get_scheduler_command(self, cluster: Any) -> list[str]:
         return _after_program(super().get_scheduler_command(cluster), cluster.config.scheduler_cmd, GUARD_PRELOAD)

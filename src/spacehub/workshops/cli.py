@@ -194,8 +194,8 @@ def links(settings: Settings, name: str, seats: list[str] | None = None, call=No
 
 
 def status(settings: Settings, name: str, out=print, call=None) -> list[dict[str, Any]]:
-    """Each seat: its server (ready, pending, -), its last activity, the memory and CPU time of its
-    processes on this machine (server and kernels); printed as a table, returned as rows."""
+    """Each seat: its server (ready, pending, -), its last activity, its Dask clusters, the memory and CPU
+    time of its processes on this machine (server, kernels, clusters); printed as a table, returned as rows."""
     record = _record(settings, name)
     call = _api(settings, call)
     models = _users(call, set(record["seats"]))
@@ -204,16 +204,17 @@ def status(settings: Settings, name: str, out=print, call=None) -> list[dict[str
     for seat in record["seats"]:
         model = models.get(seat, {})
         server = (model.get("servers") or {}).get("", {})
-        rss, cpu = used.get(seat, (0, 0.0))
+        mine = used.get(seat, {"rss": 0, "cpu": 0.0, "clusters": 0})
         rows.append({"seat": seat, "name": (record.get("people") or {}).get(seat, {}).get("name", ""),
                      "server": "ready" if server.get("ready") else "pending" if server.get("pending") else "-",
-                     "last_activity": model.get("last_activity") or "never", "memory_mib": round(rss / 2**20),
-                     "cpu_seconds": round(cpu, 1)})
+                     "last_activity": model.get("last_activity") or "never", "clusters": mine["clusters"],
+                     "memory_mib": round(mine["rss"] / 2**20), "cpu_seconds": round(mine["cpu"], 1)})
     out(f"workshop {name}" + (f" (ended {record['ended']})" if record.get("ended") else
                               f" (ends {record['ends']})" if record.get("ends") else ""))
-    out(f"{'seat':<24} {'server':<8} {'memory':>8} {'cpu':>8}  last activity")
+    out(f"{'seat':<24} {'server':<8} {'clusters':>8} {'memory':>9} {'cpu':>8}  last activity")
     for r in rows:
-        out(f"{r['seat']:<24} {r['server']:<8} {r['memory_mib']:>5} MiB {r['cpu_seconds']:>7.1f}s  {r['last_activity']}")
+        out(f"{r['seat']:<24} {r['server']:<8} {r['clusters']:>8} {r['memory_mib']:>5} MiB {r['cpu_seconds']:>7.1f}s  "
+            f"{r['last_activity']}")
     running = sum(r["server"] == "ready" for r in rows)
     out(f"{running} of {len(rows)} servers running, {sum(r['memory_mib'] for r in rows)} MiB in all")
     return rows
@@ -231,23 +232,31 @@ def _users(call, names: set[str]) -> dict[str, dict[str, Any]]:
         offset += len(page)
 
 
-def usage(seats: list[str]) -> dict[str, tuple[int, float]]:
-    """Memory (RSS, bytes) and CPU time (s) of each seat's processes on this machine: its server and
-    kernels, found by the ``JUPYTERHUB_USER`` the hub gives them."""
+def usage(seats: list[str]) -> dict[str, dict[str, Any]]:
+    """What each seat runs on this machine: ``{seat: {"rss": bytes, "cpu": seconds, "clusters": n}}``, its
+    server and kernels (found by the ``JUPYTERHUB_USER`` the hub gives them) and its Dask clusters'
+    schedulers and workers (by the owner the gateway gives them)."""
     import psutil
 
+    from ..deploy.names import CLUSTER_OWNER_ENV
+
     wanted = set(seats)
-    out: dict[str, tuple[int, float]] = {}
+    out: dict[str, dict[str, Any]] = {}
     for proc in psutil.process_iter(["pid"]):
         try:
-            user = proc.environ().get("JUPYTERHUB_USER")
-            if user in wanted:
-                rss, cpu = out.get(user, (0, 0.0))
-                times = proc.cpu_times()
-                out[user] = (rss + proc.memory_info().rss, cpu + times.user + times.system)
+            env = proc.environ()
+            seat = env.get("JUPYTERHUB_USER") or env.get(CLUSTER_OWNER_ENV)
+            if seat not in wanted:
+                continue
+            used = out.setdefault(seat, {"rss": 0, "cpu": 0.0, "clusters": set()})
+            times = proc.cpu_times()
+            used["rss"] += proc.memory_info().rss
+            used["cpu"] += times.user + times.system
+            if env.get(CLUSTER_OWNER_ENV):
+                used["clusters"].add(env.get("DASK_GATEWAY_CLUSTER_NAME"))
         except (psutil.Error, OSError):
             continue  # gone, or not ours to read
-    return out
+    return {seat: {**used, "clusters": len(used["clusters"])} for seat, used in out.items()}
 
 
 def prewarm(settings: Settings, name: str, out=print, timeout: float = 600, progress: bool = True,

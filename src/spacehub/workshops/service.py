@@ -9,7 +9,7 @@ its own token (the ``spacehub-workshops`` role: seats, the workshop's group, sha
 with the caller's.
 
 Pages (no JavaScript, forms with tornado's XSRF token): the list of one's workshops, and a
-workshop's status (each seat's server, last activity, memory and CPU time) with *Start every
+workshop's status (each seat's server, Dask clusters, last activity, memory and CPU time) with *Start every
 seat's server*, *New login links* and *End the workshop now*.
 
 API (JSON, a hub token in an ``Authorization`` header or the browser's login):
@@ -190,6 +190,7 @@ class WorkshopPage(Base):
         table = "".join(
             f"<tr><td><a href='{hub}user/{escape(r['seat'])}/lab'>{escape(r['seat'])}</a></td><td>{escape(r['name'])}</td>"
             f"<td class='{'ready' if r['server'] == 'ready' else ''}'>{escape(r['server'])}</td>"
+            f"<td class='num'>{r['clusters']}</td>"
             f"<td class='num'>{r['memory_mib']} MiB</td><td class='num'>{r['cpu_seconds']:.1f} s</td>"
             f"<td>{escape(_ago(r['last_activity']))}</td></tr>" for r in rows)
         running = sum(r["server"] == "ready" for r in rows)
@@ -212,8 +213,8 @@ class WorkshopPage(Base):
                 f"{escape(', '.join(record['instructors']))} · materials in each seat's <code>~/{escape(name)}/</code>"
                 f"</p>{notes}{archive}<p><b>{running} of {len(rows)}</b> servers running, "
                 f"{sum(r['memory_mib'] for r in rows)} MiB in all. Open a seat's server (shared with you) from its name."
-                f"</p>{actions}<table><tr><th>seat</th><th>name</th><th>server</th><th>memory</th><th>CPU</th>"
-                f"<th>last activity</th></tr>{table}</table>")
+                f"</p>{actions}<table><tr><th>seat</th><th>name</th><th>server</th><th>Dask clusters</th>"
+                f"<th>memory</th><th>CPU</th><th>last activity</th></tr>{table}</table>")
         self.page(f"Workshop {name}", body)
 
 
