@@ -41,10 +41,11 @@ def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
-def notebook_cells() -> list[str]:
+def notebook_cells(upto: int | None = None) -> list[str]:
+    """The getting-started notebook's code cells (its first ``upto`` only, if given)."""
     nb = json.loads((ROOT / "notebooks" / "templates" / "getting-started.ipynb").read_text())
     cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
-    return ["plot_backend = 'matplotlib'\nresults_file = ''\n" + cells[0]] + cells[1:]
+    return (["plot_backend = 'matplotlib'\nresults_file = ''\n" + cells[0]] + cells[1:])[:upto]
 
 
 def one_seat(hub: RunningHub, seat: str, password: str, token: str, cells: list[str], go: threading.Barrier,
@@ -79,11 +80,13 @@ def one_seat(hub: RunningHub, seat: str, password: str, token: str, cells: list[
             out["done"] = time.perf_counter() - t0
         finally:
             kernel.close()
+    except json.JSONDecodeError:  # the kernel's websocket gave an empty frame: the server closed it
+        out["error"] = "the server closed the kernel's websocket"
     except Exception as e:
         out["error"] = f"{type(e).__name__}: {e}"[:200]
 
 
-def run(seats: int, workdir: Path, warm: bool) -> dict:
+def run(seats: int, workdir: Path, warm: bool, cells: list[str]) -> dict:
     hub = RunningHub(workdir, sample_dir=_samples(workdir), culler={"enabled": False})
     hub.start(timeout=180)
     try:
@@ -97,7 +100,6 @@ def run(seats: int, workdir: Path, warm: bool) -> dict:
             t0 = time.perf_counter()
             states = prewarm(settings, NAME, out=lambda *_: None, timeout=1200, progress=False)
             warmed = (time.perf_counter() - t0, sum(s == "ready" for s in states.values()))
-        cells = notebook_cells()
         go, results = threading.Barrier(seats + 1), {seat: {} for seat in record["seats"]}
         threads = [threading.Thread(target=one_seat, args=(hub, seat, password, tokens[seat], cells, go, results[seat]))
                    for seat in record["seats"]]
@@ -166,12 +168,15 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seats", type=int, default=40)
     p.add_argument("--only", choices=("cold", "warm"), help="one of the two runs")
+    p.add_argument("--cells", choices=("all", "first"), default="all",
+                   help="run the whole notebook (Run All), or its first two cells (parameters, imports and catalog)")
     args = p.parse_args(argv)
+    cells = notebook_cells(None if args.cells == "all" else 2)
     with tempfile.TemporaryDirectory(prefix="workshop-load-") as tmp:
         found = {}
         for label, warm in (("cold", False), ("warm", True)):
             if args.only in (None, label):
-                found[label] = run(args.seats, Path(tmp) / label, warm)
+                found[label] = run(args.seats, Path(tmp) / label, warm, cells)
                 report("without prewarm" if label == "cold" else "after prewarm", found[label])
         if len(found) == 2 and found["cold"]["ready"] and found["warm"]["ready"]:
             print(f"ratio of p95 time to ready, after prewarm / without: "
