@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from gittools import git, served
 from hubtools import wait_for
 
 from spacehub.config import load_settings
@@ -116,7 +117,7 @@ def test_bad_workshops_are_refused_with_nothing_made(hub, tmp_path):
         (dict(name="lenses", seats=3, roster=None, instructors=["nobody-here"], materials=None), "not users of this hub"),
         (dict(name="lenses", seats=None, roster=str(roster), instructors=["walt"], materials=None), "line 3"),
         (dict(name="lenses", seats=3, roster=None, instructors=["walt"], materials=str(tmp_path / "none")),
-         "missing or empty"),
+         "does not exist"),
         (dict(name="lenses", seats=None, roster=None, instructors=["walt"], materials=None), "--seats"),
     ]
     (tmp_path / "clash.csv").write_text("username\nursula\n")
@@ -132,17 +133,31 @@ def test_bad_workshops_are_refused_with_nothing_made(hub, tmp_path):
     assert hub.api("GET", "groups/lenses", session=hub.admin()).status_code == 404
 
 
-def test_instructors_run_their_own_workshops_through_the_service(hub, tmp_path):
-    """The workshops service: admins make workshops, each instructor sees and runs their own only, a
-    seat's one-time link signs it in once, prewarm and end over the API, the end time ends a workshop.
+@pytest.fixture
+def lessons(tmp_path):
+    """vera's course as a git repository served over HTTP on this machine: ``(working copy, URL)``."""
+    work, bare = tmp_path / "course", tmp_path / "served" / "reefs.git"
+    work.mkdir()
+    git("init", "-q", "-b", "main", cwd=work)
+    (work / "lesson.ipynb").write_text(json.dumps(LESSON, indent=1))
+    git("add", ".", cwd=work)
+    git("commit", "-q", "-m", "lesson 1", cwd=work)
+    git("clone", "-q", "--bare", str(work), str(bare), cwd=tmp_path)
+    git("remote", "add", "origin", str(bare), cwd=work)
+    with served(tmp_path / "served") as base:
+        yield work, f"{base}/reefs.git"
+
+
+def test_instructors_run_their_own_workshops_through_the_service(hub, tmp_path, lessons):
+    """The workshops service: admins make workshops (materials from a git repository), each instructor
+    sees and runs their own only, a seat's one-time link signs it in once, an instructor's new commit
+    reaches a seat without undoing her edit, prewarm and end over the API, the end time ends a workshop.
     People: vera (instructor of reefs), walt (of tides, from the test above, or none), ursula."""
     settings = load_settings(hub.config)
     admin = hub.admin()
     for name in ("walt", "vera", "ursula"):
         assert hub.api("POST", f"users/{name}", session=admin).status_code in (201, 409)
-    materials = tmp_path / "materials"
-    materials.mkdir()
-    (materials / "lesson.ipynb").write_text(json.dumps(LESSON))
+    course, url = lessons
     api = hub.url + "services/workshops/api/workshops"
     tokens = {who: hub.token_for(who) for who in ("walt", "vera", "ursula", "admin")}
 
@@ -152,7 +167,7 @@ def test_instructors_run_their_own_workshops_through_the_service(hub, tmp_path):
 
     # only admins make workshops; bad input is refused with what to do and nothing made
     reefs = {"name": "reefs", "roster": "username,name\nreefs-ana,Ana Lima\nreefs-ben,Ben Okoro\n",
-             "instructors": ["vera"], "materials": str(materials), "dask_cores": 2, "dask_memory_gib": 4}
+             "instructors": ["vera"], "materials": url, "dask_cores": 2, "dask_memory_gib": 4}
     assert call("POST", "", "vera", json=reefs).status_code == 403
     assert call("POST", "", None, json=reefs).status_code == 403  # no token, no XSRF token: refused first
     for bad, said in (({**reefs, "name": "reefs2", "roster": "username\nursula\n"}, "ursula is already a user"),
@@ -160,7 +175,9 @@ def test_instructors_run_their_own_workshops_through_the_service(hub, tmp_path):
                       ({**reefs, "name": "reefs2", "ends": "tomorrow"}, "is not a time"),
                       ({**reefs, "name": "reefs2", "seats": "many", "roster": None}, "whole number"),
                       ({**reefs, "name": "reefs2", "profile": "huge"}, "no profile 'huge'"),
-                      ({**reefs, "name": "reefs2", "dask_cores": 0.5}, "cannot hold one cluster")):
+                      ({**reefs, "name": "reefs2", "dask_cores": 0.5}, "cannot hold one cluster"),
+                      ({**reefs, "name": "reefs2", "materials": url.replace("reefs.git", "gone.git")},
+                       "cannot be read")):
         r = call("POST", "", "admin", json=bad)
         assert r.status_code == 400 and said in r.json()["message"], (bad, r.text)
     assert hub.api("GET", "groups/reefs2", session=admin).status_code == 404
@@ -199,6 +216,32 @@ def test_instructors_run_their_own_workshops_through_the_service(hub, tmp_path):
     assert [r["name"] for r in rows] == ["Ana Lima", "Ben Okoro"] and all(r["memory_mib"] > 20 for r in rows)
     seat = hub.token_for("reefs-ana")
     assert requests.get(api + "/reefs", headers={"Authorization": f"token {seat}"}, timeout=30).status_code == 404
+
+    # the materials, pulled from vera's repository; ana edits the lesson, vera commits a new version
+    # and a second notebook: at ana's next start both arrive and her edit is still there
+    lesson = contents(hub, "reefs-ana", seat, "reefs/lesson.ipynb").json()["content"]
+    assert lesson["cells"][0]["source"] == "# Lesson 1"
+    mine = {**lesson, "cells": lesson["cells"] + [{"cell_type": "markdown", "id": "a", "metadata": {},
+                                                   "source": "ana's notes"}]}
+    r = requests.put(hub.url + "user/reefs-ana/api/contents/reefs/lesson.ipynb", timeout=30,
+                     headers={"Authorization": f"token {seat}"}, json={"type": "notebook", "content": mine})
+    assert r.status_code == 200, r.text
+    (course / "lesson.ipynb").write_text(json.dumps({**LESSON, "cells": [{**LESSON["cells"][0],
+                                                                          "source": "# Lesson 1, corrected"}]}, indent=1))
+    (course / "lesson2.ipynb").write_text(json.dumps(LESSON, indent=1))
+    git("commit", "-qam", "lesson 1 corrected", cwd=course)
+    git("add", "lesson2.ipynb", cwd=course)
+    git("commit", "-qm", "lesson 2", cwd=course)
+    git("push", "-q", "origin", "main", cwd=course)
+    assert hub.api("DELETE", "users/reefs-ana/server", session=admin).status_code in (202, 204)
+    wait_for(lambda: not hub.api("GET", "users/reefs-ana", session=admin).json()["servers"], 60, what="ana stopped")
+    assert call("POST", "/reefs/prewarm", "vera").status_code == 202
+    wait_for(lambda: [s["server"] for s in call("GET", "/reefs", "vera").json()["status"]] == ["ready", "ready"],
+             180, what="ana's server again")
+    wait_for(lambda: call("GET", "/reefs", "vera").json()["under_way"] is None, 60, what="prewarm done")
+    cells = [c["source"] for c in contents(hub, "reefs-ana", seat, "reefs/lesson.ipynb").json()["content"]["cells"]]
+    assert cells[-1] == "ana's notes", cells  # her edit kept
+    assert contents(hub, "reefs-ana", seat, "reefs/lesson2.ipynb").status_code == 200  # the new one arrived
 
     # the seats share 2 cores for Dask (each alone could hold 4): a scheduler each, then no room for a worker
     ben_token = hub.token_for("reefs-ben")

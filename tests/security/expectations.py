@@ -188,17 +188,6 @@ USER_SERVER = {
                                          alice=302,
                                          admin=302, why="copies an entry into alice's home (a new folder each "
                                                         "time), then opens it"),
-    # nbgitpuller's server extension (installed for spacehub.workshops.materials, which uses its puller only):
-    # its link page, whose script asks git-pull/api to clone a repository into alice's home
-    US + r"/git-pull$": hers(US + "/git-pull?repo=https%3A%2F%2Fexample.org%2Flessons.git", client="page",
-                             why="nbgitpuller's link page (its script, not run by the sweep, starts the pull)"),
-    US + r"/git-pull/api$": hers(US + "/git-pull/api", why="nbgitpuller's pull as an event stream; asked without "
-                                                           "a repository it answers an error event, clones nothing"),
-    US + r"/git-sync$": hers(US + "/git-sync?repo=https%3A%2F%2Fexample.org%2Flessons.git", client="page", alice=302,
-                             admin=302, why="nbgitpuller's former name of git-pull: a redirect there"),
-    US + r"/interact$": hers(US + "/interact?repo=lessons", client="page", alice=302, admin=302,
-                             why="nbgitpuller's former link form: a redirect to git-pull"),
-    US + r"/git-pull/static/(.*)$": public(US + "/git-pull/static/dist/bundle.js", why=STATIC),
     US + r"/lsp/status$": hers(US + "/lsp/status"),
     US + r"/lsp/ws/(?P<language_server>.*)$": hers(US + "/lsp/ws/pylsp", client="ws", alice=REACHED, admin=REACHED,
                                                      why="no language server installed: alice reaches the handler"),

@@ -106,6 +106,8 @@ def test_no_server_loads_panels_preview():
     """panel's preview websocket lets anyone in (auth sweep): no server of the hub loads it."""
     c = hub_config(settings(), SECRETS, RUNTIME)
     assert "--ServerApp.jpserver_extensions=panel.io.jupyter_server_extension=False" in c.Spawner.args
+    # nbgitpuller's link page clones wherever its targetpath says: workshops use its puller only
+    assert "--ServerApp.jpserver_extensions=nbgitpuller=False" in c.Spawner.args
 
 
 def test_custom_server_command():

@@ -209,6 +209,10 @@ def _apply_spawner(c: Config, p: Plan, runtime: Runtime) -> None:
     # panel's "Preview with Panel" server extension: its websocket (PanelWSProxy) takes every
     # connection as an authenticated "default_user" from any origin; no server of the hub loads it
     args.append("--ServerApp.jpserver_extensions=panel.io.jupyter_server_extension=False")
+    # nbgitpuller's link page (installed for workshops' git materials, which use its puller at server start
+    # only): its targetpath may be any absolute path, so one crafted link clones into any folder the user can
+    # write (their own Python packages included); no server of the hub loads it
+    args.append("--ServerApp.jpserver_extensions=nbgitpuller=False")
     if p.homes.template is not None and p.homes.folders is not None:
         # demo mode: one account for all, so the server keeps shared/ read-only for all but admins
         args.append("--ServerApp.contents_manager_class=spacehub.notebook.contents.SharedFoldersContents")

@@ -183,7 +183,7 @@ async def pre_spawn_hook(source: str | None, folder: str, home_template: str | N
         if seat is not None and seat.get("profile"):  # the workshop's server size for its seats
             size_server(spawner, seat["profile"]["cores"], seat["profile"]["memory"])
         for workshop in materials_for(state_dir, name):
-            await _templates(spawner, workshop["materials"], workshop["name"], home_template, isolated, entry)
+            await _materials(spawner, workshop["materials"], workshop["name"], home_template, isolated, entry)
 
 
 def size_server(spawner, cores: float, memory: int) -> None:
@@ -191,6 +191,32 @@ def size_server(spawner, cores: float, memory: int) -> None:
     spawner.cpu_limit, spawner.mem_limit = cores, memory
     if hasattr(spawner, "req_nprocs"):  # batchspawner: the job asks Slurm for it
         spawner.req_nprocs, spawner.req_memory = f"{cores:g}", f"{memory // 2**20}M"
+
+
+async def _materials(spawner, materials: str | dict, folder: str, home_template: str | None, isolated,
+                     entry) -> None:
+    """A workshop's materials into ``~/<folder>``: a folder's or gallery entries' files as templates are,
+    a git repository pulled (:func:`spacehub.workshops.materials.pull`) by the user's own account in
+    isolated mode; a failure is logged, and the server starts without them."""
+    if isinstance(materials, str) or materials["kind"] != "git":  # (a plain path: a record of an older spacehub)
+        path = materials if isinstance(materials, str) else materials["path"]
+        return await _templates(spawner, path, folder, home_template, isolated, entry)
+    from ..workshops.materials import MaterialsError, pull
+
+    name = spawner.user.name
+    try:
+        if entry is not None:
+            done = await as_user(entry, isolated.users_env / "bin" / "python", [
+                "spacehub.workshops.materials", "pull", materials["url"], materials["branch"],
+                str(Path(entry.pw_dir) / folder)])
+        else:
+            home, _ = user_home(name, home_template)
+            home.mkdir(parents=True, exist_ok=True)
+            done = await asyncio.to_thread(pull, materials["url"], materials["branch"], home / folder)
+    except (MaterialsError, OSError, ValueError, TimeoutError) as e:
+        spawner.log.warning("workshop materials for %s not pulled: %s", name, e)
+        return
+    spawner.log.info("workshop materials for %s: %s", name, done)
 
 
 async def _templates(spawner, source: str, folder: str, home_template: str | None, isolated, entry) -> None:

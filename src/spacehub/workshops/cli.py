@@ -90,11 +90,6 @@ def create(settings: Settings, name: str, seats: int | None, roster: str | None,
     dask = _dask_quota(settings, dask_cores, dask_memory_gib)
     if not instructors:
         raise WorkshopError("name at least one instructor (--instructors alice,bob): hub users who teach it")
-    if materials is not None:
-        source = Path(materials).expanduser().resolve()
-        if not source.is_dir() or not any(source.iterdir()):
-            raise WorkshopError(f"the materials folder {materials} is missing or empty")
-        materials = str(source)
     call = _api(settings, call)
     if name in {g["name"] for g in call("GET", "groups") or []}:
         raise WorkshopError(f"a hub group {name} exists already: choose another workshop name (its group and "
@@ -111,6 +106,14 @@ def create(settings: Settings, name: str, seats: int | None, roster: str | None,
     except RosterError as e:
         raise WorkshopError(str(e)) from None
     names = [p.name for p in people]
+    given: dict[str, Any] | None = None
+    if materials is not None:  # a folder, a git repository (checked reachable), gallery entries (copied now)
+        from .materials import MaterialsError, describe
+
+        try:
+            given = describe(materials, state_dir=settings.state_dir, name=name, instructors=instructors)
+        except MaterialsError as e:
+            raise WorkshopError(str(e)) from None
     password = secrets.token_urlsafe(9)
     made: list[tuple[str, str]] = []
     try:
@@ -121,7 +124,7 @@ def create(settings: Settings, name: str, seats: int | None, roster: str | None,
         for seat in names:
             for teacher in instructors:
                 call("POST", f"shares/{seat}/", json={"user": teacher})
-        record = {"name": name, "seats": names, "instructors": instructors, "materials": materials,
+        record = {"name": name, "seats": names, "instructors": instructors, "materials": given,
                   "created": records.now().isoformat(timespec="seconds"), "ended": None, "starts": starts,
                   "ends": ends, "links": {}, "profile": seat_size, "dask": dask,
                   "password": records.hash_password(password),

@@ -145,6 +145,7 @@ def seat_of(state_dir: str | os.PathLike, username: str) -> dict[str, Any] | Non
 
 
 def materials_for(state_dir: str | os.PathLike, username: str) -> list[dict[str, Any]]:
-    """The running workshops whose materials ``username`` gets (as a seat or an instructor)."""
+    """The running workshops whose materials ``username`` gets (as a seat or an instructor); their
+    ``materials``: what :func:`spacehub.workshops.materials.describe` said (a plain path in older records)."""
     return [r for r in every(state_dir) if not r.get("ended") and r.get("materials")
             and (username in r.get("seats", []) or username in r.get("instructors", []))]
