@@ -40,6 +40,39 @@ def percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
+def hub_memory_gib(hub: RunningHub) -> float:
+    """The memory (RSS) of every process of the hub: the hub, its services, servers and kernels."""
+    rss = 0
+    for p in hub.processes():
+        try:
+            rss += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return rss / 2**30
+
+
+def release_and_watch(go: threading.Barrier, threads: list[threading.Thread], sample, every: float) -> float:
+    """Release the started ``threads`` waiting at ``go`` all at once and call ``sample()`` every ``every``
+    seconds until they have all finished; return the time they took."""
+    done = threading.Event()
+
+    def watch():
+        while not done.is_set():
+            sample()
+            done.wait(every)
+
+    watcher = threading.Thread(target=watch)
+    go.wait()
+    t0 = time.perf_counter()
+    watcher.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    done.set()
+    watcher.join()
+    return wall
+
+
 def one_user(hub: RunningHub, name: str, token: str, go: threading.Barrier, out: dict) -> None:
     s = requests.Session()
     try:
@@ -88,34 +121,18 @@ def burst(users: int, workdir: Path, spawner: dict) -> dict:
         threads = [threading.Thread(target=one_user, args=(hub, n, tokens[n], go, results[n])) for n in names]
         for t in threads:
             t.start()
-        page, memory, done = [], [0.0], threading.Event()
+        page, memory = [], [0.0]
 
-        def watch():
-            while not done.is_set():
-                t0 = time.perf_counter()
-                try:
-                    ok = requests.get(hub.url + "hub/login", timeout=30).status_code == 200
-                except requests.RequestException:
-                    ok = False
-                page.append(time.perf_counter() - t0 if ok else float("inf"))
-                rss = 0
-                for p in hub.processes():
-                    try:
-                        rss += p.memory_info().rss
-                    except psutil.NoSuchProcess:
-                        pass
-                memory[0] = max(memory[0], rss / 2**30)
-                done.wait(0.25)
+        def sample():
+            t0 = time.perf_counter()
+            try:
+                ok = requests.get(hub.url + "hub/login", timeout=30).status_code == 200
+            except requests.RequestException:
+                ok = False
+            page.append(time.perf_counter() - t0 if ok else float("inf"))
+            memory[0] = max(memory[0], hub_memory_gib(hub))
 
-        watcher = threading.Thread(target=watch)
-        go.wait()
-        t0 = time.perf_counter()
-        watcher.start()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - t0
-        done.set()
-        watcher.join()
+        wall = release_and_watch(go, threads, sample, every=0.25)
     finally:
         hub.stop()
     ready = sorted(r["ready"] for r in results.values() if "ready" in r)

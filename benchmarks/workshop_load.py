@@ -23,7 +23,6 @@ import threading
 import time
 from pathlib import Path
 
-import psutil
 import requests
 
 from spacehub.config import load_settings
@@ -32,13 +31,10 @@ from spacehub.workshops.cli import create, prewarm
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from hubtools import Kernel, RunningHub
+from login_burst import hub_memory_gib, percentile, release_and_watch
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "bench"
-
-
-def percentile(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
 def notebook_cells(upto: int | None = None) -> list[str]:
@@ -105,28 +101,12 @@ def run(seats: int, workdir: Path, warm: bool, cells: list[str]) -> dict:
                    for seat in record["seats"]]
         for t in threads:
             t.start()
-        memory, done = [0.0], threading.Event()
+        memory = [0.0]
 
-        def watch():
-            while not done.is_set():
-                rss = 0
-                for p in hub.processes():
-                    try:
-                        rss += p.memory_info().rss
-                    except psutil.NoSuchProcess:
-                        pass
-                memory[0] = max(memory[0], rss / 2**30)
-                done.wait(0.5)
+        def sample():
+            memory[0] = max(memory[0], hub_memory_gib(hub))
 
-        watcher = threading.Thread(target=watch)
-        go.wait()
-        t0 = time.perf_counter()
-        watcher.start()
-        for t in threads:
-            t.join()
-        wall = time.perf_counter() - t0
-        done.set()
-        watcher.join()
+        wall = release_and_watch(go, threads, sample, every=0.5)
     finally:
         hub.stop()
     ready = sorted(r["ready"] for r in results.values() if "ready" in r)

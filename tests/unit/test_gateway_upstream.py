@@ -442,11 +442,13 @@ def test_sbatch_command_changed_only_in_name_and_time(slurm_config, worker):
     expected = sbatch_option(sbatch_option(upstream, "job-name", f"dask-{role}-c0ffee"), "time", "02:00:00")
     assert cmd[:2] == [upstream[0], "--time=02:00:00"]
     assert f"--job-name=dask-{role}-c0ffee" in cmd and names[0] not in cmd
-    # and the dashboard guard: its preload right after the program, the cluster's key in the job's environment
+    # and the dashboard guard: its preload right after the program, the cluster's key (and its owner's
+    # name) in the job's environment
     key = dashboard_key("s3cret", "c0ffee")
-    export = f"--export={','.join(sorted({*upstream_env, 'SPACEHUB_DASHBOARD_KEY'}))}"
+    export = f"--export={','.join(sorted({*upstream_env, 'SPACEHUB_DASHBOARD_KEY', 'SPACEHUB_CLUSTER_OWNER'}))}"
     assert [a if not a.startswith("--export=") else export for a in expected] == cmd
-    assert env == {**upstream_env, "SLURM_CONF": "/etc/site/slurm.conf", "SPACEHUB_DASHBOARD_KEY": key}
+    assert env == {**upstream_env, "SLURM_CONF": "/etc/site/slurm.conf", "SPACEHUB_DASHBOARD_KEY": key,
+                   "SPACEHUB_CLUSTER_OWNER": cluster.username}
     program = " ".join(getattr(cluster.config, f"{role}_cmd"))
     assert script == upstream_script.replace(program, program + " --preload spacehub.gateway.dashboard_guard", 1)
 
