@@ -63,6 +63,7 @@ class Workshops:
         self.settings, self.call = settings, call
         self.busy: dict[str, str] = {}  #: workshop -> what is under way (prewarm, end)
         self.problems: dict[str, str] = {}  #: workshop -> why its last operation failed
+        self._tasks: set[asyncio.Task] = set()  # held until done: the loop keeps only weak references
 
     async def run(self, name: str, what: str, job) -> bool:
         """Run ``job`` (blocking) in a thread unless something else is under way for ``name``."""
@@ -80,7 +81,9 @@ class Workshops:
             finally:
                 self.busy.pop(name, None)
 
-        asyncio.get_running_loop().create_task(go())
+        task = asyncio.get_running_loop().create_task(go())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
         return True
 
     async def end_when_due(self) -> None:
