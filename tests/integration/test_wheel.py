@@ -49,7 +49,8 @@ def test_wheel_install_uses_its_own_files(wheel_env):
                            cwd=tmp, capture_output=True, text=True, timeout=120)
     package, root = probe.stdout.split()
     assert package.startswith(str(venv)) and root == str(venv / "share" / "spacehub")
-    assert (Path(package).parent / "hub" / "templates" / "home.html").is_file()  # the hub's pages come along
+    pages = Path(package).parent / "hub" / "templates"  # the hub's pages come along
+    assert (pages / "login.html").is_file() and (pages / "sharing" / "home.html").is_file()
 
 
 def test_catalog_list_from_a_wheel(wheel_env):
