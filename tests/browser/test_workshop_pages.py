@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
-from browsing import Offline, add_user, authorize_if_asked, log_in, new_context
+from browsing import PASSWORD, Offline, add_user, authorize_if_asked, new_context
 
 from spacehub.config import load_settings
 from spacehub.workshops.archive import verify
@@ -56,9 +57,12 @@ def test_a_participant_signs_in_with_her_link_and_the_instructor_follows_from_th
         assert not refused.blocked  # (its console has the refused login's 403)
 
         # the instructor's page: her seat's server running; its name opens her JupyterLab
-        mine = teacher.new_page()
-        log_in(mine, hub, "nina")
-        mine.goto(hub.url + "services/workshops/")
+        mine = teacher.new_page()  # she signs in to go to the workshops page (not to a server of her own)
+        mine.goto(hub.url + "hub/login?next=" + quote("/services/workshops/"))
+        mine.fill("#username_input", "nina")
+        mine.fill("#password_input", PASSWORD)
+        mine.click("#login_submit")
+        mine.wait_for_url("**/services/workshops/", timeout=60_000)
         mine.get_by_role("link", name="coral").click()
         mine.wait_for_url("**/services/workshops/coral/")
         row = mine.locator("tr", has_text="coral-01")
