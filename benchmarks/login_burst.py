@@ -73,30 +73,37 @@ def release_and_watch(go: threading.Barrier, threads: list[threading.Thread], sa
     return wall
 
 
+def sign_in_and_wait(hub: RunningHub, s: requests.Session, name: str, password: str, out: dict) -> list[str]:
+    """POST the login form with ``s`` (its page already loaded) and follow the server's start as the page a
+    person sees does, until it is ready; ``out["login"]`` is the POST's time. The progress messages seen."""
+    t0 = time.perf_counter()
+    r = s.post(hub.url + "hub/login", data={"username": name, "password": password,
+                                            "_xsrf": s.cookies.get("_xsrf")}, allow_redirects=False, timeout=300)
+    out["login"] = time.perf_counter() - t0
+    if r.status_code != 302:
+        raise RuntimeError(f"login answered {r.status_code}")
+    s.get(hub.url + "hub/spawn", allow_redirects=False, timeout=300)  # where the login's redirect leads
+    messages = []
+    with s.get(hub.url + f"hub/api/users/{name}/server/progress", stream=True, timeout=900,
+               headers={"X-XSRFToken": s.cookies.get("_xsrf", path="/hub/") or ""}) as events:
+        for line in events.iter_lines():
+            if line.startswith(b"data:"):
+                event = json.loads(line[5:])
+                messages.append(event.get("message", ""))
+                if event.get("failed"):
+                    raise RuntimeError(f"spawn failed: {event.get('message')}")
+                if event.get("ready"):
+                    break
+    return messages
+
+
 def one_user(hub: RunningHub, name: str, token: str, go: threading.Barrier, out: dict) -> None:
     s = requests.Session()
     try:
         s.get(hub.url + "hub/login", timeout=60)
         go.wait()  # everyone has the login page open: "Sign in", all at once
         t0 = time.perf_counter()
-        r = s.post(hub.url + "hub/login", data={"username": name, "password": PASSWORD,
-                                                "_xsrf": s.cookies.get("_xsrf")}, allow_redirects=False, timeout=120)
-        out["login"] = time.perf_counter() - t0
-        if r.status_code != 302:
-            raise RuntimeError(f"login answered {r.status_code}")
-        s.get(hub.url + "hub/spawn", allow_redirects=False, timeout=120)  # where the login's redirect leads
-        # the login starts the server; the page a person sees follows these events
-        messages = []
-        with s.get(hub.url + f"hub/api/users/{name}/server/progress", stream=True, timeout=600,
-                   headers={"X-XSRFToken": s.cookies.get("_xsrf", path="/hub/") or ""}) as events:
-            for line in events.iter_lines():
-                if line.startswith(b"data:"):
-                    event = json.loads(line[5:])
-                    messages.append(event.get("message", ""))
-                    if event.get("ready") or event.get("failed"):
-                        if event.get("failed"):
-                            raise RuntimeError(f"spawn failed: {event.get('message')}")
-                        break
+        messages = sign_in_and_wait(hub, s, name, PASSWORD, out)
         out["queued"] = any("ahead of you" in m for m in messages)
         out["server"] = time.perf_counter() - t0
         kernel = Kernel(hub.url + f"user/{name}/", token)

@@ -31,7 +31,7 @@ from spacehub.workshops.cli import create, prewarm
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from hubtools import Kernel, RunningHub
-from login_burst import hub_memory_gib, percentile, release_and_watch
+from login_burst import hub_memory_gib, percentile, release_and_watch, sign_in_and_wait
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "bench"
@@ -51,20 +51,7 @@ def one_seat(hub: RunningHub, seat: str, password: str, token: str, cells: list[
         s.get(hub.url + "hub/login", timeout=60)
         go.wait()  # everyone has the login page open: "Sign in", all at once
         t0 = time.perf_counter()
-        r = s.post(hub.url + "hub/login", data={"username": seat, "password": password,
-                                                "_xsrf": s.cookies.get("_xsrf")}, allow_redirects=False, timeout=300)
-        if r.status_code != 302:
-            raise RuntimeError(f"login answered {r.status_code}")
-        s.get(hub.url + "hub/spawn", allow_redirects=False, timeout=300)  # where the login's redirect leads
-        with s.get(hub.url + f"hub/api/users/{seat}/server/progress", stream=True, timeout=900,
-                   headers={"X-XSRFToken": s.cookies.get("_xsrf", path="/hub/") or ""}) as events:
-            for line in events.iter_lines():
-                if line.startswith(b"data:"):
-                    event = json.loads(line[5:])
-                    if event.get("failed"):
-                        raise RuntimeError(f"spawn failed: {event.get('message')}")
-                    if event.get("ready"):
-                        break
+        sign_in_and_wait(hub, s, seat, password, out)
         out["server"] = time.perf_counter() - t0
         kernel = Kernel(hub.url + f"user/{seat}/", token)
         try:

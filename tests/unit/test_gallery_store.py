@@ -91,7 +91,8 @@ def test_provenance_lists_each_dataset_and_range_once():
 @pytest.mark.slow
 def test_a_notebook_that_never_finishes_is_stopped_with_its_kernel(tmp_path):
     path = tmp_path / "forever.ipynb"
-    path.write_text(json.dumps(notebook("import os\nprint(os.getpid(), flush=True)", "import time\ntime.sleep(600)")))
+    never = "import threading\nthreading.Event().wait()"  # a cell that never returns
+    path.write_text(json.dumps(notebook("import os\nprint(os.getpid(), flush=True)", never)))
     runner = Runner(python=Path(sys.executable), work=tmp_path / "work", timeout=15)
     started = time.monotonic()
     result = asyncio.run(runner.run(path, []))

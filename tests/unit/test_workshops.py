@@ -78,3 +78,20 @@ def test_every_seats_work_is_archived_and_read_back_against_its_checksums(tmp_pa
         f.seek(100)
         f.write(b"\0" * 16)
     assert verify(folder) == ["school-02: school-02.tar.gz is missing or not as made (sha256 differs)"]
+
+
+def test_seats_log_in_only_between_the_start_and_the_end():
+    import datetime as dt
+
+    from spacehub.workshops.records import closed_because, link_ok, new_link_code
+
+    record = {"name": "prisms", "starts": "2026-12-07T09:00:00+00:00", "ended": None, "links": {}}
+    before = dt.datetime(2026, 12, 7, 8, 59, tzinfo=dt.UTC)
+    assert closed_because(record, before) == ("The workshop prisms starts at 2026-12-07 09:00 UTC; log in then with "
+                                              "the password or link your instructor gives you.")
+    assert closed_because(record, before + dt.timedelta(minutes=1)) is None
+    assert "has ended" in closed_because({**record, "ended": "2026-12-08T17:00:00+00:00"}, before)
+    code, kept = new_link_code()
+    record["links"]["prisms-01"] = kept
+    assert code not in str(kept) and link_ok(record, "prisms-01", code)
+    assert not link_ok(record, "prisms-02", code) and not link_ok(record, "prisms-01", code + "x")

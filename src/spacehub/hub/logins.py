@@ -40,7 +40,8 @@ class LocalPasswords(FirstUseAuthenticator):
             if closed:
                 handler.custom_login_error = closed
                 return None
-            if await asyncio.to_thread(self._used_link, state_dir, workshop["name"], username, data["password"]):
+            if records.link_ok(workshop, username, data["password"]) and await asyncio.to_thread(
+                    self._used_link, state_dir, workshop["name"], username, data["password"]):
                 return username
             ok = await asyncio.to_thread(records.password_ok, workshop, data["password"])
             return username if ok else None
@@ -54,16 +55,14 @@ class LocalPasswords(FirstUseAuthenticator):
 
     @staticmethod
     def _used_link(state_dir: Path, workshop: str, seat: str, code: str) -> bool:
-        """The seat's one-time link: accepted once, then gone (checked and removed under the records' lock)."""
+        """The seat's one-time link, which the record read just before accepts: taken once, then gone
+        (checked again and removed under the records' lock; the workshop password writes nothing)."""
         def consume(record: dict[str, Any]) -> bool:
             if not records.link_ok(record, seat, code):  # asked again under the lock: another login may have won
                 return False
             del record["links"][seat]
             return True
 
-        record = records.load(state_dir, workshop)
-        if record is None or not records.link_ok(record, seat, code):
-            return False  # the common case (the workshop password) writes nothing
         return bool(records.change(state_dir, workshop, consume)[1])
 
     def _stored(self, username: str) -> bytes | None:

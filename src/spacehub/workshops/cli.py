@@ -64,7 +64,9 @@ def _time(text: str | None, what: str) -> str | None:
 def create(settings: Settings, name: str, seats: int | None, roster: str | None, instructors: list[str],
            materials: str | None, out=print, *, starts: str | None = None, ends: str | None = None,
            profile: str | None = None, dask_cores: float | None = None, dask_memory_gib: float | None = None,
-           call=None) -> dict[str, Any]:
+           roster_text: str | None = None, call=None) -> dict[str, Any]:
+    """Make the workshop (see the module's text); ``roster`` is a CSV file, ``roster_text`` its text as given
+    (the service's API)."""
     if settings.auth.type != "local":
         raise WorkshopError(f"workshops need local logins (auth.type: local; this hub's is {settings.auth.type}): "
                             "seats log in with the workshop's password or their own link")
@@ -74,7 +76,9 @@ def create(settings: Settings, name: str, seats: int | None, roster: str | None,
     if ends is not None and ends <= (starts or records.now().isoformat(timespec="seconds")):
         raise WorkshopError(f"--ends {ends} is not after the workshop starts ({starts or 'now'})")
     try:
-        if roster:
+        if roster_text is not None:
+            people = read_roster(roster_text, name)
+        elif roster:
             try:
                 text = Path(roster).read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as e:
@@ -174,10 +178,9 @@ def _dask_quota(settings: Settings, cores: float | None, memory_gib: float | Non
     return {"cores": float(cores), "memory": int(memory_gib * 2**30)}
 
 
-def links(settings: Settings, name: str, seats: list[str] | None = None, call=None) -> dict[str, str]:
+def links(settings: Settings, name: str, seats: list[str] | None = None) -> dict[str, str]:
     """A new one-time login link for each seat (or the ones named): ``{seat: link}``. A link signs its seat
     in once; a seat's earlier link stops working. The code is after ``#`` so that no server ever logs it."""
-    del call  # the record alone: no hub call needed
     record = _record(settings, name)
     if record.get("ended"):
         raise WorkshopError(f"the workshop {name} ended on {record['ended']}")

@@ -35,7 +35,6 @@ from tornado import ioloop, web
 from ..config import Settings
 from ..services.web import ServiceHandler, request_logger
 from . import cli, records
-from .roster import RosterError, read_roster
 
 log = logging.getLogger("spacehub.workshops")
 
@@ -246,34 +245,19 @@ class WorkshopsAPI(Base):
             raise web.HTTPError(400, "seats must be a whole number")
         ws = self.workshops
         said: list[str] = []
+        for key in ("dask_cores", "dask_memory_gib"):
+            if data.get(key) is not None and (not isinstance(data[key], int | float) or isinstance(data[key], bool)):
+                raise web.HTTPError(400, f"{key} must be a number")
         try:
-            if roster is not None:
-                read_roster(roster, name)  # its errors, before anything is made
             record = await asyncio.to_thread(
-                _create, ws, name, seats, roster, instructors, said, materials=data.get("materials"),
+                cli.create, ws.settings, name, seats, None, instructors, data.get("materials"), said.append,
                 starts=data.get("starts"), ends=data.get("ends"), profile=data.get("profile"),
-                dask_cores=data.get("dask_cores"), dask_memory_gib=data.get("dask_memory_gib"))
-        except (cli.WorkshopError, RosterError) as e:
+                dask_cores=data.get("dask_cores"), dask_memory_gib=data.get("dask_memory_gib"), roster_text=roster,
+                call=ws.call)
+        except cli.WorkshopError as e:
             raise web.HTTPError(400, str(e)) from None
         password = said[-1].rsplit(" ", 1)[1]
         self.answer({**_summary(record), "password": password}, 201)
-
-
-def _create(ws: Workshops, name, seats, roster, instructors, said, **options) -> dict[str, Any]:
-    import tempfile
-
-    for key in ("dask_cores", "dask_memory_gib"):
-        if options[key] is not None and (not isinstance(options[key], int | float) or isinstance(options[key], bool)):
-            raise cli.WorkshopError(f"{key} must be a number")
-    materials = options.pop("materials")
-    if roster is None:
-        return cli.create(ws.settings, name, seats, None, instructors, materials, out=said.append, call=ws.call,
-                          **options)
-    with tempfile.NamedTemporaryFile("w", suffix=".csv") as f:  # the CLI reads a roster from a file
-        f.write(roster)
-        f.flush()
-        return cli.create(ws.settings, name, None, f.name, instructors, materials, out=said.append, call=ws.call,
-                          **options)
 
 
 class WorkshopAPI(Base):
