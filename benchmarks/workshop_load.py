@@ -1,11 +1,12 @@
 """A workshop's first minutes: N seats of a workshop log in at once; how long until each can work?
 
 A real hub (``spacehub up`` on loopback, local logins). The instructor makes the workshop as the
-README says (``spacehub workshop create``: N generated seats, the templates as its materials) and,
-in one of the two runs, starts every seat's server ahead (``spacehub workshop prewarm``). Then all N
-participants press "Sign in" with the workshop password at the same moment, follow their server's
-progress as the page does, open ``~/NAME/getting-started.ipynb``'s kernel and run its cells in order,
-as "Run All" does. Time to ready = the login POST → the notebook's first cells done (its parameters,
+README says (``spacehub workshop create``: N generated seats, the templates as its materials, the
+getting-started notebook the one each seat opens) and, in one of the two runs, starts every seat's
+server and that notebook's kernel ahead (``spacehub workshop prewarm``). Then all N participants press
+"Sign in" with the workshop password at the same moment, follow their server's progress as the page
+does, open ``~/NAME/getting-started.ipynb`` as JupyterLab does (its session: the running kernel if
+there is one) and run its cells in order, as "Run All" does. Time to ready = the login POST → the notebook's first cells done (its parameters,
 its imports and the catalog opened: they can work); time to done = → its last cell done. Meanwhile
 the memory of every process of the hub is sampled. Each run on a fresh hub.
 
@@ -35,6 +36,7 @@ from login_burst import hub_memory_gib, percentile, release_and_watch, sign_in_a
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "bench"
+NOTEBOOK = "getting-started.ipynb"  #: the notebook the workshop opens (create --opens)
 
 
 def notebook_cells(upto: int | None = None) -> list[str]:
@@ -42,6 +44,15 @@ def notebook_cells(upto: int | None = None) -> list[str]:
     nb = json.loads((ROOT / "notebooks" / "templates" / "getting-started.ipynb").read_text())
     cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
     return (["plot_backend = 'matplotlib'\nresults_file = ''\n" + cells[0]] + cells[1:])[:upto]
+
+
+def open_notebook(server: str, token: str, path: str) -> Kernel:
+    """The notebook's kernel, as JupyterLab gets it when it opens the notebook: the notebook's session (the
+    running one if the server has it, else a new one: the server answers either) and its kernel's websocket."""
+    r = requests.post(server + "api/sessions", headers={"Authorization": f"token {token}"}, timeout=600,
+                      json={"path": path, "type": "notebook", "name": Path(path).name, "kernel": {"name": "python3"}})
+    r.raise_for_status()
+    return Kernel(server, token, kernel_id=r.json()["kernel"]["id"])
 
 
 def one_seat(hub: RunningHub, seat: str, password: str, token: str, cells: list[str], go: threading.Barrier,
@@ -53,9 +64,8 @@ def one_seat(hub: RunningHub, seat: str, password: str, token: str, cells: list[
         t0 = time.perf_counter()
         sign_in_and_wait(hub, s, seat, password, out)
         out["server"] = time.perf_counter() - t0
-        kernel = Kernel(hub.url + f"user/{seat}/", token)
+        kernel = open_notebook(hub.url + f"user/{seat}/", token, f"{NAME}/{NOTEBOOK}")
         try:
-            kernel.run(f"import os; os.chdir(os.path.expanduser('~/{NAME}'))", timeout=600)
             for i, code in enumerate(cells):
                 kernel.run(code, timeout=900)
                 if i == 1:  # the parameters, then the imports and the catalog: they can work
@@ -75,7 +85,8 @@ def run(seats: int, workdir: Path, warm: bool, cells: list[str]) -> dict:
     try:
         settings = load_settings(hub.config)
         said: list[str] = []
-        record = create(settings, NAME, seats, None, ["admin"], str(ROOT / "notebooks" / "templates"), out=said.append)
+        record = create(settings, NAME, seats, None, ["admin"], str(ROOT / "notebooks" / "templates"), out=said.append,
+                        opens=NOTEBOOK)
         password = said[-1].rsplit(" ", 1)[1]
         tokens = {seat: hub.token_for(seat) for seat in record["seats"]}
         warmed = None

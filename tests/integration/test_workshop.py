@@ -14,11 +14,12 @@ import io
 import json
 import tarfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 from gittools import git, served
-from hubtools import wait_for
+from hubtools import Kernel, wait_for
 
 from spacehub.config import load_settings
 from spacehub.workshops.archive import verify
@@ -26,7 +27,9 @@ from spacehub.workshops.cli import WorkshopError, create, end, prewarm, status
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 LESSON = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-    {"cell_type": "markdown", "id": "m", "metadata": {}, "source": "# Lesson 1"}]}
+    {"cell_type": "markdown", "id": "m", "metadata": {}, "source": "# Lesson 1"},
+    {"cell_type": "code", "id": "c", "metadata": {}, "outputs": [], "execution_count": None,
+     "source": "import colorsys\nfrom fractions import Fraction"}]}
 
 
 def contents(hub, user: str, token: str, path: str) -> requests.Response:
@@ -43,16 +46,34 @@ def test_a_workshop_from_creation_to_its_archive(hub, tmp_path):
     materials.mkdir()
     (materials / "lesson.ipynb").write_text(json.dumps(LESSON))
     said: list[str] = []
-    record = create(settings, "tides", 3, None, ["walt"], str(materials), out=said.append)
+    record = create(settings, "tides", 3, None, ["walt"], str(materials), out=said.append, opens="lesson.ipynb")
     password = said[-1].rsplit(" ", 1)[1]
     assert record["seats"] == ["tides-01", "tides-02", "tides-03"]
     assert password not in (Path(settings.state_dir) / "workshops" / "tides.json").read_text()  # hashed only
     group = hub.api("GET", "groups/tides", session=admin).json()
     assert sorted(group["users"]) == ["tides-01", "tides-02", "tides-03", "walt"]
 
-    # every seat's server started ahead of the session
+    # every seat's server started ahead of the session, and in it the lesson's kernel, its modules imported
     assert prewarm(settings, "tides", out=said.append, progress=False) == dict.fromkeys(record["seats"], "ready")
-    assert said[-1] == "3 of 3 servers ready"
+    assert said[-1] == "3 of 3 seats ready (lesson.ipynb open, its kernel started)"
+    token = hub.token_for("tides-02")
+    server = hub.url + "user/tides-02/"
+    auth = {"Authorization": f"token {token}"}
+    sessions = requests.get(server + "api/sessions", headers=auth, timeout=30).json()
+    assert [s["path"] for s in sessions] == ["tides/lesson.ipynb"]
+    # JupyterLab lands on the lesson, and opening it joins that kernel (no second one)
+    landing = requests.get(server, headers=auth, timeout=30, allow_redirects=False)
+    assert urlsplit(landing.headers["Location"]).path.endswith("/user/tides-02/lab/tree/tides/lesson.ipynb")
+    opened = requests.post(server + "api/sessions", headers=auth, timeout=30, json={
+        "path": "tides/lesson.ipynb", "type": "notebook", "name": "lesson.ipynb", "kernel": {"name": "python3"}})
+    assert opened.json()["kernel"]["id"] == sessions[0]["kernel"]["id"]
+    assert len(requests.get(server + "api/kernels", headers=auth, timeout=30).json()) == 1
+    warm = Kernel(server, token, kernel_id=sessions[0]["kernel"]["id"])
+    try:  # the modules are loaded, nothing is bound in the notebook's namespace, in the lesson's folder
+        assert warm.run("import os, sys; print('colorsys' in sys.modules, 'fractions' in sys.modules, "
+                        "'colorsys' in dir(), os.getcwd().endswith('tides'))") == "True True False True\n"
+    finally:
+        warm.ws.close()
 
     # the seat logs in with the workshop password (any other is refused) and finds the materials
     with pytest.raises(PermissionError):
@@ -119,6 +140,12 @@ def test_bad_workshops_are_refused_with_nothing_made(hub, tmp_path):
         (dict(name="lenses", seats=3, roster=None, instructors=["walt"], materials=str(tmp_path / "none")),
          "does not exist"),
         (dict(name="lenses", seats=None, roster=None, instructors=["walt"], materials=None), "--seats"),
+        (dict(name="lenses", seats=3, roster=None, instructors=["walt"], materials=None, opens="a.ipynb"),
+         "give the materials too"),
+        (dict(name="lenses", seats=3, roster=None, instructors=["walt"], materials=str(tmp_path),
+              opens="missing.ipynb"), "no such notebook in the materials"),
+        (dict(name="lenses", seats=3, roster=None, instructors=["walt"], materials=str(tmp_path),
+              opens="../people.csv"), "name a notebook of the materials by its path"),
     ]
     (tmp_path / "clash.csv").write_text("username\nursula\n")
     assert hub.api("POST", "groups/wavelets", session=hub.admin()).status_code in (201, 409)

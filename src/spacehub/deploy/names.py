@@ -38,6 +38,9 @@ OFFLINE_ENV = "SPACEHUB_OFFLINE"
 DATA_PUBLIC_ENV = "SPACEHUB_DATA_PUBLIC"
 DATA_MAX_VALUES_ENV = "SPACEHUB_DATA_MAX_VALUES"  #: data_service.max_values, for the service
 DATA_MAX_SPAN_ENV = "SPACEHUB_DATA_MAX_SPAN_DAYS"  #: data_service.max_span_days, for the service
+#: a workshop seat's notebook to open (its path in the home): its server starts its kernel ahead
+#: (spacehub.notebook.warm)
+OPEN_NOTEBOOK_ENV = "SPACEHUB_OPEN_NOTEBOOK"
 #: folders of the home a user's server keeps read-only (demo mode's shared/; spacehub.notebook.contents)
 READ_ONLY_ENV = "SPACEHUB_READ_ONLY_FOLDERS"
 

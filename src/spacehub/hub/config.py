@@ -25,7 +25,7 @@ from ..deploy.names import (
     OFFLINE_ENV,
     WORKSHOPS_SERVICE,
 )
-from ..deploy.plan import gallery_enabled
+from ..deploy.plan import gallery_enabled, workshops_enabled
 from .accounts import post_auth_hook
 from .homes import pre_spawn_hook
 
@@ -220,6 +220,11 @@ def _apply_spawner(c: Config, p: Plan, runtime: Runtime) -> None:
         args.append("--YDocExtension.disable_rtc=True")
     if gallery_enabled(settings):  # publish from one's server, "open in my hub" (spacehub.notebook.gallery)
         args.append("--ServerApp.jpserver_extensions=spacehub.notebook.gallery=True")
+    if workshops_enabled(settings):
+        # a workshop's first notebook: its kernel started and its imports done as the seat's server starts,
+        # one kernel per notebook however the requests for it cross (spacehub.notebook.warm)
+        args.append("--ServerApp.jpserver_extensions=spacehub.notebook.warm=True")
+        args.append("--ServerApp.session_manager_class=spacehub.notebook.warm.OneKernelPerNotebook")
     c.Spawner.args = args
     c.Spawner.default_url = sp.default_url
     c.Spawner.start_timeout = sp.start_timeout

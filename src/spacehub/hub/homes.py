@@ -32,6 +32,7 @@ import pwd
 import shutil
 import tarfile
 from pathlib import Path
+from urllib.parse import quote
 
 from ..deploy.names import READ_ONLY_ENV
 
@@ -182,8 +183,19 @@ async def pre_spawn_hook(source: str | None, folder: str, home_template: str | N
     if state_dir is not None:  # the materials of the workshops this user sits in or teaches
         if seat is not None and seat.get("profile"):  # the workshop's server size for its seats
             size_server(spawner, seat["profile"]["cores"], seat["profile"]["memory"])
+        if seat is not None and seat.get("opens"):  # its first notebook: opened, its kernel started ahead
+            open_notebook(spawner, f"{seat['name']}/{seat['opens']}")
         for workshop in materials_for(state_dir, name):
             await _materials(spawner, workshop["materials"], workshop["name"], home_template, isolated, entry)
+
+
+def open_notebook(spawner, path: str) -> None:
+    """This start's server opens the notebook ``path`` (of the home) in JupyterLab, and its kernel is
+    started and its imports done as the server starts (:mod:`spacehub.notebook.warm`)."""
+    from ..deploy.names import OPEN_NOTEBOOK_ENV
+
+    spawner.default_url = "/lab/tree/" + quote(path)
+    spawner.environment = {**spawner.environment, OPEN_NOTEBOOK_ENV: path}
 
 
 def size_server(spawner, cores: float, memory: int) -> None:

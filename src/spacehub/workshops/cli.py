@@ -10,7 +10,8 @@ Run as the account that runs the hub (like ``spacehub groups``): it talks to the
   it from their home page: "look over the shoulder"), and the workshop password is printed once. If
   a step fails, what was made is undone.
 - ``prewarm NAME``: every seat's server started ahead of the session (the hub starts them a few at a
-  time), with a progress bar, until all are ready.
+  time), with a progress bar, until all are ready; where the workshop opens a notebook (``create
+  --opens``), until its kernel is also started in each seat's server, its modules imported.
 - ``status NAME``: each seat, whether its server runs, its last activity.
 - ``end NAME``: the seats' servers stopped, every seat's home archived into the first instructor's
   ``~/workshop-archives/`` and verified against its checksums; only then the shares are removed and the
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import pwd
 import secrets
@@ -64,9 +66,10 @@ def _time(text: str | None, what: str) -> str | None:
 def create(settings: Settings, name: str, seats: int | None, roster: str | None, instructors: list[str],
            materials: str | None, out=print, *, starts: str | None = None, ends: str | None = None,
            profile: str | None = None, dask_cores: float | None = None, dask_memory_gib: float | None = None,
-           roster_text: str | None = None, call=None) -> dict[str, Any]:
+           roster_text: str | None = None, opens: str | None = None, call=None) -> dict[str, Any]:
     """Make the workshop (see the module's text); ``roster`` is a CSV file, ``roster_text`` its text as given
-    (the service's API)."""
+    (the service's API); ``opens``: the notebook of the materials a seat's JupyterLab opens, its kernel
+    started with the server."""
     if settings.auth.type != "local":
         raise WorkshopError(f"workshops need local logins (auth.type: local; this hub's is {settings.auth.type}): "
                             "seats log in with the workshop's password or their own link")
@@ -118,6 +121,7 @@ def create(settings: Settings, name: str, seats: int | None, roster: str | None,
             given = describe(materials, state_dir=settings.state_dir, name=name, instructors=instructors)
         except MaterialsError as e:
             raise WorkshopError(str(e)) from None
+    opens = _opens(opens, given)
     password = secrets.token_urlsafe(9)
     made: list[tuple[str, str]] = []
     try:
@@ -130,7 +134,7 @@ def create(settings: Settings, name: str, seats: int | None, roster: str | None,
                 call("POST", f"shares/{seat}/", json={"user": teacher})
         record = {"name": name, "seats": names, "instructors": instructors, "materials": given,
                   "created": records.now().isoformat(timespec="seconds"), "ended": None, "starts": starts,
-                  "ends": ends, "links": {}, "profile": seat_size, "dask": dask,
+                  "ends": ends, "links": {}, "profile": seat_size, "dask": dask, "opens": opens,
                   "password": records.hash_password(password),
                   "people": {p.name: {"name": p.full_name, "email": p.email} for p in people}}
         records.save(settings.state_dir, record)
@@ -150,6 +154,22 @@ def create(settings: Settings, name: str, seats: int | None, roster: str | None,
         out(f"it ends by itself at {ends} (UTC): servers stopped, every seat's work archived for the instructors")
     out(f"workshop password (shown once; give it to the participants): {password}")
     return record
+
+
+def _opens(notebook: str | None, materials: dict[str, Any] | None) -> str | None:
+    """The notebook every seat opens first, as a path in the materials (checked there, but in a git
+    repository: it is pulled at each seat's start)."""
+    if notebook is None:
+        return None
+    path = notebook.strip().strip("/")
+    if materials is None:
+        raise WorkshopError("--opens names a notebook of the materials: give the materials too (--materials)")
+    if not path.endswith(".ipynb") or any(part in ("", ".", "..") for part in path.split("/")):
+        raise WorkshopError(f"--opens {notebook!r}: name a notebook of the materials by its path in them, "
+                            "e.g. getting-started.ipynb or day1/intro.ipynb")
+    if materials["kind"] != "git" and not (Path(materials["path"]) / path).is_file():
+        raise WorkshopError(f"--opens {notebook!r}: no such notebook in the materials ({materials['path']})")
+    return path
 
 
 def _profile(settings: Settings, name: str | None) -> dict[str, Any] | None:
@@ -268,24 +288,42 @@ def usage(seats: list[str]) -> dict[str, dict[str, Any]]:
 def prewarm(settings: Settings, name: str, out=print, timeout: float = 600, progress: bool = True,
             call=None) -> dict[str, str]:
     """Start every seat's server ahead of the session; the hub starts them a few at a time
-    (``spawner.concurrent_starts``), in order. Returns each seat's state when done or at the deadline."""
+    (``spawner.concurrent_starts``), in order. Where the workshop opens a notebook (``--opens``), a seat is
+    ready once its server has also started that notebook's kernel and imported its modules. Returns each
+    seat's state (ready, starting, stopped) when all are ready or at the deadline."""
     from tqdm import tqdm
+
+    from ..hub.homes import user_home
+    from ..notebook.warm import marker
 
     record = _record(settings, name)
     if record.get("ended"):
         raise WorkshopError(f"the workshop {name} ended on {record['ended']}")
     call = _api(settings, call)
+    warm = {seat: marker(_home(settings, seat, user_home)) for seat in record["seats"]} if record.get("opens") else {}
+    cold: dict[str, str] = {}  # seats whose kernel could not be started ahead, and why
 
     def state(seat: str) -> str:
         server = (call("GET", f"users/{seat}").get("servers") or {}).get("", {})
-        return "ready" if server.get("ready") else "starting" if server else "stopped"
+        if not server.get("ready"):
+            return "starting" if server else "stopped"
+        if seat not in warm:
+            return "ready"
+        try:
+            done = json.loads(warm[seat].read_text())
+        except (OSError, ValueError):
+            return "starting"  # its kernel is starting
+        if done.get("error"):
+            cold[seat] = done["error"]
+        return "ready"
 
     for seat in record["seats"]:
         if state(seat) == "stopped":
             call("POST", f"users/{seat}/server")
     deadline = time.monotonic() + timeout
     states = {seat: state(seat) for seat in record["seats"]}
-    with tqdm(total=len(states), desc=f"{name}: servers ready", unit="seat", disable=not progress) as bar:
+    what = "servers and kernels ready" if warm else "servers ready"
+    with tqdm(total=len(states), desc=f"{name}: {what}", unit="seat", disable=not progress) as bar:
         bar.update(sum(s == "ready" for s in states.values()))
         while any(s != "ready" for s in states.values()) and time.monotonic() < deadline:
             time.sleep(1)
@@ -294,8 +332,10 @@ def prewarm(settings: Settings, name: str, out=print, timeout: float = 600, prog
                     states[seat] = now
                     bar.update(now == "ready")
     ready = sum(s == "ready" for s in states.values())
-    out(f"{ready} of {len(states)} servers ready" + ("" if ready == len(states) else
-        f"; not yet: {', '.join(k for k, v in states.items() if v != 'ready')}"))
+    out(f"{ready} of {len(states)} seats ready" + (f" ({record['opens']} open, its kernel started)" if warm else "")
+        + ("" if ready == len(states) else f"; not yet: {', '.join(k for k, v in states.items() if v != 'ready')}"))
+    for seat, why in cold.items():
+        out(f"{seat}: its kernel was not started ahead ({why}); it starts when the notebook is opened")
     return states
 
 
@@ -379,6 +419,8 @@ def main(settings: Settings, argv: list[str], out=print) -> int:
     c.add_argument("--profile", help="the server size of every seat: one of the settings' profiles")
     c.add_argument("--dask-cores", type=float, help="cores all seats' Dask clusters may hold together")
     c.add_argument("--dask-memory-gib", type=float, help="memory (GiB) all seats' Dask clusters may hold together")
+    c.add_argument("--opens", help="the notebook of the materials every seat's JupyterLab opens (e.g. "
+                                  "getting-started.ipynb); its kernel starts with the seat's server")
     k = sub.add_parser("links", help="a one-time login link for each seat (CSV: seat,link), to hand out")
     k.add_argument("name")
     k.add_argument("seats", nargs="*", help="only these seats (default: all); their earlier links stop working")
@@ -392,7 +434,7 @@ def main(settings: Settings, argv: list[str], out=print) -> int:
     if args.action == "create":
         create(settings, args.name, args.seats, args.roster, [i for i in args.instructors.split(",") if i],
                args.materials, out=out, starts=args.starts, ends=args.ends, profile=args.profile,
-               dask_cores=args.dask_cores, dask_memory_gib=args.dask_memory_gib)
+               dask_cores=args.dask_cores, dask_memory_gib=args.dask_memory_gib, opens=args.opens)
     elif args.action == "links":
         out("seat,link")
         for seat, link in links(settings, args.name, args.seats).items():

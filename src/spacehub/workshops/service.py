@@ -139,7 +139,8 @@ class Base(ServiceHandler):
 
 
 def _summary(record: dict[str, Any], busy: str | None = None, problem: str | None = None) -> dict[str, Any]:
-    out = {k: record.get(k) for k in ("name", "seats", "instructors", "created", "starts", "ends", "ended", "archive")}
+    out = {k: record.get(k) for k in ("name", "seats", "instructors", "created", "starts", "ends", "ended", "archive",
+                                       "opens")}
     out["materials"] = record.get("materials")
     out["under_way"], out["problem"] = busy, problem
     return out
@@ -245,6 +246,8 @@ class WorkshopsAPI(Base):
             raise web.HTTPError(400, "seats must be a whole number")
         ws = self.workshops
         said: list[str] = []
+        if data.get("opens") is not None and not isinstance(data["opens"], str):
+            raise web.HTTPError(400, "opens must be a notebook's path in the materials")
         for key in ("dask_cores", "dask_memory_gib"):
             if data.get(key) is not None and (not isinstance(data[key], int | float) or isinstance(data[key], bool)):
                 raise web.HTTPError(400, f"{key} must be a number")
@@ -253,7 +256,7 @@ class WorkshopsAPI(Base):
                 cli.create, ws.settings, name, seats, None, instructors, data.get("materials"), said.append,
                 starts=data.get("starts"), ends=data.get("ends"), profile=data.get("profile"),
                 dask_cores=data.get("dask_cores"), dask_memory_gib=data.get("dask_memory_gib"), roster_text=roster,
-                call=ws.call)
+                opens=data.get("opens"), call=ws.call)
         except cli.WorkshopError as e:
             raise web.HTTPError(400, str(e)) from None
         password = said[-1].rsplit(" ", 1)[1]
