@@ -6,9 +6,10 @@ getting-started notebook the one each seat opens) and, in one of the two runs, s
 server and that notebook's kernel ahead (``spacehub workshop prewarm``). Then all N participants press
 "Sign in" with the workshop password at the same moment, follow their server's progress as the page
 does, open ``~/NAME/getting-started.ipynb`` as JupyterLab does (its session: the running kernel if
-there is one) and run its cells in order, as "Run All" does. Time to ready = the login POST → the notebook's first cells done (its parameters,
-its imports and the catalog opened: they can work); time to done = → its last cell done. Meanwhile
-the memory of every process of the hub is sampled. Each run on a fresh hub.
+there is one) and run its cells in order, as "Run All" does. Time to ready = the login POST → the
+notebook's first cells done (its parameters, its imports and the catalog opened: they can work); time
+to done = → its last cell done. Meanwhile the memory of every process of the hub is sampled. Each run
+on a fresh hub.
 
     .venv/bin/python benchmarks/workshop_load.py --seats 40
 """

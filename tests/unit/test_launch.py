@@ -1,7 +1,9 @@
-"""The fenced changes of upstream: JupyterLab's licenses route answers its errors (users' servers); the
-hub notices a dead service within seconds."""
+"""The fenced changes of upstream: JupyterLab's licenses route answers its errors and it starts without
+running node (users' servers); the hub notices a dead service within seconds."""
 
 import inspect
+import subprocess
+import sys
 
 import pytest
 from jupyterlab_server.licenses_handler import LicensesHandler
@@ -68,3 +70,28 @@ def test_the_hub_looks_at_its_services_every_few_seconds(monkeypatch):
     assert service._ServiceSpawner.__mro__[1].__name__ == "_ServiceSpawner"
     spawner = service._ServiceSpawner(cmd=["true"])
     assert spawner.poll_interval == SERVICE_POLL == 3
+
+
+def test_a_users_server_starts_without_node_nor_the_hubs_settings_modules():
+    """What a user's server's start imports and runs before JupyterLab: not the hub's configuration nor the
+    settings' model (their packages import them lazily), and no ``node yarn.js config`` when JupyterLab
+    is imported (upstream's ``_yarn_config`` is still what gives the registry its default)."""
+    import jupyterlab.commands
+
+    assert "_yarn_config(" in inspect.getsource(jupyterlab.commands.AppOptions._default_registry.func)
+    probe = (
+        "import subprocess, sys\n"
+        "ran = []\n"
+        "real = subprocess.Popen.__init__\n"
+        "def spy(self, args, *a, **k):\n"
+        "    ran.append(args)\n"
+        "    real(self, args, *a, **k)\n"
+        "subprocess.Popen.__init__ = spy\n"
+        "from spacehub.hub import launch\n"
+        "launch.no_yarn_configuration()\n"
+        "import jupyterlab.labapp, jupyterlab.commands\n"
+        "print(sorted(m for m in ('spacehub.hub.config', 'spacehub.config.model') if m in sys.modules))\n"
+        "print(ran, jupyterlab.commands.AppOptions().registry == jupyterlab.commands.YARN_DEFAULT_REGISTRY)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.splitlines() == ["[]", "[] True"], out.stdout + out.stderr

@@ -9,7 +9,8 @@ jsonschema is imported first without ``rfc3987_syntax``, a grammar that costs ea
 A user's server gives its kernels spacehub's startup file (``PYTHONSTARTUP``, unless the user set
 one): plots that need no internet (:mod:`spacehub.notebook`); and JupyterLab fetches no news or
 update checks (:data:`OFFLINE_LAB`); a refused request for its licenses gets its 403
-(:func:`answer_refusals_of_licenses`). ``spacehub-singleuser`` is
+(:func:`answer_refusals_of_licenses`); it starts without running node for yarn's configuration
+(:func:`no_yarn_configuration`). ``spacehub-singleuser`` is
 ``python -m spacehub.hub.launch jupyterhub-singleuser`` (Kubernetes pods run it).
 
 The hub is JupyterHub with three changes. :func:`watch_services_closely`: a service that died is
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None):
         if settings is not None:
             args.insert(len(OFFLINE_LAB), f"--LabApp.app_settings_dir={settings}")
         answer_refusals_of_licenses()
+        no_yarn_configuration()
     sys.argv = [name, *args]
     if name == "jupyterhub":
         watch_services_closely()
@@ -69,6 +71,20 @@ def main(argv: list[str] | None = None):
 #: say so, which keeps JupyterLab from asking each new user whether to fetch news
 OFFLINE_LAB = ["--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
                f"--LabApp.app_settings_dir={Path(__file__).parents[1] / 'notebook' / 'lab-settings'}"]
+
+def no_yarn_configuration() -> None:
+    """JupyterLab without its look at yarn's configuration: importing ``jupyterlab.labapp`` runs
+    ``node yarn.js config --json`` (0.3 s and 0.36 s of CPU at each server start: 15 s of CPU when 40
+    seats of a workshop start at once) for the package registry of a lab build, which a user's server
+    never runs (its extensions come installed). The registry stays yarn's default.
+
+    Relies on (jupyterlab 4, the version pyproject.toml allows): ``jupyterlab.commands._yarn_config(logger)``,
+    returning ``{"yarn config": dict, "npm config": dict}``, read by ``AppOptions``' default registry;
+    ``tests/unit/test_launch.py`` checks it."""
+    import jupyterlab.commands
+
+    jupyterlab.commands._yarn_config = lambda logger: {"yarn config": {}, "npm config": {}}
+
 
 def lab_settings_for(base_url: str) -> Path | None:
     """The users' JupyterLab defaults for a hub under ``base_url``: the *Gallery* menu's links are
