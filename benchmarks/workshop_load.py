@@ -23,9 +23,11 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import requests
+import websocket
 
 from spacehub.config import load_settings
 from spacehub.workshops.cli import create, prewarm
@@ -38,6 +40,8 @@ from login_burst import hub_memory_gib, percentile, release_and_watch, sign_in_a
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "bench"
 NOTEBOOK = "getting-started.ipynb"  #: the notebook the workshop opens (create --opens)
+#: the steps of a seat, timed from its login POST
+STAGES = {"login": "logged in", "server": "server ready", "kernel": "notebook's kernel joined", "ready": "cells run"}
 
 
 def notebook_cells(upto: int | None = None) -> list[str]:
@@ -47,13 +51,77 @@ def notebook_cells(upto: int | None = None) -> list[str]:
     return (["plot_backend = 'matplotlib'\nresults_file = ''\n" + cells[0]] + cells[1:])[:upto]
 
 
-def open_notebook(server: str, token: str, path: str) -> Kernel:
+class NotebookKernel(Kernel):
+    """A notebook's kernel as JupyterLab holds it: one client session (``?session_id=``) for its
+    websocket, and when the server closes the websocket, connected again to the same kernel with the
+    same session; the server keeps what the kernel said meanwhile and replays it, so a cell under way
+    is followed to its end. ``reconnects``: how often that happened."""
+
+    def __init__(self, server_url: str, token: str, kernel_id: str):
+        self.session = uuid.uuid4().hex
+        self.reconnects = 0
+        super().__init__(server_url, token, kernel_id=kernel_id)
+        self.ws.close()
+        self._connect()
+
+    def _connect(self) -> None:
+        url = self.server_url.replace("http", "ws", 1) + f"api/kernels/{self.id}/channels?session_id={self.session}"
+        self.ws = websocket.create_connection(url, header=[f"Authorization: token {self.token}"], timeout=120)
+
+    def run(self, code: str, timeout: float = 120) -> str:
+        msg_id = uuid.uuid4().hex
+        self.ws.send(json.dumps({
+            "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "seat",
+                       "session": self.session, "version": "5.3"},
+            "parent_header": {}, "metadata": {}, "channel": "shell",
+            "content": {"code": code, "silent": False, "store_history": True,
+                        "user_expressions": {}, "allow_stdin": False},
+        }))
+        out, error = [], None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                frame = self.ws.recv()
+                msg = json.loads(frame)
+            except (websocket.WebSocketConnectionClosedException, json.JSONDecodeError, OSError):
+                self._reconnect(deadline)  # the server closed it: JupyterLab connects again
+                continue
+            except websocket.WebSocketTimeoutException:
+                continue  # nothing said for a while: the cell is still running
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            kind = msg["msg_type"]
+            if kind == "stream":
+                out.append(msg["content"]["text"])
+            elif kind == "error":
+                error = "\n".join(msg["content"]["traceback"])
+            elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                break
+        else:
+            raise TimeoutError(f"the cell did not finish in {timeout} s")
+        if error:
+            raise RuntimeError(f"the cell failed:\n{error}")
+        return "".join(out)
+
+    def _reconnect(self, deadline: float) -> None:
+        self.reconnects += 1
+        while True:
+            try:
+                self._connect()
+                return
+            except (OSError, websocket.WebSocketException):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)  # JupyterLab's reconnection waits between attempts too
+
+
+def open_notebook(server: str, token: str, path: str) -> NotebookKernel:
     """The notebook's kernel, as JupyterLab gets it when it opens the notebook: the notebook's session (the
     running one if the server has it, else a new one: the server answers either) and its kernel's websocket."""
     r = requests.post(server + "api/sessions", headers={"Authorization": f"token {token}"}, timeout=600,
                       json={"path": path, "type": "notebook", "name": Path(path).name, "kernel": {"name": "python3"}})
     r.raise_for_status()
-    return Kernel(server, token, kernel_id=r.json()["kernel"]["id"])
+    return NotebookKernel(server, token, kernel_id=r.json()["kernel"]["id"])
 
 
 def one_seat(hub: RunningHub, seat: str, password: str, token: str, cells: list[str], go: threading.Barrier,
@@ -66,6 +134,7 @@ def one_seat(hub: RunningHub, seat: str, password: str, token: str, cells: list[
         sign_in_and_wait(hub, s, seat, password, out)
         out["server"] = time.perf_counter() - t0
         kernel = open_notebook(hub.url + f"user/{seat}/", token, f"{NAME}/{NOTEBOOK}")
+        out["kernel"] = time.perf_counter() - t0
         try:
             for i, code in enumerate(cells):
                 kernel.run(code, timeout=900)
@@ -73,9 +142,8 @@ def one_seat(hub: RunningHub, seat: str, password: str, token: str, cells: list[
                     out["ready"] = time.perf_counter() - t0
             out["done"] = time.perf_counter() - t0
         finally:
+            out["reconnects"] = kernel.reconnects
             kernel.close()
-    except json.JSONDecodeError:  # the kernel's websocket gave an empty frame: the server closed it
-        out["error"] = "the server closed the kernel's websocket"
     except Exception as e:
         out["error"] = f"{type(e).__name__}: {e}"[:200]
 
@@ -108,11 +176,16 @@ def run(seats: int, workdir: Path, warm: bool, cells: list[str]) -> dict:
         wall = release_and_watch(go, threads, sample, every=0.5)
     finally:
         hub.stop()
+    log = hub.log()
+    stages = {stage: sorted(r[stage] for r in results.values() if stage in r) for stage in STAGES}
     ready = sorted(r["ready"] for r in results.values() if "ready" in r)
     finished = sorted(r["done"] for r in results.values() if "done" in r)
     return {"seats": seats, "ok": len(finished), "errors": [f"{n}: {r['error']}" for n, r in results.items()
                                                           if "error" in r],
             "wall": wall, "warmed": warmed, "peak_gib": memory[0],
+            "reconnects": sum(r.get("reconnects", 0) for r in results.values()),
+            "ping_timeouts": log.count("WebSocket ping timeout"),
+            "stages": {k: (statistics.median(v), percentile(v, 95)) for k, v in stages.items() if v},
             "ready": (statistics.median(ready), percentile(ready, 95), max(ready)) if ready else None,
             "done": (statistics.median(finished), percentile(finished, 95), max(finished)) if finished else None}
 
@@ -138,7 +211,10 @@ def report(label: str, r: dict) -> None:
     warmed = f"; prewarm took {r['warmed'][0]:.0f} s ({r['warmed'][1]} ready)" if r["warmed"] else ""
     print(f"{label}: {r['ok']}/{r['seats']} ran the notebook in {r['wall']:.1f} s{warmed}")
     print(f"   time to ready (first cell) p50 / p95 / max: {triple(r['ready'])}; to the last cell: {triple(r['done'])}")
+    print("   p50 / p95 since the login POST: " + ", ".join(f"{STAGES[k]} {v[0]:.1f} / {v[1]:.1f} s"
+                                                          for k, v in r["stages"].items()))
     print(f"   hub's processes (servers and kernels included) peaked at {r['peak_gib']:.1f} GiB")
+    print(f"   kernel websockets connected again: {r['reconnects']} (servers' ping timeouts: {r['ping_timeouts']})")
     for e in r["errors"][:5]:
         print("   failed:", e)
 

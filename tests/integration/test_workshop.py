@@ -334,6 +334,7 @@ def test_the_readmes_workshop_commands_run_as_written(hub, tmp_path):
     assert said[0].startswith("workshop prisms: 40 seats (prisms-01 ... prisms-40), instructors alice, bob")
     record = json.loads((Path(settings.state_dir) / "workshops" / "prisms.json").read_text())
     assert (record["starts"], record["ends"]) == ("2026-12-07T09:00:00+00:00", "2026-12-08T17:00:00+00:00")
+    assert record["opens"] == "lesson.ipynb"
     for line in section.splitlines():
         if "`spacehub workshop links optics`" in line:
             break

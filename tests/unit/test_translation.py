@@ -95,6 +95,7 @@ def test_switches_off():
                  SECRETS, RUNTIME)
     assert c.JupyterHub.services == []
     assert not any("gallery" in a for a in c.Spawner.args)  # no server extension of a gallery that is not there
+    assert not any("warm" in a for a in c.Spawner.args)  # nor of workshops
     # no "Work together" on the home page without sharing (the login page's additions stay)
     assert [Path(t).name for t in c.JupyterHub.template_paths] == ["templates"]
     assert not {"shares!user", "read:users:name", "read:groups:name"} & set(c.JupyterHub.load_roles[0]["scopes"])
@@ -108,6 +109,9 @@ def test_no_server_loads_panels_preview():
     assert "--ServerApp.jpserver_extensions=panel.io.jupyter_server_extension=False" in c.Spawner.args
     # nbgitpuller's link page clones wherever its targetpath says: workshops use its puller only
     assert "--ServerApp.jpserver_extensions=nbgitpuller=False" in c.Spawner.args
+    # a workshop seat's first notebook: its kernel started by the seat's own server, one kernel per notebook
+    assert {"--ServerApp.jpserver_extensions=spacehub.notebook.warm=True",
+            "--ServerApp.session_manager_class=spacehub.notebook.warm.OneKernelPerNotebook"} <= set(c.Spawner.args)
 
 
 def test_custom_server_command():
