@@ -53,20 +53,36 @@ def notebook_cells(upto: int | None = None) -> list[str]:
 
 class NotebookKernel(Kernel):
     """A notebook's kernel as JupyterLab holds it: one client session (``?session_id=``) for its
-    websocket, and when the server closes the websocket, connected again to the same kernel with the
-    same session; the server keeps what the kernel said meanwhile and replays it, so a cell under way
-    is followed to its end. ``reconnects``: how often that happened."""
+    websocket, connected again to the same kernel with the same session when the server closes it (a
+    server starved of CPU misses its pings); the server replays what it kept meanwhile. What it sent
+    on the closing connection can be lost, so after a reconnection the cell counts as done once the
+    kernel says it is idle (the server's record of its state). ``reconnects``: how often."""
 
     def __init__(self, server_url: str, token: str, kernel_id: str):
+        self.server_url = server_url.rstrip("/") + "/"
+        self.headers = {"Authorization": f"token {token}"}
+        self.id, self.token = kernel_id, token
         self.session = uuid.uuid4().hex
         self.reconnects = 0
-        super().__init__(server_url, token, kernel_id=kernel_id)
-        self.ws.close()
-        self._connect()
+        self._connect(time.monotonic() + 600)
 
-    def _connect(self) -> None:
+    def _connect(self, deadline: float) -> None:
+        """Open the websocket (a busy server may take a while to answer: tried again until ``deadline``);
+        then wait at most 10 s for each message, so that a lost ending is noticed."""
         url = self.server_url.replace("http", "ws", 1) + f"api/kernels/{self.id}/channels?session_id={self.session}"
-        self.ws = websocket.create_connection(url, header=[f"Authorization: token {self.token}"], timeout=120)
+        while True:
+            try:
+                self.ws = websocket.create_connection(url, header=[f"Authorization: token {self.token}"], timeout=60)
+                break
+            except (OSError, websocket.WebSocketException):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)  # JupyterLab's reconnection waits between attempts too
+        self.ws.settimeout(10)
+
+    def _idle(self) -> bool:
+        r = requests.get(self.server_url + f"api/kernels/{self.id}", headers=self.headers, timeout=60)
+        return r.ok and r.json().get("execution_state") == "idle"
 
     def run(self, code: str, timeout: float = 120) -> str:
         msg_id = uuid.uuid4().hex
@@ -77,17 +93,20 @@ class NotebookKernel(Kernel):
             "content": {"code": code, "silent": False, "store_history": True,
                         "user_expressions": {}, "allow_stdin": False},
         }))
-        out, error = [], None
+        out, error, reconnected = [], None, False
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                frame = self.ws.recv()
-                msg = json.loads(frame)
+                msg = json.loads(self.ws.recv())
             except (websocket.WebSocketConnectionClosedException, json.JSONDecodeError, OSError):
-                self._reconnect(deadline)  # the server closed it: JupyterLab connects again
+                self.reconnects += 1
+                self._connect(deadline)  # the server closed it: JupyterLab connects again
+                reconnected = True
                 continue
-            except websocket.WebSocketTimeoutException:
-                continue  # nothing said for a while: the cell is still running
+            except websocket.WebSocketTimeoutException:  # nothing said for 10 s
+                if reconnected and self._idle():  # its end was said on the lost connection
+                    break
+                continue
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind = msg["msg_type"]
@@ -102,17 +121,6 @@ class NotebookKernel(Kernel):
         if error:
             raise RuntimeError(f"the cell failed:\n{error}")
         return "".join(out)
-
-    def _reconnect(self, deadline: float) -> None:
-        self.reconnects += 1
-        while True:
-            try:
-                self._connect()
-                return
-            except (OSError, websocket.WebSocketException):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(1)  # JupyterLab's reconnection waits between attempts too
 
 
 def open_notebook(server: str, token: str, path: str) -> NotebookKernel:

@@ -1,5 +1,6 @@
 """A workshop as its people see it in the browser: a participant opens her one-time login link and
-lands in JupyterLab with the materials; the link does not work twice; the instructor's page shows her
+lands in JupyterLab on the workshop's notebook, its kernel already running (the one her server started:
+no second one); the link does not work twice; the instructor's page shows her
 seat running and opens her server ("look over the shoulder"); new links and the end from the page.
 
 People of this file: nina (instructor), the seats coral-01 and coral-02.
@@ -13,7 +14,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from browsing import PASSWORD, Offline, add_user, authorize_if_asked, new_context
+import requests
+from browsing import NOTEBOOK, PASSWORD, Offline, add_user, authorize_if_asked, new_context, run_all
 
 from spacehub.config import load_settings
 from spacehub.workshops.archive import verify
@@ -21,7 +23,9 @@ from spacehub.workshops.cli import create, links
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
 LESSON = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
-    {"cell_type": "markdown", "id": "m", "metadata": {}, "source": "# Coral reefs, lesson 1"}]}
+    {"cell_type": "markdown", "id": "m", "metadata": {}, "source": "# Coral reefs, lesson 1"},
+    {"cell_type": "code", "id": "c", "metadata": {}, "outputs": [], "execution_count": None,
+     "source": "import colorsys\nprint('hue', colorsys.rgb_to_hsv(0.0, 0.5, 1.0)[0])"}]}
 
 
 def test_a_participant_signs_in_with_her_link_and_the_instructor_follows_from_the_page(
@@ -31,7 +35,7 @@ def test_a_participant_signs_in_with_her_link_and_the_instructor_follows_from_th
     materials = tmp_path / "materials"
     materials.mkdir()
     (materials / "lesson.ipynb").write_text(json.dumps(LESSON))
-    create(settings, "coral", 2, None, ["nina"], str(materials), out=lambda *_: None)
+    create(settings, "coral", 2, None, ["nina"], str(materials), out=lambda *_: None, opens="lesson.ipynb")
     link = links(settings, "coral", ["coral-01"])["coral-01"]
     code = link.split("code=")[1]
 
@@ -39,12 +43,22 @@ def test_a_participant_signs_in_with_her_link_and_the_instructor_follows_from_th
     student = new_context(playwright_browser, offline)
     teacher = new_context(playwright_browser, teacher_offline)
     try:
-        # her link signs her in and JupyterLab opens with the workshop's folder
+        # her link signs her in and JupyterLab opens the lesson, in the workshop's folder, its kernel idle
         page = student.new_page()
         page.goto(link)
         page.wait_for_url("**/user/coral-01/lab**", timeout=120_000)
-        page.locator(".jp-DirListing-item[title*='coral']").first.dblclick()
+        page.locator(NOTEBOOK, has_text="Coral reefs, lesson 1").wait_for(timeout=120_000)
         page.wait_for_selector(".jp-DirListing-item[title*='lesson.ipynb']", timeout=60_000)
+        page.locator("#jp-main-statusbar", has_text="Idle").wait_for(timeout=120_000)
+        run_all(page)
+        page.locator(f"{NOTEBOOK} .jp-OutputArea-output", has_text="hue 0.5833").wait_for(timeout=60_000)
+        # the kernel she ran it in is the one her server started with: one session, one kernel
+        seat = {"Authorization": f"token {hub.token_for('coral-01')}"}
+        server = hub.url + "user/coral-01/"
+        assert [s["path"] for s in requests.get(server + "api/sessions", headers=seat, timeout=30).json()] == [
+            "coral/lesson.ipynb"]
+        assert len(requests.get(server + "api/kernels", headers=seat, timeout=30).json()) == 1
+        page.screenshot(path=str(screenshots / "workshop-seat-lands-on-lesson.png"))
         assert code not in hub.log()  # after '#': never sent to any server, so in no log
 
         # the same link a second time: the login form again, with the refusal
@@ -74,8 +88,7 @@ def test_a_participant_signs_in_with_her_link_and_the_instructor_follows_from_th
         mine.wait_for_url(re.compile(r".*(/hub/api/oauth2/authorize|/user/coral-01/lab).*"), timeout=120_000)
         authorize_if_asked(mine)  # the hub asks once before opening someone else's server
         mine.wait_for_url("**/user/coral-01/lab**", timeout=120_000)
-        mine.locator(".jp-DirListing-item[title*='coral']").first.dblclick()
-        mine.wait_for_selector(".jp-DirListing-item[title*='lesson.ipynb']", timeout=60_000)
+        mine.locator(NOTEBOOK, has_text="hue 0.5833").wait_for(timeout=120_000)  # her lesson, as she ran it
 
         offline.check()
         student.close()  # she is done for the day
