@@ -13,7 +13,7 @@ import pytest
 from jupyter_server.services.contents.filemanager import AsyncFileContentsManager
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 
-from spacehub.notebook.warm import MATPLOTLIB, OneKernelPerNotebook, imported_modules, warm_code
+from spacehub.notebook.warm import MATPLOTLIB, OneKernelPerNotebook, imported_modules, kernel_for, warm_code
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,6 +39,14 @@ def test_the_getting_started_notebook_warms_what_its_first_cells_need():
     notebook = json.loads((ROOT / "notebooks" / "templates" / "getting-started.ipynb").read_text())
     modules = imported_modules(notebook)
     assert {"numpy", "pandas", "spacehub.catalog", "spacehub.widgets", "matplotlib.pyplot"} <= set(modules)
+
+
+def test_the_kernel_is_the_one_the_notebook_names_where_the_server_has_it():
+    named = {"metadata": {"kernelspec": {"name": "xpython", "display_name": "Python 3.11 (XPython)"}}}
+    assert kernel_for(named, ["python3", "xpython"], "python3") == "xpython"
+    assert kernel_for(named, ["python3"], "python3") == "python3"  # not here: the server's default
+    assert kernel_for({"metadata": {}}, ["python3"], "python3") == "python3"
+    assert kernel_for({"metadata": {"kernelspec": None}}, ["python3"], "python3") == "python3"
 
 
 def test_the_warm_up_binds_no_name_and_passes_over_what_fails():

@@ -5,9 +5,10 @@ server of a workshop's seat whose workshop names a notebook to open (``spacehub 
 --opens``), the pre-spawn hook gives the server :data:`OPEN_NOTEBOOK_ENV` (the notebook's path in the
 home) and JupyterLab's default URL opens it. At start this extension then
 
-1. starts the notebook's session (its kernel, in the notebook's folder), as JupyterLab would when it
-   opens the notebook: JupyterLab finds the session by the notebook's path and joins its kernel;
-2. imports, in that kernel, the modules the notebook imports (a silent execution: no output, no
+1. starts the notebook's session (the kernel its metadata names, or the default one; in the notebook's
+   folder), as JupyterLab would when it opens the notebook: JupyterLab finds the session by the
+   notebook's path and joins its kernel;
+2. imports, in that kernel (a Python one), the modules the notebook imports (a silent execution: no output, no
    execution count, nothing bound in the notebook's namespace), so that its first cells do not wait
    for the scientific stack to load;
 3. writes :func:`marker` (``~/.cache/spacehub/warm-kernel.json``) for ``spacehub workshop prewarm``,
@@ -26,6 +27,7 @@ import asyncio
 import json
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +75,13 @@ def imported_modules(notebook: dict[str, Any]) -> list[str]:
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 found[node.module] = None
     return list(found)
+
+
+def kernel_for(notebook: dict[str, Any], known: Iterable[str], default: str) -> str:
+    """The kernel JupyterLab starts for the notebook: the one its metadata names where this server has
+    it, else the server's default."""
+    name = ((notebook.get("metadata") or {}).get("kernelspec") or {}).get("name")
+    return name if isinstance(name, str) and name in set(known) else default
 
 
 def warm_code(modules: list[str]) -> str:
@@ -123,10 +132,13 @@ async def warm(serverapp: Any, path: str, home: Path) -> dict[str, Any]:
     done: dict[str, Any] = {"path": path, "pid": os.getpid(), "started": started}
     try:
         notebook = json.loads((home / path).read_text(encoding="utf-8"))
-        modules = imported_modules(notebook)
+        specs = serverapp.kernel_spec_manager
+        kernel = kernel_for(notebook, specs.find_kernel_specs(), serverapp.kernel_manager.default_kernel_name)
+        python = specs.get_kernel_spec(kernel).language.lower() == "python"
+        modules = imported_modules(notebook) if python else []  # another language's kernel: started only
         existing = [s for s in await serverapp.session_manager.list_sessions() if s.get("path") == path]
         session = existing[0] if existing else await serverapp.session_manager.create_session(
-            path=path, name=Path(path).name, type="notebook", kernel_name=None)
+            path=path, name=Path(path).name, type="notebook", kernel_name=kernel)
         done["kernel"] = session["kernel"]["id"]
         client = serverapp.kernel_manager.get_kernel(done["kernel"]).client()
         client.start_channels()
