@@ -62,8 +62,8 @@ class NotebookKernel(Kernel):
         self.server_url = server_url.rstrip("/") + "/"
         self.headers = {"Authorization": f"token {token}"}
         self.id, self.token = kernel_id, token
-        self.session = uuid.uuid4().hex
-        self.reconnects = 0
+        self.session, self.store_history = uuid.uuid4().hex, True
+        self.reconnects, self._reconnected = 0, False
         self._connect(time.monotonic() + 600)
 
     def _connect(self, deadline: float) -> None:
@@ -85,42 +85,20 @@ class NotebookKernel(Kernel):
         return r.ok and r.json().get("execution_state") == "idle"
 
     def run(self, code: str, timeout: float = 120) -> str:
-        msg_id = uuid.uuid4().hex
-        self.ws.send(json.dumps({
-            "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "seat",
-                       "session": self.session, "version": "5.3"},
-            "parent_header": {}, "metadata": {}, "channel": "shell",
-            "content": {"code": code, "silent": False, "store_history": True,
-                        "user_expressions": {}, "allow_stdin": False},
-        }))
-        out, error, reconnected = [], None, False
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                msg = json.loads(self.ws.recv())
-            except (websocket.WebSocketConnectionClosedException, json.JSONDecodeError, OSError):
-                self.reconnects += 1
-                self._connect(deadline)  # the server closed it: JupyterLab connects again
-                reconnected = True
-                continue
-            except websocket.WebSocketTimeoutException:  # nothing said for 10 s
-                if reconnected and self._idle():  # its end was said on the lost connection
-                    break
-                continue
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            kind = msg["msg_type"]
-            if kind == "stream":
-                out.append(msg["content"]["text"])
-            elif kind == "error":
-                error = "\n".join(msg["content"]["traceback"])
-            elif kind == "status" and msg["content"]["execution_state"] == "idle":
-                break
-        else:
-            raise TimeoutError(f"the cell did not finish in {timeout} s")
-        if error:
-            raise RuntimeError(f"the cell failed:\n{error}")
-        return "".join(out)
+        self._reconnected = False
+        return super().run(code, timeout)
+
+    def _receive(self, deadline: float) -> dict | None:
+        try:
+            return json.loads(self.ws.recv())
+        except (websocket.WebSocketConnectionClosedException, json.JSONDecodeError, OSError):
+            self.reconnects += 1
+            self._connect(deadline)  # the server closed it: JupyterLab connects again
+            self._reconnected = True
+        except websocket.WebSocketTimeoutException:  # nothing said for 10 s
+            if self._reconnected and self._idle():  # its end was said on the lost connection
+                return None
+        return {}  # nothing of the cell's yet
 
 
 def open_notebook(server: str, token: str, path: str) -> NotebookKernel:

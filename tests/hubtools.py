@@ -295,20 +295,26 @@ class Kernel:
         ws_url = self.server_url.replace("http", "ws", 1) + f"api/kernels/{self.id}/channels"
         self.ws = websocket.create_connection(ws_url, header=[f"Authorization: token {token}"], timeout=120)
 
+    #: the client's session in its messages' headers, and whether its cells count in the kernel's history
+    session = ""
+    store_history = False
+
     def run(self, code: str, timeout: float = 120) -> str:
         """Execute ``code``; return its stdout; raise with the traceback if it fails."""
         msg_id = uuid.uuid4().hex
         self.ws.send(json.dumps({
             "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "test",
-                       "session": uuid.uuid4().hex, "version": "5.3"},
+                       "session": self.session or uuid.uuid4().hex, "version": "5.3"},
             "parent_header": {}, "metadata": {}, "channel": "shell",
-            "content": {"code": code, "silent": False, "store_history": False,
+            "content": {"code": code, "silent": False, "store_history": self.store_history,
                         "user_expressions": {}, "allow_stdin": False},
         }))
         out, error = [], None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            msg = json.loads(self.ws.recv())
+            msg = self._receive(deadline)
+            if msg is None:  # the cell ended, said on a connection that was lost
+                break
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind = msg["msg_type"]
@@ -323,6 +329,10 @@ class Kernel:
         if error:
             raise RuntimeError(f"kernel code failed:\n{error}")
         return "".join(out)
+
+    def _receive(self, deadline: float) -> dict | None:
+        """The kernel's next message (a client that reconnects may say None: the cell ended unseen)."""
+        return json.loads(self.ws.recv())
 
     def close(self):
         try:
